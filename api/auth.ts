@@ -1,0 +1,40 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { findCredential } from '../db/repositories/shops';
+import { ApiError } from './errors';
+
+function bearer(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1] : null;
+}
+
+const unauthorized = () => new ApiError('unauthorized', 'a valid API key is required (Authorization: Bearer <key>)', 401);
+
+/** onRequest hook for /v1/shops/:shopId/**: the key must belong to the shop named in the path. */
+export async function authenticateShop(req: FastifyRequest): Promise<void> {
+  const key = bearer(req);
+  if (!key) throw unauthorized();
+  const credential = await findCredential(req.server.deps.db, key);
+  if (!credential) throw unauthorized();
+  const { shopId } = req.params as { shopId?: string };
+  if (credential.shopId !== shopId) {
+    throw new ApiError('shop_forbidden', 'this API key belongs to another shop', 403);
+  }
+  req.credential = credential;
+}
+
+/** For merchant-only routes: agent keys may act only on their own agent. */
+export async function requireMerchant(req: FastifyRequest): Promise<void> {
+  if (req.credential?.kind !== 'shop') throw new ApiError('merchant_only', 'this operation needs the shop (merchant) key', 403);
+}
+
+export async function authenticateAdmin(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const expected = req.server.deps.adminToken;
+  const key = bearer(req);
+  if (!expected || !key) throw new ApiError('unauthorized', 'the admin token is required', 401);
+  const a = Buffer.from(key);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new ApiError('unauthorized', 'the admin token is required', 401);
+}

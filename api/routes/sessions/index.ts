@@ -1,0 +1,284 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { getSession, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
+import type { SessionPolicy } from '../../../domain/session';
+import {
+  closeConversation,
+  leaveQueue,
+  queryConversation,
+  reportMessage,
+  requestHuman,
+  startConversation,
+} from '../../../temporal/session-gateway';
+import { ApiError, notFound } from '../../errors';
+import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+
+const sessionParams = {
+  type: 'object',
+  required: ['shopId', 'sessionId'],
+  properties: { ...shopParams.properties, sessionId: externalId },
+} as const;
+
+type SessionParams = { shopId: string; sessionId: string };
+
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const snapshotSchema = {
+  type: ['object', 'null'],
+  properties: {
+    settingsVersion: { type: 'integer' },
+    policy: { type: 'string', enum: ['current', 'legacy'] },
+    buyerIdleMinutes: { type: 'integer' },
+    agentReplyTimeoutMs: { type: 'integer' },
+    queueTimeoutMs: { type: 'integer' },
+  },
+} as const;
+
+const sessionRecordSchema = {
+  type: 'object',
+  properties: {
+    shopId: { type: 'string' },
+    sessionId: { type: 'string' },
+    buyerId: { type: 'string' },
+    topic: { type: 'string' },
+    wantsHuman: { type: 'boolean' },
+    botEngaged: { type: 'boolean' },
+    policy: { type: 'string' },
+    status: { type: 'string', enum: ['open', 'queued', 'active', 'offline', 'closed'] },
+    agentId: { type: ['string', 'null'] },
+    settingsSnapshot: snapshotSchema,
+    queuedAt: nullableTime,
+    assignedAt: nullableTime,
+    closeReason: { type: ['string', 'null'] },
+    closedAt: nullableTime,
+    messageCount: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const liveViewSchema = {
+  type: ['object', 'null'],
+  description: "The session run's own state (query sessionState); null once the run has ended",
+  properties: {
+    status: { type: 'string' },
+    agentId: { type: ['string', 'null'] },
+    turn: { type: 'string', enum: ['agent', 'buyer'] },
+    snapshot: snapshotSchema,
+    nextDeadline: {
+      type: ['object', 'null'],
+      properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string' } },
+    },
+    queuedAt: nullableTime,
+    startedAt: { type: 'string', format: 'date-time' },
+    lastBuyerMessageAt: nullableTime,
+    lastAgentMessageAt: nullableTime,
+    messageCount: { type: 'integer' },
+    assignments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          assignmentId: { type: 'string' },
+          agentId: { type: 'string' },
+          operator: { type: 'string' },
+          reason: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    closeReason: { type: ['string', 'null'] },
+    closedAt: nullableTime,
+  },
+} as const;
+
+const isCursor = (v: unknown): v is SessionCursor =>
+  typeof v === 'object' && v !== null && typeof (v as SessionCursor).at === 'string' && typeof (v as SessionCursor).sessionId === 'string';
+
+/** A signal or update to a run that is gone: tell "never existed" from "already ended". */
+async function explainMissingRun(req: FastifyRequest<{ Params: SessionParams }>, err: unknown): Promise<never> {
+  if (err instanceof WorkflowNotFoundError) {
+    const record = await getSession(req.server.deps.db, req.params.shopId, req.params.sessionId);
+    if (!record) throw notFound(`session ${req.params.sessionId}`);
+    throw new ApiError('session_not_live', `session ${req.params.sessionId} is ${record.status}; its run has ended`, 409);
+  }
+  throw err;
+}
+
+export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { client, taskQueue } = app.deps.temporal;
+
+  app.post<{
+    Params: { shopId: string };
+    Body: { sessionId: string; buyerId: string; topic: string; wantsHuman?: boolean; botEngaged?: boolean; policy?: SessionPolicy };
+  }>(
+    '/sessions',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Start a customer-service session (idempotent per sessionId)',
+        description:
+          'Starts the session run `conversation:<shopId>:<sessionId>`. Calling it again with the same sessionId returns the same run; an ended session is never started again.',
+        security: securedByShopKey,
+        params: shopParams,
+        body: {
+          type: 'object',
+          required: ['sessionId', 'buyerId', 'topic'],
+          additionalProperties: false,
+          properties: {
+            sessionId: externalId,
+            buyerId: externalId,
+            topic: { ...externalId, description: 'Reception scope the session belongs to, e.g. presales / aftersales' },
+            wantsHuman: { type: 'boolean', default: false, description: 'The buyer asked for a human (转人工)' },
+            botEngaged: { type: 'boolean', default: false, description: 'A bot already talked to the buyer' },
+            policy: { type: 'string', enum: ['current', 'legacy'], default: 'current', description: 'legacy: created under the old 72 h rule' },
+          },
+        },
+        response: {
+          201: { type: 'object', properties: { workflowId: { type: 'string' }, runId: { type: 'string' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const started = await startConversation(client, taskQueue, {
+        shopId: req.params.shopId,
+        sessionId: req.body.sessionId,
+        buyerId: req.body.buyerId,
+        topic: req.body.topic,
+        wantsHuman: req.body.wantsHuman ?? false,
+        botEngaged: req.body.botEngaged ?? false,
+        policy: req.body.policy ?? 'current',
+      });
+      return reply.code(201).send(started);
+    },
+  );
+
+  app.get<{ Params: { shopId: string }; Querystring: { status: SessionListFilter; limit: number; cursor?: string } }>(
+    '/sessions',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['all', 'queued', 'active', 'closed', 'open', 'offline'], default: 'all' },
+            ...pageQuery,
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: sessionRecordSchema }, nextCursor: { type: ['string', 'null'] } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const cursor = decodeCursor(req.query.cursor, isCursor);
+      const items = await listSessions(app.deps.db, req.params.shopId, { filter: req.query.status, limit: req.query.limit, cursor });
+      const last = items.at(-1);
+      const nextCursor =
+        items.length === req.query.limit && last
+          ? encodeCursor({ at: req.query.status === 'queued' ? last.queuedAt : last.createdAt, sessionId: last.sessionId })
+          : null;
+      return { items, nextCursor };
+    },
+  );
+
+  app.get<{ Params: SessionParams }>(
+    '/sessions/:sessionId',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: "One session: its Postgres record and, while its run is open, the run's live state and next deadline",
+        security: securedByShopKey,
+        params: sessionParams,
+        response: { 200: { type: 'object', properties: { session: sessionRecordSchema, live: liveViewSchema } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { shopId, sessionId } = req.params;
+      const session = await getSession(app.deps.db, shopId, sessionId);
+      if (!session) throw notFound(`session ${sessionId}`);
+      const live = await queryConversation(client, shopId, sessionId).catch((err) => {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      });
+      return { session, live };
+    },
+  );
+
+  app.post<{ Params: SessionParams; Body: { from: 'buyer' | 'agent'; messageId?: string; agentId?: string } }>(
+    '/sessions/:sessionId/messages',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Report a buyer or agent message; re-arms the timer of the side whose turn it is',
+        description: 'Sent to the run as signal buyerMessage / agentMessage. A repeated messageId is ignored, so retries are safe.',
+        security: securedByShopKey,
+        params: sessionParams,
+        body: {
+          type: 'object',
+          required: ['from'],
+          additionalProperties: false,
+          properties: { from: { type: 'string', enum: ['buyer', 'agent'] }, messageId: externalId, agentId: externalId },
+        },
+        response: { 202: { type: 'object', properties: { accepted: { type: 'boolean' } } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await reportMessage(client, req.params.shopId, req.params.sessionId, req.body).catch((err) => explainMissingRun(req, err));
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+
+  app.post<{ Params: SessionParams }>(
+    '/sessions/:sessionId/request-human',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message',
+        security: securedByShopKey,
+        params: sessionParams,
+        response: { 202: { type: 'object', properties: { accepted: { type: 'boolean' } } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await requestHuman(client, req.params.shopId, req.params.sessionId).catch((err) => explainMissingRun(req, err));
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+
+  app.post<{ Params: SessionParams; Body: { by: 'agent' | 'buyer' } }>(
+    '/sessions/:sessionId/close',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Close the session (closed_by_agent / closed_by_buyer); answers with the final state',
+        description: 'If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.',
+        security: securedByShopKey,
+        params: sessionParams,
+        body: { type: 'object', required: ['by'], additionalProperties: false, properties: { by: { type: 'string', enum: ['agent', 'buyer'] } } },
+        response: { 200: liveViewSchema, ...errorResponses },
+      },
+    },
+    async (req) => closeConversation(client, req.params.shopId, req.params.sessionId, req.body).catch((err) => explainMissingRun(req, err)),
+  );
+
+  app.post<{ Params: SessionParams }>(
+    '/sessions/:sessionId/leave-queue',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'The buyer leaves the queue: the session closes (left_queue) and becomes an offline message',
+        security: securedByShopKey,
+        params: sessionParams,
+        response: { 200: liveViewSchema, ...errorResponses },
+      },
+    },
+    async (req) => leaveQueue(client, req.params.shopId, req.params.sessionId).catch((err) => explainMissingRun(req, err)),
+  );
+}

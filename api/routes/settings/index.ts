@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { currentSessionSettings } from '../../../db/repositories/session-settings';
+import { DomainError } from '../../../domain/errors';
+import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_MIN } from '../../../domain/limits';
+import { AGENT_REPLY_TIMEOUT_FIXED, validateBuyerIdleMinutes } from '../../../domain/session';
+import { updateSessionSettings } from '../../../temporal/shop-gateway';
+import { requireMerchant } from '../../auth';
+import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+
+const sessionSettingsSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer', description: '0 = platform default, never changed' },
+    buyerIdleMinutes: { type: 'integer' },
+    agentReplyTimeoutMinutes: { type: 'integer', description: 'Platform rule (6 h); read-only' },
+    changedBy: { type: 'string' },
+    changedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export default async function settingsRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: { shopId: string } }>(
+    '/settings/session',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Session settings in force (new sessions copy them; running sessions keep their snapshot)',
+        security: securedByShopKey,
+        params: shopParams,
+        response: { 200: sessionSettingsSchema, ...errorResponses },
+      },
+    },
+    async (req) => currentSessionSettings(app.deps.db, req.params.shopId),
+  );
+
+  app.put<{ Params: { shopId: string }; Body: { buyerIdleMinutes: unknown; agentReplyTimeoutMinutes?: unknown; changedBy?: string } }>(
+    '/settings/session',
+    {
+      onRequest: requireMerchant,
+      schema: {
+        tags: ['settings'],
+        summary: 'Change the buyer-idle timeout; applies at once to sessions started after the change',
+        description: `buyerIdleMinutes: whole minutes, ${BUYER_IDLE_MINUTES_MIN}–${BUYER_IDLE_MINUTES_MAX} (default ${BUYER_IDLE_MINUTES_DEFAULT}); errors invalid_buyer_idle_minutes. agentReplyTimeoutMinutes is a platform rule: sending it fails with agent_reply_timeout_not_configurable (422). The change reaches the shop workflow as the update updateSessionSettings.`,
+        security: securedByShopKey,
+        params: shopParams,
+        body: {
+          type: 'object',
+          required: ['buyerIdleMinutes'],
+          additionalProperties: false,
+          properties: {
+            // Range and integer checks are the domain's (one rule, one error code), not the schema's.
+            buyerIdleMinutes: { type: 'number' },
+            agentReplyTimeoutMinutes: { description: 'Not changeable; present only to be refused' },
+            changedBy: { type: 'string', minLength: 1, maxLength: 200, description: 'Merchant user making the change' },
+          },
+        },
+        response: { 200: sessionSettingsSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      if (req.body.agentReplyTimeoutMinutes !== undefined) throw DomainError.from(AGENT_REPLY_TIMEOUT_FIXED, 422);
+      const violation = validateBuyerIdleMinutes(req.body.buyerIdleMinutes);
+      if (violation) throw DomainError.from(violation);
+      const { client, taskQueue } = app.deps.temporal;
+      return updateSessionSettings(client, taskQueue, req.params.shopId, {
+        buyerIdleMinutes: req.body.buyerIdleMinutes as number,
+        changedBy: req.body.changedBy ?? 'merchant',
+      });
+    },
+  );
+}

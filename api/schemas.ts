@@ -1,0 +1,44 @@
+import { ApiError } from './errors';
+import { EXTERNAL_ID_MAX_LENGTH, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../domain/limits';
+
+/** JSON-schema pieces shared by routes. */
+export const SHOP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
+export const externalId = { type: 'string', minLength: 1, maxLength: EXTERNAL_ID_MAX_LENGTH, pattern: '^[^\\s/]+$' } as const;
+
+export const shopParams = {
+  type: 'object',
+  required: ['shopId'],
+  properties: { shopId: { type: 'string', pattern: SHOP_ID_PATTERN } },
+} as const;
+
+export const pageQuery = {
+  limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+  cursor: { type: 'string', description: 'Opaque cursor from the previous page' },
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' },
+  401: { $ref: 'Error#' },
+  403: { $ref: 'Error#' },
+  404: { $ref: 'Error#' },
+  409: { $ref: 'Error#' },
+  422: { $ref: 'Error#' },
+} as const;
+
+export const securedByShopKey = [{ shopKey: [] }];
+
+export function encodeCursor(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string | undefined, isValid: (v: unknown) => v is T): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (isValid(value)) return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError('invalid_cursor', 'cursor is not one this API issued');
+}

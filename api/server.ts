@@ -1,0 +1,42 @@
+/** API process: one long-lived Postgres pool and Temporal client, graceful close on SIGINT/SIGTERM. */
+import { loadConfig } from '../config';
+import { createDb } from '../db/connection';
+import { connectClient } from '../temporal/connection';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl || !config.temporal.address) {
+    throw new Error('the API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start sets both for the embedded stack)');
+  }
+  const db = createDb(config.databaseUrl, { max: 20 });
+  const client = await connectClient(config.temporal, config.temporal.address);
+  const app = await buildApp({ db, temporal: { client, taskQueue: config.temporal.taskQueue }, adminToken: config.api.adminToken, logLevel: config.logLevel });
+  app.addHook('onClose', async () => {
+    await client.connection.close();
+    await db.destroy();
+  });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'closing API');
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  await app.listen({ host: config.api.host, port: config.api.port });
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

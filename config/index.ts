@@ -1,0 +1,75 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Process configuration, read from the environment once. Unset values fall back to embedded
+ * local defaults; setting DATABASE_URL / TEMPORAL_ADDRESS points the same code at external services.
+ */
+export interface AppConfig {
+  /** Empty → the project starts an embedded Postgres under dataDir. */
+  databaseUrl: string | undefined;
+  temporal: {
+    /** Empty → the start command runs a local Temporal dev server. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls: { enabled: boolean; serverName?: string; caPath?: string; certPath?: string; keyPath?: string };
+  };
+  api: { host: string; port: number; adminToken: string | undefined };
+  ports: { postgres: number; temporal: number; temporalUi: number };
+  dataDir: string;
+  cacheDir: string;
+  logLevel: string;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) {
+    throw new Error(`${name} must be a port number, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const certPath = nonEmpty(env.TEMPORAL_TLS_CERT_PATH);
+  const apiKey = nonEmpty(env.TEMPORAL_API_KEY);
+  return {
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    temporal: {
+      address: nonEmpty(env.TEMPORAL_ADDRESS),
+      namespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
+      taskQueue: nonEmpty(env.TEMPORAL_TASK_QUEUE) ?? 'customer-service',
+      apiKey,
+      tls: {
+        // An API key (Temporal Cloud) always travels over TLS.
+        enabled: env.TEMPORAL_TLS === 'true' || certPath !== undefined || apiKey !== undefined,
+        serverName: nonEmpty(env.TEMPORAL_TLS_SERVER_NAME),
+        caPath: nonEmpty(env.TEMPORAL_TLS_CA_PATH),
+        certPath,
+        keyPath: nonEmpty(env.TEMPORAL_TLS_KEY_PATH),
+      },
+    },
+    api: {
+      host: nonEmpty(env.API_HOST) ?? '127.0.0.1',
+      port: intFromEnv(env, 'API_PORT', 3000),
+      adminToken: nonEmpty(env.ADMIN_TOKEN),
+    },
+    ports: {
+      postgres: intFromEnv(env, 'POSTGRES_PORT', 54329),
+      temporal: intFromEnv(env, 'TEMPORAL_PORT', 7233),
+      temporalUi: intFromEnv(env, 'TEMPORAL_UI_PORT', 8233),
+    },
+    dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
+    cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+  };
+}

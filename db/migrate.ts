@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import type { Db } from './connection';
+import * as initialSchema from './migrations/001_initial_schema';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Migrations are listed here in order; imported statically so tsx, vitest and a build all load them alike. */
+const MIGRATIONS: Record<string, Migration> = {
+  '001_initial_schema': initialSchema,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateRollbackAll(db: Db): Promise<string[]> {
+  const [, reverted] = (await db.migrate.rollback({ migrationSource: source }, true)) as [number, string[]];
+  return reverted;
+}

@@ -1,0 +1,212 @@
+/**
+ * Live routing (SPEC 2): recent contact, least-loaded online agent of a matching group, queue when
+ * full, offline message when nobody is online, and the queue drain when capacity frees.
+ *
+ * Every routing decision of one shop holds the same transaction-scoped advisory lock. That makes
+ * FIFO and capacity exact: a seat that frees is handed to the oldest queued session inside the very
+ * transaction that freed it, so a newcomer can never overtake the queue, and no agent passes capacity
+ * (the CHECK and the conditional updates below are the second line of defence).
+ */
+import type { Knex } from 'knex';
+import { RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
+import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
+import { conversationWorkflowId } from '../../domain/temporal-names';
+import { enqueueOutbox } from './outbox';
+
+export interface Assignment {
+  assignmentId: string;
+  agentId: string;
+  operator: string;
+  reason: string;
+}
+
+export type RouteOutcome =
+  | { kind: 'assigned'; assignment: Assignment }
+  | { kind: 'queued'; queuedAt: string }
+  | { kind: 'offline'; offlineMessageId: number };
+
+/** Serialises routing per shop for the rest of the transaction. */
+export async function lockShopRouting(tx: Knex.Transaction, shopId: string): Promise<void> {
+  await tx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('routing:' || ?, 0))`, [shopId]);
+}
+
+/** An assignment's id is derived from the session row, so every path that reports it agrees. */
+export function assignmentIdOf(sessionId: string, agentId: string, assignedAt: Date | string): string {
+  return `${sessionId}/${agentId}/${new Date(assignedAt).toISOString()}`;
+}
+
+/**
+ * SQL predicate: agent `agentCol` may serve topic `topicSql` of shop `shopCol`. An agent of a group
+ * whose reception scope lists the topic may; when no group of the shop lists it, every agent may
+ * (a shop without routing groups still gets served). `topicSql` appears twice: bind it twice.
+ */
+export function servesTopicSql(agentCol: string, topicSql: string, shopCol: string): string {
+  return `(EXISTS (SELECT 1 FROM agent_group_members m JOIN agent_groups g ON g.id = m.group_id
+                   WHERE m.agent_id = ${agentCol} AND ${topicSql} = ANY (g.scopes))
+           OR NOT EXISTS (SELECT 1 FROM agent_groups g WHERE g.shop_id = ${shopCol} AND ${topicSql} = ANY (g.scopes)))`;
+}
+
+interface SessionRow {
+  shop_id: string;
+  session_id: string;
+  buyer_id: string;
+  topic: string;
+  wants_human: boolean;
+  bot_engaged: boolean;
+  status: string;
+  agent_id: string | null;
+  assigned_at: Date | null;
+  queued_at: Date | null;
+}
+
+/** Gives `sessionId` to `agentId` if it still has a free seat; records it; false when full. */
+async function takeSeat(
+  tx: Knex.Transaction,
+  s: { shopId: string; sessionId: string; agentId: string; at: string; reason: string; kind: 'live' | 'queue' },
+): Promise<Assignment | null> {
+  const seat = await tx('agents')
+    .where({ id: s.agentId, shop_id: s.shopId })
+    .whereRaw('active_sessions < capacity')
+    .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: s.at })
+    .returning('id');
+  if (seat.length === 0) return null;
+  await tx('sessions')
+    .where({ shop_id: s.shopId, session_id: s.sessionId })
+    .update({ status: 'active', agent_id: s.agentId, assigned_at: s.at, queued_at: null });
+  await tx('assignment_records').insert({
+    shop_id: s.shopId,
+    session_id: s.sessionId,
+    agent_id: s.agentId,
+    operator: SYSTEM_OPERATOR,
+    kind: s.kind,
+    outcome: 'assigned',
+    reason: s.reason,
+    created_at: s.at,
+  });
+  return { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
+}
+
+function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
+  if (row.status === 'active' && row.agent_id && row.assigned_at) {
+    return {
+      kind: 'assigned',
+      assignment: {
+        assignmentId: assignmentIdOf(row.session_id, row.agent_id, row.assigned_at),
+        agentId: row.agent_id,
+        operator: SYSTEM_OPERATOR,
+        reason: LIVE_ROUTING_REASON,
+      },
+    };
+  }
+  if (row.status === 'queued' && row.queued_at) return { kind: 'queued', queuedAt: row.queued_at.toISOString() };
+  return null;
+}
+
+/** Routes a session that wants a human. Idempotent: a retry returns what the first call decided. */
+export async function routeSession(db: Knex, shopId: string, sessionId: string, at: string): Promise<RouteOutcome> {
+  return db.transaction(async (tx) => {
+    await lockShopRouting(tx, shopId);
+    const row: SessionRow | undefined = await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).first();
+    if (!row) throw new Error(`session ${shopId}/${sessionId} is not recorded`);
+    const existing = outcomeOfExisting(row);
+    if (existing) return existing;
+    if (row.status === 'offline') {
+      const msg = await tx('offline_messages').where({ shop_id: shopId, session_id: sessionId }).first('id');
+      return { kind: 'offline', offlineMessageId: msg.id };
+    }
+
+    // Recent contact (SPEC 2.4): the agent who last served this buyer within 24 h, even if suspended.
+    const windowStart = new Date(Date.parse(at) - RECENT_CONTACT_WINDOW_MS).toISOString();
+    const recent = await tx('sessions as s')
+      .join('agents as a', 'a.id', 's.agent_id')
+      .where({ 's.shop_id': shopId, 's.buyer_id': row.buyer_id })
+      .whereNot('s.session_id', sessionId)
+      .whereNotNull('s.assigned_at')
+      .where((q) => q.whereNull('s.closed_at').orWhere('s.closed_at', '>=', windowStart))
+      .orderBy('s.assigned_at', 'desc')
+      .first('a.id', 'a.status');
+    if (recent && (recent.status === 'online' || recent.status === 'suspended')) {
+      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: recent.id, at, reason: RECENT_CONTACT_REASON, kind: 'live' });
+      if (assignment) return { kind: 'assigned', assignment };
+    }
+
+    // Least-loaded online agent of a matching group with a free seat; ties: idle longest.
+    const candidate = await tx('agents as a')
+      .where({ 'a.shop_id': shopId, 'a.status': 'online' })
+      .whereRaw('a.active_sessions < a.capacity')
+      .whereRaw(servesTopicSql('a.id', '?', 'a.shop_id'), [row.topic, row.topic])
+      .orderBy([
+        { column: 'a.active_sessions', order: 'asc' },
+        { column: 'a.last_assigned_at', order: 'asc', nulls: 'first' },
+        { column: 'a.id', order: 'asc' },
+      ])
+      .first('a.id');
+    if (candidate) {
+      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: candidate.id, at, reason: LIVE_ROUTING_REASON, kind: 'live' });
+      if (assignment) return { kind: 'assigned', assignment };
+    }
+
+    const someoneOnline = await tx('agents as a')
+      .where({ 'a.shop_id': shopId, 'a.status': 'online' })
+      .whereRaw(servesTopicSql('a.id', '?', 'a.shop_id'), [row.topic, row.topic])
+      .first('a.id');
+    if (someoneOnline) {
+      await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'queued', queued_at: at });
+      return { kind: 'queued', queuedAt: at };
+    }
+
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline' });
+    const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
+    return { kind: 'offline', offlineMessageId };
+  });
+}
+
+export async function insertOfflineMessage(
+  tx: Knex.Transaction,
+  row: Pick<SessionRow, 'shop_id' | 'session_id' | 'buyer_id' | 'topic' | 'wants_human' | 'bot_engaged'>,
+  origin: 'no_agent_online' | 'queue_timeout' | 'left_queue',
+  at: string,
+): Promise<number> {
+  await tx('offline_messages')
+    .insert({
+      shop_id: row.shop_id,
+      session_id: row.session_id,
+      buyer_id: row.buyer_id,
+      topic: row.topic,
+      wants_human: row.wants_human,
+      bot_engaged: row.bot_engaged,
+      origin,
+      created_at: at,
+    })
+    .onConflict(['shop_id', 'session_id'])
+    .ignore();
+  const msg = await tx('offline_messages').where({ shop_id: row.shop_id, session_id: row.session_id }).first('id');
+  return msg.id;
+}
+
+/**
+ * Fills `agentId`'s free seats with the oldest queued sessions it may serve (FIFO), telling each
+ * session's run through the outbox. Call with the shop's routing lock held.
+ */
+export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, agentId: string, at: string): Promise<Assignment[]> {
+  const assigned: Assignment[] = [];
+  for (;;) {
+    const agent = await tx('agents').where({ id: agentId, shop_id: shopId }).first('status', 'capacity', 'active_sessions');
+    if (!agent || agent.status !== 'online' || agent.active_sessions >= agent.capacity) break;
+    const next = await tx('sessions as s')
+      .where({ 's.shop_id': shopId, 's.status': 'queued' })
+      .whereRaw(servesTopicSql('?', 's.topic', 's.shop_id'), [agentId])
+      .orderBy([{ column: 's.queued_at' }, { column: 's.session_id' }])
+      .first('s.session_id');
+    if (!next) break;
+    const assignment = await takeSeat(tx, { shopId, sessionId: next.session_id, agentId, at, reason: QUEUE_DRAIN_REASON, kind: 'queue' });
+    if (!assignment) break;
+    await enqueueOutbox(tx, shopId, {
+      kind: 'agent_assigned',
+      workflowId: conversationWorkflowId(shopId, next.session_id),
+      assignment,
+    });
+    assigned.push(assignment);
+  }
+  return assigned;
+}

@@ -1,0 +1,194 @@
+import type { Knex } from 'knex';
+import { snapshotFor, type CloseReason, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
+import { currentSessionSettings } from './session-settings';
+import { assignmentIdOf, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
+import { LIVE_ROUTING_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
+
+/**
+ * Records a new session with the shop's settings in force now (SPEC 1.2). Idempotent: a second
+ * call for the same session returns the snapshot the first one stored.
+ */
+export async function openSession(db: Knex, req: StartSessionRequest & { at: string }): Promise<SessionSettingsSnapshot> {
+  return db.transaction(async (tx) => {
+    const settings = await currentSessionSettings(tx, req.shopId);
+    const snapshot = snapshotFor(settings.version, settings.buyerIdleMinutes, req.policy);
+    await tx('sessions')
+      .insert({
+        shop_id: req.shopId,
+        session_id: req.sessionId,
+        buyer_id: req.buyerId,
+        topic: req.topic,
+        wants_human: req.wantsHuman,
+        bot_engaged: req.botEngaged,
+        policy: req.policy,
+        settings_version: snapshot.settingsVersion,
+        settings_snapshot: JSON.stringify(snapshot),
+        status: 'open',
+        created_at: req.at,
+      })
+      .onConflict(['shop_id', 'session_id'])
+      .ignore();
+    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).first('settings_snapshot');
+    return row.settings_snapshot as SessionSettingsSnapshot;
+  });
+}
+
+export interface CloseSessionRequest {
+  shopId: string;
+  sessionId: string;
+  reason: CloseReason;
+  at: string;
+  /** Queue timeout and leaving the queue put the buyer's request into the offline-message pool. */
+  toOfflinePool: boolean;
+  /** Close only a session still queued; if a seat was given to it meanwhile, report that instead. */
+  onlyIfQueued: boolean;
+  lastBuyerMessageAt: string | null;
+  lastAgentMessageAt: string | null;
+  messageCount: number;
+}
+
+export type CloseOutcome =
+  | { kind: 'closed'; closeReason: CloseReason; freedAgentId: string | null; drained: Assignment[] }
+  | { kind: 'assigned_meanwhile'; assignment: Assignment };
+
+/**
+ * Closes a session exactly once (a retry finds it closed and changes nothing), frees its agent's
+ * seat and hands that seat to the oldest queued session the agent may serve.
+ */
+export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<CloseOutcome> {
+  return db.transaction(async (tx) => {
+    await lockShopRouting(tx, req.shopId);
+    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first();
+    if (!row) throw new Error(`session ${req.shopId}/${req.sessionId} is not recorded`);
+    if (row.status === 'closed') return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [] };
+    if (req.onlyIfQueued && row.status === 'active' && row.agent_id) {
+      return {
+        kind: 'assigned_meanwhile',
+        assignment: {
+          assignmentId: assignmentIdOf(row.session_id, row.agent_id, row.assigned_at),
+          agentId: row.agent_id,
+          operator: SYSTEM_OPERATOR,
+          reason: LIVE_ROUTING_REASON,
+        },
+      };
+    }
+    await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({
+      status: 'closed',
+      close_reason: req.reason,
+      closed_at: req.at,
+      queued_at: null,
+      last_buyer_message_at: req.lastBuyerMessageAt,
+      last_agent_message_at: req.lastAgentMessageAt,
+      message_count: req.messageCount,
+    });
+    if (req.toOfflinePool) {
+      await insertOfflineMessage(tx, row, req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue', req.at);
+    }
+    let drained: Assignment[] = [];
+    const freedAgentId: string | null = row.status === 'active' ? row.agent_id : null;
+    if (freedAgentId) {
+      await tx('agents')
+        .where({ id: freedAgentId })
+        .where('active_sessions', '>', 0)
+        .update({ active_sessions: tx.raw('active_sessions - 1') });
+      drained = await drainQueueForAgent(tx, req.shopId, freedAgentId, req.at);
+    }
+    return { kind: 'closed', closeReason: req.reason, freedAgentId, drained };
+  });
+}
+
+export interface SessionRecord {
+  shopId: string;
+  sessionId: string;
+  buyerId: string;
+  topic: string;
+  wantsHuman: boolean;
+  botEngaged: boolean;
+  policy: string;
+  status: SessionStatus;
+  agentId: string | null;
+  settingsSnapshot: SessionSettingsSnapshot;
+  queuedAt: string | null;
+  assignedAt: string | null;
+  closeReason: CloseReason | null;
+  closedAt: string | null;
+  messageCount: number;
+  createdAt: string;
+}
+
+const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+interface SessionRow {
+  shop_id: string;
+  session_id: string;
+  buyer_id: string;
+  topic: string;
+  wants_human: boolean;
+  bot_engaged: boolean;
+  policy: string;
+  status: SessionStatus;
+  agent_id: string | null;
+  settings_snapshot: SessionSettingsSnapshot;
+  queued_at: Date | null;
+  assigned_at: Date | null;
+  close_reason: CloseReason | null;
+  closed_at: Date | null;
+  message_count: number;
+  created_at: Date;
+}
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    shopId: row.shop_id,
+    sessionId: row.session_id,
+    buyerId: row.buyer_id,
+    topic: row.topic,
+    wantsHuman: row.wants_human,
+    botEngaged: row.bot_engaged,
+    policy: row.policy,
+    status: row.status,
+    agentId: row.agent_id,
+    settingsSnapshot: row.settings_snapshot,
+    queuedAt: isoOrNull(row.queued_at),
+    assignedAt: isoOrNull(row.assigned_at),
+    closeReason: row.close_reason,
+    closedAt: isoOrNull(row.closed_at),
+    messageCount: row.message_count,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export async function getSession(db: Knex, shopId: string, sessionId: string): Promise<SessionRecord | null> {
+  const row = await db<SessionRow>('sessions').where({ shop_id: shopId, session_id: sessionId }).first();
+  return row ? toRecord(row as SessionRow) : null;
+}
+
+export type SessionListFilter = 'all' | 'queued' | 'active' | 'closed' | 'open' | 'offline';
+
+/** Position after the last row of a page: its sort time (created_at, or queued_at for the queue) and id. */
+export interface SessionCursor {
+  at: string;
+  sessionId: string;
+}
+
+/**
+ * A page of a shop's sessions, newest first (the queue: oldest first, the order it is served in).
+ * Keyset paging on (created_at, session_id) keeps deep pages cheap.
+ */
+export async function listSessions(
+  db: Knex,
+  shopId: string,
+  opts: { filter: SessionListFilter; limit: number; cursor?: SessionCursor },
+): Promise<SessionRecord[]> {
+  const q = db<SessionRow>('sessions').where({ shop_id: shopId });
+  if (opts.filter === 'queued') {
+    q.where({ status: 'queued' }).orderBy([{ column: 'queued_at' }, { column: 'session_id' }]);
+    if (opts.cursor) q.whereRaw('(queued_at, session_id) > (?, ?)', [opts.cursor.at, opts.cursor.sessionId]);
+  } else {
+    if (opts.filter !== 'all') q.where({ status: opts.filter });
+    q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'session_id', order: 'desc' }]);
+    if (opts.cursor) q.whereRaw('(created_at, session_id) < (?, ?)', [opts.cursor.at, opts.cursor.sessionId]);
+  }
+  const rows = await q.limit(opts.limit);
+  return (rows as SessionRow[]).map(toRecord);
+}

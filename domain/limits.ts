@@ -1,0 +1,44 @@
+/**
+ * Platform rules and setting bounds. Every limit the product enforces is defined here once;
+ * api/, workflows/ and activities/ import these rather than repeating numbers.
+ */
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+
+/** SPEC 1.3: an agent must answer a buyer within 6 h; a platform rule merchants cannot change. */
+export const AGENT_REPLY_TIMEOUT_MS = 6 * HOUR_MS;
+/** SPEC 1.7: sessions created under the legacy policy keep the old 72 h agent-reply rule. */
+export const LEGACY_AGENT_REPLY_TIMEOUT_MS = 72 * HOUR_MS;
+/** SPEC 1.6: a session waiting in the queue pool this long without a human leaves the queue. */
+export const QUEUE_TIMEOUT_MS = 24 * HOUR_MS;
+
+/** SPEC 1.4: buyer-idle timeout, a merchant setting in whole minutes. */
+export const BUYER_IDLE_MINUTES_DEFAULT = 20;
+export const BUYER_IDLE_MINUTES_MIN = 5;
+export const BUYER_IDLE_MINUTES_MAX = 360;
+
+/** SPEC 2.4: a buyer served within this window goes back to the same agent. */
+export const RECENT_CONTACT_WINDOW_MS = 24 * HOUR_MS;
+
+/** SPEC 3.2: offline messages older than this are not distributed automatically. */
+export const OFFLINE_MESSAGE_ELIGIBILITY_MS = 24 * HOUR_MS;
+/** SPEC 3.2: distribution fires on every :00 and :30; the interval is fixed. */
+export const DISTRIBUTION_SLOT_MINUTES = 30;
+/** SPEC 3.2: hard ceiling on assignments of one distribution run, whatever the settings. */
+export const DISTRIBUTION_RUN_HARD_CAP = 5000;
+
+/** Agent capacity bounds (最大接待人数). The SPEC sets no maximum; 200 keeps a typo from flooding one seat. */
+export const AGENT_CAPACITY_MIN = 0;
+export const AGENT_CAPACITY_MAX = 200;
+export const AGENT_CAPACITY_DEFAULT = 5;
+
+/** A conversation run continues as new after this many handled messages, to keep its history bounded. */
+export const CONVERSATION_MESSAGES_PER_RUN = 500;
+
+/** Paging for list endpoints. */
+export const PAGE_SIZE_DEFAULT = 50;
+export const PAGE_SIZE_MAX = 500;
+
+/** Free-text identifiers from the chat backend (session id, buyer id, topic). */
+export const EXTERNAL_ID_MAX_LENGTH = 128;

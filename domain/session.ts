@@ -1,0 +1,84 @@
+import {
+  AGENT_REPLY_TIMEOUT_MS,
+  BUYER_IDLE_MINUTES_MAX,
+  BUYER_IDLE_MINUTES_MIN,
+  LEGACY_AGENT_REPLY_TIMEOUT_MS,
+  MINUTE_MS,
+  QUEUE_TIMEOUT_MS,
+} from './limits';
+import type { RuleViolation } from './errors';
+
+export type SessionPolicy = 'current' | 'legacy';
+
+/** open: bot or unassigned; queued: waiting for a free agent; active: an agent holds it; offline: in the offline-message pool. */
+export type SessionStatus = 'open' | 'queued' | 'active' | 'offline' | 'closed';
+export const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'queued', 'active', 'offline', 'closed'];
+
+export type CloseReason =
+  | 'agent_reply_timeout'
+  | 'buyer_idle_timeout'
+  | 'queue_timeout'
+  | 'closed_by_agent'
+  | 'closed_by_buyer'
+  /** The buyer gave up waiting in the queue; the request moved to the offline-message pool. */
+  | 'left_queue';
+
+/** Whose message the session is waiting for. */
+export type Turn = 'agent' | 'buyer';
+
+/** The settings a session copied when it started and keeps until it closes (SPEC 1.2). */
+export interface SessionSettingsSnapshot {
+  settingsVersion: number;
+  policy: SessionPolicy;
+  buyerIdleMinutes: number;
+  agentReplyTimeoutMs: number;
+  queueTimeoutMs: number;
+}
+
+export interface SessionSettings {
+  version: number;
+  buyerIdleMinutes: number;
+  /** Shown to merchants, never stored per shop: a platform rule. */
+  agentReplyTimeoutMinutes: number;
+  changedBy: string;
+  changedAt: string;
+}
+
+export interface StartSessionRequest {
+  shopId: string;
+  sessionId: string;
+  buyerId: string;
+  topic: string;
+  wantsHuman: boolean;
+  botEngaged: boolean;
+  policy: SessionPolicy;
+}
+
+export function snapshotFor(settingsVersion: number, buyerIdleMinutes: number, policy: SessionPolicy): SessionSettingsSnapshot {
+  return {
+    settingsVersion,
+    policy,
+    buyerIdleMinutes,
+    agentReplyTimeoutMs: policy === 'legacy' ? LEGACY_AGENT_REPLY_TIMEOUT_MS : AGENT_REPLY_TIMEOUT_MS,
+    queueTimeoutMs: QUEUE_TIMEOUT_MS,
+  };
+}
+
+export function buyerIdleTimeoutMs(snapshot: SessionSettingsSnapshot): number {
+  return snapshot.buyerIdleMinutes * MINUTE_MS;
+}
+
+export function validateBuyerIdleMinutes(value: unknown): RuleViolation | null {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < BUYER_IDLE_MINUTES_MIN || value > BUYER_IDLE_MINUTES_MAX) {
+    return {
+      code: 'invalid_buyer_idle_minutes',
+      message: `buyerIdleMinutes must be a whole number of minutes from ${BUYER_IDLE_MINUTES_MIN} to ${BUYER_IDLE_MINUTES_MAX}, got ${JSON.stringify(value)}`,
+    };
+  }
+  return null;
+}
+
+export const AGENT_REPLY_TIMEOUT_FIXED: RuleViolation = {
+  code: 'agent_reply_timeout_not_configurable',
+  message: `the agent-reply timeout is a platform rule fixed at ${AGENT_REPLY_TIMEOUT_MS / MINUTE_MS} minutes and cannot be changed`,
+};

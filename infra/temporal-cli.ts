@@ -1,0 +1,100 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { step } from './log';
+
+/** The last CLI tag `go install pkg@version` accepts (later tags carry a replace directive). */
+export const TEMPORAL_CLI_GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Lets the SDK fetch the CLI as it does on a connected machine; fails fast where there is no internet. */
+async function trySdkDownload(downloadDir: string, target: string): Promise<boolean> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  fs.mkdirSync(downloadDir, { recursive: true });
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'cached-download', downloadDir } },
+    });
+    await env.teardown();
+  } catch (err) {
+    step(`SDK download of the Temporal CLI unavailable (${String(err).split('\n')[0].slice(0, 160)})`);
+    return false;
+  }
+  const downloaded = fs
+    .readdirSync(downloadDir)
+    .map((f) => path.join(downloadDir, f))
+    .find((f) => path.basename(f).startsWith('temporal') && isExecutable(f));
+  if (!downloaded) return false;
+  fs.copyFileSync(downloaded, target);
+  fs.chmodSync(target, 0o755);
+  return true;
+}
+
+/** Builds the CLI from the Go module proxy. Minutes on first run; Go prints each module as it fetches. */
+async function goInstall(binDir: string): Promise<void> {
+  if (spawnSync('go', ['version']).status !== 0) {
+    throw new Error('Temporal CLI not found and no Go toolchain to build it: set TEMPORAL_CLI_PATH or install Go');
+  }
+  step(`building the Temporal CLI with Go (${TEMPORAL_CLI_GO_PACKAGE}); the first build takes several minutes…`);
+  const started = Date.now();
+  const child = spawn('go', ['install', '-v', TEMPORAL_CLI_GO_PACKAGE], {
+    env: { ...process.env, GOBIN: binDir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let packages = 0;
+  let lastLine = '';
+  const ticker = setInterval(() => {
+    step(`  … still building (${Math.round((Date.now() - started) / 1000)} s, ${packages} packages compiled)`);
+  }, 15_000);
+  child.stderr.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      lastLine = line;
+      if (line.startsWith('go: downloading')) step(`  ${line}`);
+      else packages += 1;
+    }
+  });
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearInterval(ticker);
+  if (code !== 0) throw new Error(`go install of the Temporal CLI failed (exit ${code}): ${lastLine}`);
+  step(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/**
+ * Finds or provisions the Temporal CLI (dev server + Web UI). Order: TEMPORAL_CLI_PATH, `temporal`
+ * on PATH, the project cache, the SDK's download, a Go build into the cache.
+ */
+export async function resolveTemporalCli(cacheDir: string): Promise<string> {
+  const explicit = process.env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
+    return explicit;
+  }
+  const fromPath = onPath('temporal');
+  if (fromPath) return fromPath;
+
+  const binDir = path.join(cacheDir, 'bin');
+  const cached = path.join(binDir, 'temporal');
+  if (isExecutable(cached)) return cached;
+
+  fs.mkdirSync(binDir, { recursive: true });
+  if (await trySdkDownload(path.join(cacheDir, 'sdk-download'), cached)) return cached;
+  await goInstall(binDir);
+  if (!isExecutable(cached)) throw new Error(`go install finished but ${cached} is missing`);
+  return cached;
+}

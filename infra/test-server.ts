@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config';
+import { step } from './log';
+
+const POM = path.join(PROJECT_ROOT, 'infra', 'test-server', 'pom.xml');
+
+/**
+ * Finds or provisions the Java time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else a launcher
+ * in the project cache, else Maven resolves the jars into the cache and the launcher is written.
+ * The SDK runs the executable as `<exe> <port>` and kills that pid, so the launcher execs java.
+ */
+export function resolveTestServer(cacheDir: string): string {
+  const explicit = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (explicit) return explicit;
+
+  const pom = fs.readFileSync(POM, 'utf8');
+  // Keyed by the pom's content so a version bump resolves afresh instead of reusing stale jars.
+  const key = createHash('sha256').update(pom).digest('hex').slice(0, 12);
+  const home = path.join(cacheDir, 'test-server', key);
+  const launcher = path.join(home, 'temporal-test-server');
+  if (fs.existsSync(launcher)) return launcher;
+
+  step('resolving the Temporal time-skipping test server from Maven Central (first run only)…');
+  const lib = path.join(home, 'lib');
+  fs.mkdirSync(lib, { recursive: true });
+  const started = Date.now();
+  const result = spawnSync(
+    'mvn',
+    ['-B', '-ntp', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (result.status !== 0) {
+    throw new Error('Maven could not resolve io.temporal:temporal-test-server (is Java + Maven installed?)');
+  }
+  fs.writeFileSync(
+    launcher,
+    [
+      '#!/usr/bin/env bash',
+      '# Written by infra/test-server.ts. Usage: temporal-test-server <port> [args]',
+      'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
+      'port="$1"; shift',
+      'exec java -Xss512k -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \\',
+      '  -cp "$here/lib/*" io.temporal.testserver.TestServer "$port" --enable-time-skipping "$@"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  step(`test server ready in ${Math.round((Date.now() - started) / 1000)} s: ${launcher}`);
+  return launcher;
+}
+

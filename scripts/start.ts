@@ -1,0 +1,154 @@
+/**
+ * `npm start`: the whole system on embedded defaults. Starts (or reuses) Postgres and the Temporal
+ * dev server with its Web UI, migrates, then runs the worker and the API as child processes and
+ * stops everything on Ctrl-C. Data lives under .data/, so a second start keeps sessions and runs.
+ * With DATABASE_URL / TEMPORAL_ADDRESS set, it uses those instead of starting its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { loadConfig, PROJECT_ROOT } from '../config';
+import { createDb } from '../db/connection';
+import { migrateLatest } from '../db/migrate';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/temporal-names';
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/embedded-postgres';
+import { step } from '../infra/log';
+import { resolveTemporalCli } from '../infra/temporal-cli';
+
+const DATABASE_NAME = 'cs_orchestrator';
+const READY_TIMEOUT_MS = 120_000;
+
+const children: { name: string; proc: ChildProcess }[] = [];
+let postgres: RunningPostgres | undefined;
+
+async function waitFor(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // Own process group: Ctrl-C reaches only this supervisor, which stops the children in order.
+  const proc = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  children.push({ name, proc });
+  proc.on('exit', (code, signal) => {
+    if (!stopping) {
+      step(`${name} exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
+      void stopAll(1);
+    }
+  });
+  return proc;
+}
+
+let stopping = false;
+async function stopAll(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  step('stopping…');
+  // Reverse start order: API and worker first, then Temporal, then Postgres.
+  for (const { name, proc } of [...children].reverse()) {
+    if (proc.exitCode !== null || proc.signalCode !== null) continue;
+    proc.kill('SIGTERM');
+    const exited = await Promise.race([
+      new Promise<boolean>((r) => proc.once('exit', () => r(true))),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
+    ]);
+    if (!exited) {
+      step(`${name} did not stop in time; killing it`);
+      proc.kill('SIGKILL');
+    }
+  }
+  if (postgres) await postgres.stop().catch((err) => step(`postgres stop: ${String(err)}`));
+  step('stopped');
+  process.exit(exitCode);
+}
+
+function adminToken(dataDir: string, fromEnv: string | undefined): string {
+  if (fromEnv) return fromEnv;
+  const file = path.join(dataDir, 'admin-token');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  // embedded-postgres installs async-exit-hook, which exits on these signals before the children are
+  // stopped in order; this supervisor stops Postgres itself, last.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    step(`starting embedded Postgres on 127.0.0.1:${config.ports.postgres}`);
+    postgres = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.ports.postgres });
+    databaseUrl = await ensureDatabase(postgres.url, DATABASE_NAME);
+  }
+  const db = createDb(databaseUrl);
+  const applied = await migrateLatest(db);
+  step(`database ready (migrations applied now: ${applied.length ? applied.join(', ') : 'none, already current'})`);
+  await db.destroy();
+
+  let temporalAddress = config.temporal.address;
+  if (!temporalAddress) {
+    const cli = await resolveTemporalCli(config.cacheDir);
+    temporalAddress = `127.0.0.1:${config.ports.temporal}`;
+    step(`starting Temporal dev server (${cli}) on ${temporalAddress}, Web UI on ${config.ports.temporalUi}`);
+    startChild(
+      'temporal',
+      cli,
+      [
+        'server', 'start-dev',
+        '--ip', '127.0.0.1',
+        '--port', String(config.ports.temporal),
+        '--ui-port', String(config.ports.temporalUi),
+        '--namespace', config.temporal.namespace,
+        '--db-filename', path.join(config.dataDir, 'temporal.db'),
+        '--log-level', 'warn',
+        ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((attr) => ['--search-attribute', `${attr.name}=Keyword`]),
+      ],
+      process.env,
+    );
+    await waitFor('Temporal', async () => {
+      const connection = await Connection.connect({ address: temporalAddress!, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return true;
+      } finally {
+        await connection.close();
+      }
+    });
+  }
+
+  const token = adminToken(config.dataDir, config.api.adminToken);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ADMIN_TOKEN: token };
+  startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], env);
+  startChild('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], env);
+  const apiUrl = `http://${config.api.host}:${config.api.port}`;
+  await waitFor('API', async () => (await fetch(`${apiUrl}/healthz`)).ok);
+
+  const lines = [
+    '',
+    `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  API            ${apiUrl}   (docs: ${apiUrl}/docs, OpenAPI: ${apiUrl}/openapi.json)`,
+    `  health         ${apiUrl}/healthz`,
+    config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    http://localhost:${config.ports.temporalUi}`,
+    `  admin token    ${token}   (create a shop: POST /v1/admin/shops)`,
+    '  Ctrl-C stops everything; data stays in .data/',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  step(`start failed: ${err instanceof Error ? err.stack : String(err)}`);
+  void stopAll(1);
+});

@@ -1,0 +1,22 @@
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface WorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A pre-built bundle (tests build one per file and reuse it); else the worker bundles workflows/. */
+  workflowBundle?: WorkflowBundle;
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ db: opts.db, flushOutbox: opts.flushOutbox }),
+  });
+}

@@ -1,0 +1,354 @@
+/**
+ * One durable run per customer-service session (SPEC 1 and 2). Holds the settings snapshot, whose
+ * turn it is and the one timer that runs; Postgres holds the cross-session facts (capacity, queue).
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SessionActivities } from '../activities/sessions';
+import { CONVERSATION_MESSAGES_PER_RUN } from '../domain/limits';
+import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from '../domain/session';
+import { nextDeadline } from '../domain/session-timers';
+import { AGENT_ID_ATTR, SESSION_STATUS_ATTR } from '../domain/temporal-names';
+
+// ---- Messages (wire names are permanent: renaming one breaks running sessions) ----
+
+export interface BuyerMessage {
+  /** The chat backend's message id; a re-sent report with the same id is ignored. */
+  messageId?: string;
+}
+export interface AgentMessage {
+  messageId?: string;
+  agentId?: string;
+}
+/** Sent by Postgres-side assignment (queue drain, pool distribution) through the outbox. */
+export interface AgentAssignment {
+  assignmentId: string;
+  agentId: string;
+  operator: string;
+  reason: string;
+}
+export interface CloseRequest {
+  by: 'agent' | 'buyer';
+}
+
+export const buyerMessageSignal = defineSignal<[BuyerMessage]>('buyerMessage');
+export const agentMessageSignal = defineSignal<[AgentMessage]>('agentMessage');
+export const humanRequestedSignal = defineSignal<[]>('humanRequested');
+export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
+export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
+export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');
+export const sessionStateQuery = defineQuery<ConversationView>('sessionState');
+
+// ---- State ----
+
+export interface AssignmentEvent extends AgentAssignment {
+  at: string;
+}
+
+/** Plain JSON only: it is carried through continue-as-new. Times are epoch ms of the workflow clock. */
+export interface ConversationState {
+  request: StartSessionRequest;
+  snapshot: SessionSettingsSnapshot | null;
+  status: SessionStatus;
+  agentId: string | null;
+  turn: Turn;
+  turnSince: number;
+  queuedAt: number | null;
+  startedAt: number;
+  lastBuyerMessageAt: number | null;
+  lastAgentMessageAt: number | null;
+  messageCount: number;
+  recentMessageIds: string[];
+  assignments: AssignmentEvent[];
+  closeReason: CloseReason | null;
+  closedAt: number | null;
+  runNumber: number;
+}
+
+export interface ConversationView {
+  shopId: string;
+  sessionId: string;
+  buyerId: string;
+  topic: string;
+  status: SessionStatus;
+  agentId: string | null;
+  turn: Turn;
+  snapshot: SessionSettingsSnapshot | null;
+  nextDeadline: { at: string; reason: CloseReason } | null;
+  queuedAt: string | null;
+  startedAt: string;
+  lastBuyerMessageAt: string | null;
+  lastAgentMessageAt: string | null;
+  messageCount: number;
+  assignments: AssignmentEvent[];
+  closeReason: CloseReason | null;
+  closedAt: string | null;
+}
+
+export type ConversationInput = { start: StartSessionRequest; carried?: undefined } | { carried: ConversationState; start?: undefined };
+
+/** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
+const RECENT_MESSAGE_IDS = 64;
+const ASSIGNMENTS_KEPT = 20;
+
+const acts = proxyActivities<SessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['DomainError'] },
+});
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function viewOf(s: ConversationState): ConversationView {
+  const deadline = s.snapshot ? nextDeadline({ ...s, snapshot: s.snapshot }) : null;
+  return {
+    shopId: s.request.shopId,
+    sessionId: s.request.sessionId,
+    buyerId: s.request.buyerId,
+    topic: s.request.topic,
+    status: s.status,
+    agentId: s.agentId,
+    turn: s.turn,
+    snapshot: s.snapshot,
+    nextDeadline: deadline ? { at: new Date(deadline.at).toISOString(), reason: deadline.reason } : null,
+    queuedAt: iso(s.queuedAt),
+    startedAt: new Date(s.startedAt).toISOString(),
+    lastBuyerMessageAt: iso(s.lastBuyerMessageAt),
+    lastAgentMessageAt: iso(s.lastAgentMessageAt),
+    messageCount: s.messageCount,
+    assignments: s.assignments,
+    closeReason: s.closeReason,
+    closedAt: iso(s.closedAt),
+  };
+}
+
+function initialState(request: StartSessionRequest): ConversationState {
+  const now = Date.now();
+  // Opening a session is the buyer's first contact, so the agent-reply timer runs from the start.
+  return {
+    request,
+    snapshot: null,
+    status: 'open',
+    agentId: null,
+    turn: 'agent',
+    turnSince: now,
+    queuedAt: null,
+    startedAt: now,
+    lastBuyerMessageAt: null,
+    lastAgentMessageAt: null,
+    messageCount: 0,
+    recentMessageIds: [],
+    assignments: [],
+    closeReason: null,
+    closedAt: null,
+    runNumber: 1,
+  };
+}
+
+export async function conversationWorkflow(input: ConversationInput): Promise<ConversationView> {
+  const state: ConversationState = input.carried ?? initialState(input.start);
+  const { shopId, sessionId } = state.request;
+  // Bumped by every event that can move the deadline, so the timer loop re-arms.
+  let changes = 0;
+  let messagesThisRun = 0;
+  let closeRequest: CloseReason | null = null;
+  let leaveQueueRequested = false;
+  let routeRequested = false;
+
+  const isLive = () => state.status !== 'closed' && state.status !== 'offline' && closeRequest === null;
+
+  const isDuplicate = (messageId: string | undefined): boolean => {
+    if (messageId === undefined) return false;
+    if (state.recentMessageIds.includes(messageId)) return true;
+    state.recentMessageIds.push(messageId);
+    if (state.recentMessageIds.length > RECENT_MESSAGE_IDS) state.recentMessageIds.shift();
+    return false;
+  };
+
+  const setStatus = (status: SessionStatus) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: status }]);
+  };
+
+  const applyAssignment = (a: AgentAssignment) => {
+    if (state.assignments.some((e) => e.assignmentId === a.assignmentId)) return;
+    const now = Date.now();
+    state.assignments.push({ ...a, at: new Date(now).toISOString() });
+    if (state.assignments.length > ASSIGNMENTS_KEPT) state.assignments.shift();
+    state.agentId = a.agentId;
+    state.queuedAt = null;
+    // The buyer is waiting for this agent now.
+    state.turn = 'agent';
+    state.turnSince = now;
+    setStatus('active');
+    upsertSearchAttributes([{ key: AGENT_ID_ATTR, value: a.agentId }]);
+    changes++;
+  };
+
+  setHandler(sessionStateQuery, () => viewOf(state));
+
+  setHandler(buyerMessageSignal, (m) => {
+    if (!isLive() || isDuplicate(m.messageId)) return;
+    const now = Date.now();
+    state.lastBuyerMessageAt = now;
+    state.messageCount++;
+    messagesThisRun++;
+    if (state.turn !== 'agent') {
+      state.turn = 'agent';
+      state.turnSince = now;
+    }
+    changes++;
+  });
+
+  setHandler(agentMessageSignal, (m) => {
+    if (!isLive() || isDuplicate(m.messageId)) return;
+    const now = Date.now();
+    state.lastAgentMessageAt = now;
+    state.messageCount++;
+    messagesThisRun++;
+    // In the queue only assignment ends the wait; a shop-side message (a bot's) does not.
+    if (state.status !== 'queued' && state.turn !== 'buyer') {
+      state.turn = 'buyer';
+      state.turnSince = now;
+    }
+    changes++;
+  });
+
+  setHandler(humanRequestedSignal, () => {
+    if (isLive() && state.status === 'open' && state.agentId === null) routeRequested = true;
+  });
+
+  setHandler(agentAssignedSignal, (a) => {
+    if (isLive()) applyAssignment(a);
+  });
+
+  setHandler(
+    closeSessionUpdate,
+    async ({ by }) => {
+      closeRequest ??= by === 'agent' ? 'closed_by_agent' : 'closed_by_buyer';
+      // A timer may win the race; the caller then learns the reason that actually closed it.
+      await condition(() => state.status === 'closed');
+      return viewOf(state);
+    },
+    {
+      validator: (req) => {
+        if (req?.by !== 'agent' && req?.by !== 'buyer') {
+          throw ApplicationFailure.create({ type: 'invalid_close_request', message: 'by must be "agent" or "buyer"', nonRetryable: true });
+        }
+        if (state.status === 'closed' || state.status === 'offline') {
+          throw ApplicationFailure.create({ type: 'session_closed', message: `session ${sessionId} is already ${state.status}`, nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  setHandler(
+    leaveQueueUpdate,
+    async () => {
+      leaveQueueRequested = true;
+      await condition(() => state.status !== 'queued');
+      return viewOf(state);
+    },
+    {
+      validator: () => {
+        if (state.status !== 'queued' || closeRequest !== null) {
+          throw ApplicationFailure.create({ type: 'session_not_queued', message: `session ${sessionId} is ${state.status}, not queued`, nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  const close = async (reason: CloseReason, toOfflinePool: boolean) => {
+    const now = Date.now();
+    const result = await acts.closeSession({
+      shopId,
+      sessionId,
+      reason,
+      at: new Date(now).toISOString(),
+      toOfflinePool,
+      onlyIfQueued: toOfflinePool,
+      lastBuyerMessageAt: iso(state.lastBuyerMessageAt),
+      lastAgentMessageAt: iso(state.lastAgentMessageAt),
+      messageCount: state.messageCount,
+    });
+    if (result.kind === 'assigned_meanwhile') {
+      // Capacity freed while the queue timer fired: the assignment won, the session lives on.
+      applyAssignment(result.assignment);
+      return;
+    }
+    state.closeReason = result.closeReason;
+    state.closedAt = now;
+    setStatus('closed');
+  };
+
+  const route = async () => {
+    const outcome = await acts.routeSession({ shopId, sessionId, at: new Date(Date.now()).toISOString() });
+    switch (outcome.kind) {
+      case 'assigned':
+        applyAssignment(outcome.assignment);
+        break;
+      case 'queued':
+        state.queuedAt = Date.parse(outcome.queuedAt);
+        setStatus('queued');
+        changes++;
+        break;
+      case 'offline':
+        // Nobody online: the buyer's request waits in the offline-message pool; this run ends.
+        setStatus('offline');
+        break;
+    }
+  };
+
+  if (!input.carried) {
+    upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: state.status }]);
+    state.snapshot = await acts.openSession({ ...state.request, at: new Date(state.startedAt).toISOString() });
+    changes++;
+    if (state.request.wantsHuman) routeRequested = true;
+  }
+
+  for (;;) {
+    if (state.status === 'closed' || state.status === 'offline') break;
+    if (closeRequest !== null) {
+      await close(closeRequest, false);
+      continue;
+    }
+    if (leaveQueueRequested) {
+      leaveQueueRequested = false;
+      if (state.status === 'queued') await close('left_queue', true);
+      continue;
+    }
+    if (routeRequested) {
+      routeRequested = false;
+      await route();
+      continue;
+    }
+    if (messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      state.runNumber++;
+      await continueAsNew<typeof conversationWorkflow>({ carried: state });
+    }
+    const snapshot = state.snapshot;
+    if (snapshot === null) throw ApplicationFailure.nonRetryable('session has no settings snapshot');
+    const deadline = nextDeadline({ ...state, snapshot });
+    const seen = changes;
+    const wake = () => changes !== seen || closeRequest !== null || leaveQueueRequested || routeRequested;
+    if (deadline === null) {
+      await condition(wake);
+    } else if (!(await condition(wake, Math.max(1, deadline.at - Date.now())))) {
+      await close(deadline.reason, deadline.reason === 'queue_timeout');
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return viewOf(state);
+}
