@@ -7,18 +7,30 @@ import { step } from './log';
 
 const POM = path.join(PROJECT_ROOT, 'infra', 'test-server', 'pom.xml');
 
+const LAUNCHER = [
+  '#!/usr/bin/env bash',
+  '# Written by infra/test-server.ts. Usage: temporal-test-server <port> [args]',
+  'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
+  'port="$1"; shift',
+  'exec java -Xss512k -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \\',
+  '  -cp "$here/lib/*" io.temporal.testserver.TestServer "$port" "$@"',
+  '',
+].join('\n');
+
 /**
  * Finds or provisions the Java time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else a launcher
  * in the project cache, else Maven resolves the jars into the cache and the launcher is written.
  * The SDK runs the executable as `<exe> <port>` and kills that pid, so the launcher execs java.
+ * No --enable-time-skipping: the SDK expects time locked at start and unlocks it itself while a
+ * client waits on a result or calls env.sleep (unlocked, time would race past running activities).
  */
 export function resolveTestServer(cacheDir: string): string {
   const explicit = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (explicit) return explicit;
 
   const pom = fs.readFileSync(POM, 'utf8');
-  // Keyed by the pom's content so a version bump resolves afresh instead of reusing stale jars.
-  const key = createHash('sha256').update(pom).digest('hex').slice(0, 12);
+  // Keyed by pom and launcher so a version bump or launcher change provisions afresh.
+  const key = createHash('sha256').update(pom).update(LAUNCHER).digest('hex').slice(0, 12);
   const home = path.join(cacheDir, 'test-server', key);
   const launcher = path.join(home, 'temporal-test-server');
   if (fs.existsSync(launcher)) return launcher;
@@ -35,19 +47,7 @@ export function resolveTestServer(cacheDir: string): string {
   if (result.status !== 0) {
     throw new Error('Maven could not resolve io.temporal:temporal-test-server (is Java + Maven installed?)');
   }
-  fs.writeFileSync(
-    launcher,
-    [
-      '#!/usr/bin/env bash',
-      '# Written by infra/test-server.ts. Usage: temporal-test-server <port> [args]',
-      'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
-      'port="$1"; shift',
-      'exec java -Xss512k -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \\',
-      '  -cp "$here/lib/*" io.temporal.testserver.TestServer "$port" --enable-time-skipping "$@"',
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
   step(`test server ready in ${Math.round((Date.now() - started) / 1000)} s: ${launcher}`);
   return launcher;
 }

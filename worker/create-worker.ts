@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** The workflows entry file: .ts when run from source (tsx, vitest), .js from a compiled build. */
+export const WORKFLOWS_PATH = ['index.ts', 'index.js']
+  .map((file) => path.join(__dirname, '..', 'workflows', file))
+  .find((file) => fs.existsSync(file))!;
 
 export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;

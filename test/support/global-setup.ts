@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../config';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../infra/embedded-postgres';
+import { resolveTemporalCli } from '../../infra/temporal-cli';
+import { resolveTestServer } from '../../infra/test-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresServerUrl: string;
+    temporalCliPath: string;
+    testServerPath: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Once per test run: provisions both Temporal servers (cached after the first time) and starts one
+ * throwaway Postgres; each test file then creates its own database on it. With TEST_DATABASE_URL
+ * set, that server is used instead (its user must be allowed to CREATE DATABASE).
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const config = loadConfig();
+  project.provide('testServerPath', resolveTestServer(config.cacheDir));
+  project.provide('temporalCliPath', await resolveTemporalCli(config.cacheDir));
+
+  let postgres: RunningPostgres | undefined;
+  let dataDir: string | undefined;
+  if (process.env.TEST_DATABASE_URL) {
+    project.provide('postgresServerUrl', process.env.TEST_DATABASE_URL);
+  } else {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-test-pg-'));
+    fs.chmodSync(dataDir, 0o777); // initdb runs as the `postgres` OS user when we are root
+    postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'data'), port: await freePort(), persistent: false });
+    project.provide('postgresServerUrl', postgres.url);
+  }
+  return async () => {
+    await postgres?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+}

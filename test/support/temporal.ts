@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { Db } from '../../db/connection';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/temporal-names';
+import { outboxFlusher } from '../../temporal/outbox-sender';
+import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+
+// Worker lifecycle chatter drowns test output; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+/** The Java test server: timers of hours and days pass in milliseconds. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
+  // Custom search attributes must exist before a workflow upserts them.
+  await env.connection.operatorService
+    .addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, 2 /* KEYWORD */])),
+    })
+    .catch(() => undefined);
+  return env;
+}
+
+/** The real Temporal dev server (the CLI the project provisions), with our search attributes. */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: inject('temporalCliPath') },
+      ip: '127.0.0.1',
+      searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** Bundled once per test file (process) and reused by every worker in it. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface RunningWorker {
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Runs a real worker (real activities, real Postgres) against `env` until stop(). */
+export async function runWorker(env: TestWorkflowEnvironment, db: Db, taskQueue = uniqueTaskQueue()): Promise<RunningWorker> {
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    db,
+    flushOutbox: outboxFlusher(db, env.client),
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
