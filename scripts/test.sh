@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: lint, type-check, then every test (unit, workflow on the time-skipping server,
+# integration on the dev server, all against a real Postgres). The Temporal servers are provisioned
+# by the test setup on first use. Ends with a plain "vitest: N passed, N failed, N skipped" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .data
+
+echo "[cs] lint" >&2
+npx eslint . || exit 1
+echo "[cs] type-check" >&2
+npx tsc --noEmit || exit 1
+
+results=.data/test-results.json
+rm -f "$results"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
+status=$?
+if [ -f "$results" ]; then
+  node -e '
+    const r = require(process.argv[1]);
+    const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  ' "$PWD/$results"
+else
+  echo "vitest: 0 passed, 1 failed"
+fi
+exit $status

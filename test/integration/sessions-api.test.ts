@@ -1,0 +1,136 @@
+/**
+ * End to end on the real Temporal dev server: the chat backend and the merchant drive sessions and
+ * settings over HTTP; engineers find the runs by search attributes and read the history.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationWorkflowId, shopWorkflowId } from '../../domain/temporal-names';
+import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+let key: string;
+const SHOP = 'int-shop';
+
+beforeAll(async () => {
+  stack = await startStack();
+  key = await createShopViaApi(stack.app, SHOP);
+});
+afterAll(async () => stack?.stop());
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = await probe();
+  }
+  return value;
+}
+
+async function visible(query: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids.sort();
+}
+
+describe('sessions over HTTP on the dev server', () => {
+  it('the shop workflow runs from shop creation', async () => {
+    const description = await stack.env.client.workflow.getHandle(shopWorkflowId(SHOP)).describe();
+    expect(description.status.name).toBe('RUNNING');
+  });
+
+  it('starts idempotently, is searchable by shop, session and status, and closes with its reason', async () => {
+    const body = { sessionId: 'int-1', buyerId: 'buyer-1', topic: 'presales' };
+    const first = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body });
+    const again = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body });
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(first.body.workflowId).toBe(conversationWorkflowId(SHOP, 'int-1'));
+
+    const open = await eventually(
+      () => visible(`ShopId = '${SHOP}' AND SessionId = 'int-1' AND SessionStatus = 'open'`),
+      (ids) => ids.length === 1,
+    );
+    expect(open).toEqual([conversationWorkflowId(SHOP, 'int-1')]);
+
+    expect((await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/messages`, { key, body: { from: 'agent', messageId: 'm1' } })).status).toBe(202);
+    const live = await eventually(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-1`, { key }),
+      (r) => r.body.live?.turn === 'buyer',
+    );
+    expect(live.body.session).toMatchObject({ sessionId: 'int-1', status: 'open', settingsSnapshot: { buyerIdleMinutes: 20 } });
+    expect(live.body.live.nextDeadline.reason).toBe('buyer_idle_timeout');
+    expect(Date.parse(live.body.live.nextDeadline.at) - Date.parse(live.body.live.lastAgentMessageAt)).toBe(20 * 60_000);
+
+    const closed = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/close`, { key, body: { by: 'buyer' } });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ status: 'closed', closeReason: 'closed_by_buyer' });
+
+    const closedRuns = await eventually(
+      () => visible(`ShopId = '${SHOP}' AND SessionStatus = 'closed'`),
+      (ids) => ids.includes(conversationWorkflowId(SHOP, 'int-1')),
+    );
+    expect(closedRuns).toContain(conversationWorkflowId(SHOP, 'int-1'));
+
+    const list = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions?status=closed`, { key });
+    expect(list.body.items.map((s: { sessionId: string }) => s.sessionId)).toContain('int-1');
+    const late = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/messages`, { key, body: { from: 'buyer' } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('session_not_live');
+    const restart = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body });
+    expect(restart.body.runId).toBe(first.body.runId);
+  });
+
+  it('a settings change goes through the shop workflow, is versioned, and only new sessions take it', async () => {
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-old', buyerId: 'b', topic: 'presales' } });
+    await eventually(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-old`, { key }),
+      (r) => r.status === 200,
+    );
+
+    const put = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, { key, body: { buyerIdleMinutes: 45, changedBy: 'owner@shop' } });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ version: 1, buyerIdleMinutes: 45, changedBy: 'owner@shop' });
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key })).body.version).toBe(1);
+
+    // The history of the shop run names who changed what.
+    const history = await stack.env.client.workflow.getHandle(shopWorkflowId(SHOP)).fetchHistory();
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+    const payload = accepted[0].workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0];
+    expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({ buyerIdleMinutes: 45, changedBy: 'owner@shop' });
+
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-new', buyerId: 'b2', topic: 'presales' } });
+    const fresh = await eventually(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-new`, { key }),
+      (r) => r.status === 200,
+    );
+    expect(fresh.body.session.settingsSnapshot.buyerIdleMinutes).toBe(45);
+    const old = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-old`, { key });
+    expect(old.body.session.settingsSnapshot.buyerIdleMinutes).toBe(20);
+    expect(old.body.live.snapshot.buyerIdleMinutes).toBe(20);
+  });
+
+  it('lists page through all sessions with a cursor', async () => {
+    for (let i = 0; i < 5; i++) {
+      await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: `page-${i}`, buyerId: `pb${i}`, topic: 'presales' } });
+    }
+    await eventually(
+      () => stack.tdb.db('sessions').where({ shop_id: SHOP }).whereLike('session_id', 'page-%'),
+      (rows) => rows.length === 5,
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { sessionId: string }[]; nextCursor: string | null } } = await call(
+        stack.app,
+        'GET',
+        `/v1/shops/${SHOP}/sessions?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        { key },
+      );
+      seen.push(...res.body.items.map((s) => s.sessionId));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen.filter((id) => id.startsWith('page-')).sort()).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});

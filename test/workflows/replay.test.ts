@@ -1,0 +1,27 @@
+/**
+ * Replays recorded histories (test/fixtures/histories, written by `npm run record-histories`)
+ * through the current workflow code. A change that would break running sessions or shop runs
+ * (a reordered activity, a removed timer) fails here with a DeterminismViolationError.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/temporal';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+describe('replay of recorded histories', () => {
+  it('has histories for both workflows to replay', () => {
+    expect(files.some((f) => f.startsWith('conversation-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('shop-'))).toBe(true);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
+    expect(history.events.length).toBeGreaterThan(3);
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)).resolves.toBeUndefined();
+  });
+});
