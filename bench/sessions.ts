@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:sessions [-- --sessions N --messages M --concurrency C]`
+ *
+ * Starts N sessions and reports M messages each through the real HTTP API (loopback), worker and
+ * Temporal dev server, then the same load against a do-nothing workflow (same API path, another
+ * task queue), and prints throughput, API latency and the ratio to that baseline.
+ */
+import type { AddressInfo } from 'node:net';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { buildApp } from '../api/app';
+import { createShop } from '../db/repositories/shops';
+import { outboxFlusher } from '../temporal/outbox-sender';
+import { createWorker } from '../worker/create-worker';
+import { machineLine, percentile, runLimited, startBenchInfra } from './support';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const SESSIONS = arg('sessions', 200);
+const MESSAGES = arg('messages', 10);
+const CONCURRENCY = arg('concurrency', 32);
+
+interface PhaseResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+interface LoadResult {
+  starts: PhaseResult;
+  messages: PhaseResult;
+}
+
+async function main(): Promise<void> {
+  const infra = await startBenchInfra({ withTemporal: true });
+  const env = infra.env!;
+  const { db } = infra;
+  const created = await createShop(db, { id: 'bench', name: 'Bench', timeZone: 'Asia/Shanghai' });
+  if (!created) throw new Error('bench shop exists');
+
+  const realWorker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: 'bench-real',
+    db,
+    flushOutbox: outboxFlusher(db, env.client),
+  });
+  const noopWorker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: 'bench-noop',
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
+  });
+  const running = [realWorker.run(), noopWorker.run()];
+
+  const load = async (taskQueue: string, prefix: string): Promise<LoadResult> => {
+    const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/bench`;
+    const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };
+    const post = async (url: string, body: unknown) => {
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    };
+
+    const ids = Array.from({ length: SESSIONS }, (_, i) => `${prefix}-${i}`);
+    let t0 = performance.now();
+    const startLat = await runLimited(
+      ids.map((id) => () => post(`${base}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales' })),
+      CONCURRENCY,
+    );
+    const startSecs = (performance.now() - t0) / 1000;
+
+    const messageTasks = ids.flatMap((id) =>
+      Array.from({ length: MESSAGES }, (_, m) => () => post(`${base}/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })),
+    );
+    t0 = performance.now();
+    const msgLat = await runLimited(messageTasks, CONCURRENCY);
+    const msgSecs = (performance.now() - t0) / 1000;
+    await app.close();
+    return {
+      starts: { perSecond: SESSIONS / startSecs, p50: percentile(startLat, 50), p99: percentile(startLat, 99) },
+      messages: { perSecond: messageTasks.length / msgSecs, p50: percentile(msgLat, 50), p99: percentile(msgLat, 99) },
+    };
+  };
+
+  // Warm-up on both queues (bundles loaded, connections open), then the measured runs.
+  await load('bench-noop', 'warm-noop');
+  await load('bench-real', 'warm-real');
+  const baseline = await load('bench-noop', 'noop');
+  const real = await load('bench-real', 'real');
+
+  realWorker.shutdown();
+  noopWorker.shutdown();
+  await Promise.all(running);
+  await infra.stop();
+
+  const row = (name: string, r: LoadResult) =>
+    `${name.padEnd(22)} ${r.starts.perSecond.toFixed(1).padStart(10)} ${r.starts.p50.toFixed(1).padStart(8)} ${r.starts.p99.toFixed(1).padStart(8)}` +
+    `   ${r.messages.perSecond.toFixed(1).padStart(10)} ${r.messages.p50.toFixed(1).padStart(8)} ${r.messages.p99.toFixed(1).padStart(8)}`;
+  const lines = [
+    `bench:sessions — ${SESSIONS} sessions × ${MESSAGES} messages, ${CONCURRENCY} concurrent HTTP calls, Temporal dev server + embedded Postgres on loopback`,
+    machineLine(),
+    `${''.padEnd(22)} ${'sessions/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${'signals/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    row('do-nothing workflow', baseline),
+    row('conversationWorkflow', real),
+    `ratio to baseline: sessions/s ${(real.starts.perSecond / baseline.starts.perSecond).toFixed(2)}, signals/s ${(real.messages.perSecond / baseline.messages.perSecond).toFixed(2)} (goal ≥ 0.70)`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
