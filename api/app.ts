@@ -4,7 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context';
 import { authenticateShop } from './auth';
 import { registerErrorHandling } from './errors';
+import { outboxFlusher } from '../temporal/outbox-sender';
 import adminRoutes from './routes/admin';
+import agentRoutes from './routes/agents';
+import groupRoutes from './routes/groups';
+import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
 import sessionRoutes from './routes/sessions';
 import settingsRoutes from './routes/settings';
@@ -19,6 +23,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   app.decorate('deps', deps);
+  app.decorate('flushOutbox', outboxFlusher(deps.db, deps.temporal.client));
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
 
@@ -50,6 +55,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       shop.addHook('onRequest', authenticateShop);
       await shop.register(sessionRoutes);
       await shop.register(settingsRoutes);
+      await shop.register(agentRoutes);
+      await shop.register(groupRoutes);
+      await shop.register(poolRoutes);
     },
     { prefix: '/v1/shops/:shopId' },
   );

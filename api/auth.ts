@@ -23,11 +23,20 @@ export async function authenticateShop(req: FastifyRequest): Promise<void> {
     throw new ApiError('shop_forbidden', 'this API key belongs to another shop', 403);
   }
   req.credential = credential;
+  // Agent keys reach only routes that opt in (their own status and capacity); the rest is the merchant's.
+  if (credential.kind === 'agent' && !req.routeOptions.config.allowAgentKey) {
+    throw new ApiError('merchant_only', 'this operation needs the shop (merchant) key', 403);
+  }
 }
 
-/** For merchant-only routes: agent keys may act only on their own agent. */
-export async function requireMerchant(req: FastifyRequest): Promise<void> {
-  if (req.credential?.kind !== 'shop') throw new ApiError('merchant_only', 'this operation needs the shop (merchant) key', 403);
+/** Route config for routes an agent's own key may call. */
+export const AGENT_KEY_ALLOWED = { allowAgentKey: true } as const;
+
+/** On routes open to agent keys: an agent key may act on its own agent only. */
+export function assertMayActOnAgent(req: FastifyRequest, agentId: string): void {
+  if (req.credential?.kind === 'agent' && req.credential.agentId !== agentId) {
+    throw new ApiError('agent_forbidden', "an agent's key may change only that agent", 403);
+  }
 }
 
 export async function authenticateAdmin(req: FastifyRequest, _reply: FastifyReply): Promise<void> {

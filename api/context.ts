@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { Credential } from '../db/repositories/shops';
+import type { OutboxFlush } from '../temporal/outbox-sender';
 
 /** What the API needs from the outside world; built by api/server.ts, or by tests. */
 export interface AppDeps {
@@ -14,8 +15,14 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** Delivers committed outbox rows (assignment signals) right after a change that wrote them. */
+    flushOutbox: OutboxFlush;
   }
   interface FastifyRequest {
     credential: Credential | null;
+  }
+  interface FastifyContextConfig {
+    /** The route accepts an agent's own key (see api/auth.ts). */
+    allowAgentKey?: boolean;
   }
 }

@@ -4,7 +4,6 @@ import { DomainError } from '../../../domain/errors';
 import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_MIN } from '../../../domain/limits';
 import { AGENT_REPLY_TIMEOUT_FIXED, validateBuyerIdleMinutes } from '../../../domain/session';
 import { updateSessionSettings } from '../../../temporal/shop-gateway';
-import { requireMerchant } from '../../auth';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 
 const sessionSettingsSchema = {
@@ -36,7 +35,6 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
   app.put<{ Params: { shopId: string }; Body: { buyerIdleMinutes: unknown; agentReplyTimeoutMinutes?: unknown; changedBy?: string } }>(
     '/settings/session',
     {
-      onRequest: requireMerchant,
       schema: {
         tags: ['settings'],
         summary: 'Change the buyer-idle timeout; applies at once to sessions started after the change',

@@ -1,0 +1,114 @@
+import type { FastifyInstance } from 'fastify';
+import { createGroup, getGroup, setGroupMembers } from '../../../db/repositories/agents';
+import { ApiError, notFound } from '../../errors';
+import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+
+const scopes = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 50,
+  uniqueItems: true,
+  items: externalId,
+  description: 'Reception scope (接待范围): the session topics this group serves, e.g. presales',
+} as const;
+const agentIds = { type: 'array', maxItems: 1000, uniqueItems: true, items: externalId } as const;
+
+const groupSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    shopId: { type: 'string' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    agentIds: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const groupParams = { type: 'object', required: ['shopId', 'groupId'], properties: { ...shopParams.properties, groupId: externalId } } as const;
+
+export default async function groupRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Params: { shopId: string }; Body: { name: string; scopes: string[]; agentIds?: string[] } }>(
+    '/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: 'Create a routing group (分流分组) with its reception scope and members',
+        security: securedByShopKey,
+        params: shopParams,
+        body: {
+          type: 'object',
+          required: ['name', 'scopes'],
+          additionalProperties: false,
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, scopes, agentIds },
+        },
+        response: { 201: groupSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const exists = await app.deps.db('agent_groups').where({ shop_id: req.params.shopId, name: req.body.name }).first('id');
+      if (exists) throw new ApiError('group_exists', `a group named ${JSON.stringify(req.body.name)} exists`, 409);
+      return reply.code(201).send(await createGroup(app.deps.db, req.params.shopId, req.body));
+    },
+  );
+
+  app.get<{ Params: { shopId: string } }>(
+    '/groups',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "The shop's routing groups",
+        security: securedByShopKey,
+        params: shopParams,
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: groupSchema } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const ids: string[] = await app.deps.db('agent_groups').where({ shop_id: req.params.shopId }).orderBy('created_at').pluck('id');
+      const items = await Promise.all(ids.map((id) => getGroup(app.deps.db, req.params.shopId, id)));
+      return { items };
+    },
+  );
+
+  app.patch<{ Params: { shopId: string; groupId: string }; Body: { name?: string; scopes?: string[] } }>(
+    '/groups/:groupId',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "Rename a group or change its reception scope",
+        security: securedByShopKey,
+        params: groupParams,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, scopes } },
+        response: { 200: groupSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { shopId, groupId } = req.params;
+      const updated = await app.deps.db('agent_groups').where({ id: groupId, shop_id: shopId }).update(req.body);
+      if (updated === 0) throw notFound(`group ${groupId}`);
+      return getGroup(app.deps.db, shopId, groupId);
+    },
+  );
+
+  app.put<{ Params: { shopId: string; groupId: string }; Body: { agentIds: string[] } }>(
+    '/groups/:groupId/members',
+    {
+      schema: {
+        tags: ['groups'],
+        summary: "Replace a group's members (agents of this shop only)",
+        security: securedByShopKey,
+        params: groupParams,
+        body: { type: 'object', required: ['agentIds'], additionalProperties: false, properties: { agentIds } },
+        response: { 200: groupSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { shopId, groupId } = req.params;
+      await app.deps.db.transaction(async (tx) => {
+        const group = await tx('agent_groups').where({ id: groupId, shop_id: shopId }).forUpdate().first('id');
+        if (!group) throw notFound(`group ${groupId}`);
+        await setGroupMembers(tx, shopId, groupId, req.body.agentIds);
+      });
+      return getGroup(app.deps.db, shopId, groupId);
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import { listOfflineMessages, type OfflineMessageStatus } from '../../../db/repositories/offline-messages';
+import { listSessions } from '../../../db/repositories/sessions';
+import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+
+const offlineMessageSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    sessionId: { type: 'string' },
+    buyerId: { type: 'string' },
+    topic: { type: 'string' },
+    wantsHuman: { type: 'boolean' },
+    botEngaged: { type: 'boolean' },
+    origin: { type: 'string', enum: ['no_agent_online', 'queue_timeout', 'left_queue'] },
+    status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
+    agentId: { type: ['string', 'null'] },
+    skipReason: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    resolvedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+
+interface PoolCursor {
+  at: string;
+  id: number;
+}
+const isPoolCursor = (v: unknown): v is PoolCursor =>
+  typeof v === 'object' && v !== null && typeof (v as PoolCursor).at === 'string' && Number.isInteger((v as PoolCursor).id);
+
+export default async function poolRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Params: { shopId: string }; Querystring: { limit: number } }>(
+    '/queue',
+    {
+      schema: {
+        tags: ['pools'],
+        summary: 'The queue pool (排队池): sessions waiting for a free agent, first come first served',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: { type: 'object', properties: { limit: pageQuery.limit } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    position: { type: 'integer' },
+                    sessionId: { type: 'string' },
+                    buyerId: { type: 'string' },
+                    topic: { type: 'string' },
+                    queuedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const queued = await listSessions(app.deps.db, req.params.shopId, { filter: 'queued', limit: req.query.limit });
+      return { items: queued.map((s, i) => ({ position: i + 1, sessionId: s.sessionId, buyerId: s.buyerId, topic: s.topic, queuedAt: s.queuedAt })) };
+    },
+  );
+
+  app.get<{
+    Params: { shopId: string };
+    Querystring: { status?: OfflineMessageStatus; topic?: string; wantsHuman?: boolean; limit: number; cursor?: string };
+  }>(
+    '/offline-messages',
+    {
+      schema: {
+        tags: ['pools'],
+        summary: 'The offline-message pool (留言池), newest first',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
+            topic: externalId,
+            wantsHuman: { type: 'boolean' },
+            ...pageQuery,
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: offlineMessageSchema }, nextCursor: { type: ['string', 'null'] } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const before = decodeCursor(req.query.cursor, isPoolCursor);
+      const items = await listOfflineMessages(app.deps.db, req.params.shopId, { ...req.query, before });
+      const last = items.at(-1);
+      return { items, nextCursor: items.length === req.query.limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
+    },
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * Agents, groups and pools through the HTTP API on the real dev server: who may change what, and the
+ * queue → seat → offline-pool flow a merchant sees.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+let shopKey: string;
+let otherShopKey: string;
+const SHOP = 'route-a';
+
+beforeAll(async () => {
+  stack = await startStack();
+  shopKey = await createShopViaApi(stack.app, SHOP);
+  otherShopKey = await createShopViaApi(stack.app, 'route-b');
+});
+afterAll(async () => stack?.stop());
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await probe();
+  }
+  return value;
+}
+
+async function newAgent(shop: string, key: string, body: object): Promise<{ id: string; apiKey: string }> {
+  const res = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, { key, body });
+  expect(res.status).toBe(201);
+  return { id: res.body.agent.id, apiKey: res.body.apiKey };
+}
+
+describe('agents and who may change them', () => {
+  it('an agent sets its own status and capacity; not another agent, not another shop, not merchant routes', async () => {
+    const me = await newAgent(SHOP, shopKey, { name: 'Me', capacity: 2 });
+    const colleague = await newAgent(SHOP, shopKey, { name: 'Colleague', capacity: 2 });
+    const foreign = await newAgent('route-b', otherShopKey, { name: 'Foreign', capacity: 2 });
+
+    const own = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${me.id}`, { key: me.apiKey, body: { status: 'suspended', capacity: 4 } });
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ status: 'suspended', capacity: 4 });
+
+    const other = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${colleague.id}`, { key: me.apiKey, body: { status: 'online' } });
+    expect(other.status).toBe(403);
+    expect(other.body.error.code).toBe('agent_forbidden');
+
+    // An agent of another shop can touch neither status nor capacity here.
+    for (const body of [{ status: 'offline' }, { capacity: 0 }]) {
+      const res = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${me.id}`, { key: foreign.apiKey, body });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('shop_forbidden');
+    }
+    const merchantOnly = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, { key: me.apiKey, body: { buyerIdleMinutes: 30 } });
+    expect(merchantOnly.status).toBe(403);
+    expect(merchantOnly.body.error.code).toBe('merchant_only');
+    const rename = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${me.id}`, { key: me.apiKey, body: { name: 'Boss' } });
+    expect(rename.status).toBe(403);
+
+    const after = await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${me.id}`, { key: shopKey });
+    expect(after.body).toMatchObject({ name: 'Me', status: 'suspended', capacity: 4 });
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${colleague.id}`, { key: shopKey })).body.status).toBe('offline');
+  });
+
+  it('bad agent input is refused and changes nothing', async () => {
+    const a = await newAgent(SHOP, shopKey, { name: 'Valid', capacity: 3 });
+    for (const body of [{ capacity: -1 }, { capacity: 201 }, { capacity: 2.5 }, { status: 'busy' }, {}, { extra: 1 }]) {
+      const res = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${a.id}`, { key: shopKey, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+    }
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${a.id}`, { key: shopKey })).body).toMatchObject({ capacity: 3, status: 'offline' });
+    expect((await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/agt_missing`, { key: shopKey, body: { capacity: 1 } })).status).toBe(404);
+  });
+
+  it("groups take only the shop's own agents; names are unique", async () => {
+    const mine = await newAgent(SHOP, shopKey, { name: 'Grouped', capacity: 1 });
+    const foreign = await newAgent('route-b', otherShopKey, { name: 'Elsewhere', capacity: 1 });
+    const bad = await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, { key: shopKey, body: { name: 'G', scopes: ['presales'], agentIds: [mine.id, foreign.id] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('unknown_agents');
+    expect(await stack.tdb.db('agent_groups').where({ shop_id: SHOP, name: 'G' })).toEqual([]);
+
+    const ok = await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, { key: shopKey, body: { name: 'G', scopes: ['presales'], agentIds: [mine.id] } });
+    expect(ok.status).toBe(201);
+    expect(ok.body).toMatchObject({ name: 'G', scopes: ['presales'], agentIds: [mine.id] });
+    expect((await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, { key: shopKey, body: { name: 'G', scopes: ['x'] } })).body.error.code).toBe('group_exists');
+    const members = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/groups/${ok.body.id}/members`, { key: shopKey, body: { agentIds: [foreign.id] } });
+    expect(members.body.error.code).toBe('unknown_agents');
+    const rescoped = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/groups/${ok.body.id}`, { key: shopKey, body: { scopes: ['presales', 'vip'] } });
+    expect(rescoped.body.scopes).toEqual(['presales', 'vip']);
+    expect((await call(stack.app, 'GET', `/v1/shops/route-b/groups`, { key: otherShopKey })).body.items).toEqual([]);
+  });
+});
+
+describe('the merchant view of routing', () => {
+  it('online agent takes a session, overflow queues, closing hands the seat on, everyone offline → offline pool', async () => {
+    const shop = 'route-flow';
+    const key = await createShopViaApi(stack.app, shop);
+    const agent = await newAgent(shop, key, { name: 'Solo', capacity: 1, status: 'online' });
+    const start = (sessionId: string) =>
+      call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key, body: { sessionId, buyerId: `b-${sessionId}`, topic: 'presales', wantsHuman: true } });
+
+    await start('first');
+    await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/sessions/first`, { key }), (r) => r.body?.session?.status === 'active');
+    await start('second');
+    const queue = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/queue`, { key }), (r) => r.body.items.length === 1);
+    expect(queue.body.items[0]).toMatchObject({ position: 1, sessionId: 'second' });
+
+    await call(stack.app, 'POST', `/v1/shops/${shop}/sessions/first/close`, { key, body: { by: 'agent' } });
+    const second = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/sessions/second`, { key }), (r) => r.body.live?.status === 'active');
+    expect(second.body.live.agentId).toBe(agent.id);
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/queue`, { key })).body.items).toEqual([]);
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/agents/${agent.id}`, { key })).body.activeSessions).toBe(1);
+
+    await call(stack.app, 'PATCH', `/v1/shops/${shop}/agents/${agent.id}`, { key: agent.apiKey, body: { status: 'offline' } });
+    await start('third');
+    const pool = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/offline-messages?status=pending`, { key }), (r) => r.body.items.length === 1);
+    expect(pool.body.items[0]).toMatchObject({ sessionId: 'third', origin: 'no_agent_online', status: 'pending', wantsHuman: true });
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions?status=offline`, { key })).body.items.map((s: { sessionId: string }) => s.sessionId)).toEqual(['third']);
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages`, { key: shopKey })).body.items).toEqual([]);
+  });
+});
