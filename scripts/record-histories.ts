@@ -83,7 +83,9 @@ async function main(): Promise<void> {
     await reportMessage(client, 'rec', 'timers', { from: 'agent', messageId: 'a1' });
     await env.sleep(5 * MINUTE_MS);
     await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b1' });
-    await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b1' });
+    await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b1' }); // a re-sent report
+    await env.sleep(MINUTE_MS);
+    await reportMessage(client, 'rec', 'timers', { from: 'buyer', messageId: 'b2' }); // same side again
     await client.workflow.getHandle(conversationWorkflowId('rec', 'timers')).result();
     await save('conversation-agent-reply-timeout', conversationWorkflowId('rec', 'timers'));
 

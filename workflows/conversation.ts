@@ -203,11 +203,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.lastBuyerMessageAt = now;
     state.messageCount++;
     messagesThisRun++;
+    // Only a turn change moves the deadline; a repeat from the same side leaves the timer alone.
     if (state.turn !== 'agent') {
       state.turn = 'agent';
       state.turnSince = now;
+      changes++;
     }
-    changes++;
   });
 
   setHandler(agentMessageSignal, (m) => {
@@ -220,8 +221,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (state.status !== 'queued' && state.turn !== 'buyer') {
       state.turn = 'buyer';
       state.turnSince = now;
+      changes++;
     }
-    changes++;
   });
 
   setHandler(humanRequestedSignal, () => {
@@ -341,7 +342,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (snapshot === null) throw ApplicationFailure.nonRetryable('session has no settings snapshot');
     const deadline = nextDeadline({ ...state, snapshot });
     const seen = changes;
-    const wake = () => changes !== seen || closeRequest !== null || leaveQueueRequested || routeRequested;
+    const wake = () =>
+      changes !== seen || closeRequest !== null || leaveQueueRequested || routeRequested || messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN;
     if (deadline === null) {
       await condition(wake);
     } else if (!(await condition(wake, Math.max(1, deadline.at - Date.now())))) {
