@@ -23,7 +23,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   app.decorate('deps', deps);
-  app.decorate('flushOutbox', outboxFlusher(deps.db, deps.temporal.client));
+  app.decorate('flushOutbox', outboxFlusher(deps.db, deps.temporal.client, deps.temporal.taskQueue));
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
 

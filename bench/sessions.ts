@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue: 'bench-real',
     db,
-    flushOutbox: outboxFlusher(db, env.client),
+    flushOutbox: outboxFlusher(db, env.client, 'bench-real'),
   });
   const noopWorker = await Worker.create({
     connection: env.nativeConnection,

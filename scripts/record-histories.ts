@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     db,
-    flushOutbox: outboxFlusher(db, env.client),
+    flushOutbox: outboxFlusher(db, env.client, TASK_QUEUE),
   });
   const { client } = env;
   fs.mkdirSync(OUT_DIR, { recursive: true });

@@ -1,11 +1,28 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import { deliverOutbox, type OutboxMessage } from '../db/repositories/outbox';
-import { agentAssignedSignal } from '../workflows/conversation';
+import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
+import { agentAssignedSignal, conversationWorkflow } from '../workflows/conversation';
 
 /** Turns committed outbox rows into signals to the session runs they concern. */
-export function outboxSender(client: Client): (message: OutboxMessage) => Promise<void> {
+export function outboxSender(client: Client, taskQueue: string): (message: OutboxMessage) => Promise<void> {
   return async (message) => {
+    if (message.kind === 'offline_assigned') {
+      // Signal-with-start: joins a live run, or starts the session's next run with the agent.
+      await client.workflow.signalWithStart(conversationWorkflow, {
+        workflowId: message.workflowId,
+        taskQueue,
+        args: [{ resume: message.session }],
+        signal: agentAssignedSignal,
+        signalArgs: [message.assignment],
+        typedSearchAttributes: [
+          { key: SHOP_ID_ATTR, value: message.session.request.shopId },
+          { key: SESSION_ID_ATTR, value: message.session.request.sessionId },
+          { key: SESSION_STATUS_ATTR, value: 'active' },
+        ],
+      });
+      return;
+    }
     try {
       await client.workflow.getHandle(message.workflowId).signal(agentAssignedSignal, message.assignment);
     } catch (err) {
@@ -18,7 +35,7 @@ export function outboxSender(client: Client): (message: OutboxMessage) => Promis
 /** Delivers whatever is pending; used right after a commit and by the worker's periodic sweep. */
 export type OutboxFlush = (opts?: { shopId?: string; olderThanMs?: number }) => Promise<number>;
 
-export function outboxFlusher(db: Db, client: Client): OutboxFlush {
-  const send = outboxSender(client);
+export function outboxFlusher(db: Db, client: Client, taskQueue: string): OutboxFlush {
+  const send = outboxSender(client, taskQueue);
   return (opts = {}) => deliverOutbox(db, send, opts);
 }

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   const db = createDb(config.databaseUrl);
   const client = await connectClient(config.temporal, config.temporal.address);
-  const flushOutbox = outboxFlusher(db, client);
+  const flushOutbox = outboxFlusher(db, client, config.temporal.taskQueue);
   const connection = await connectWorker(config.temporal, config.temporal.address);
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, flushOutbox });
 

@@ -96,7 +96,14 @@ export interface ConversationView {
   closedAt: string | null;
 }
 
-export type ConversationInput = { start: StartSessionRequest; carried?: undefined } | { carried: ConversationState; start?: undefined };
+/**
+ * start: a new session. carried: the same run continued as new. resume: the session's request waited
+ * in the offline-message pool and was assigned; this run starts with the agentAssigned signal.
+ */
+export type ConversationInput =
+  | { start: StartSessionRequest; carried?: undefined; resume?: undefined }
+  | { carried: ConversationState; start?: undefined; resume?: undefined }
+  | { resume: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot }; start?: undefined; carried?: undefined };
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
 const RECENT_MESSAGE_IDS = 64;
@@ -156,7 +163,8 @@ function initialState(request: StartSessionRequest): ConversationState {
 }
 
 export async function conversationWorkflow(input: ConversationInput): Promise<ConversationView> {
-  const state: ConversationState = input.carried ?? initialState(input.start);
+  const state: ConversationState = input.carried ?? initialState(input.start ?? input.resume.request);
+  if (input.resume) state.snapshot = input.resume.snapshot;
   const { shopId, sessionId } = state.request;
   // Bumped by every event that can move the deadline, so the timer loop re-arms.
   let changes = 0;
@@ -310,7 +318,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
   };
 
-  if (!input.carried) {
+  if (input.start) {
     upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: state.status }]);
     state.snapshot = await acts.openSession({ ...state.request, at: new Date(state.startedAt).toISOString() });
     changes++;

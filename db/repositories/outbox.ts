@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { SessionSettingsSnapshot, StartSessionRequest } from '../../domain/session';
 
 /** What session runs are told after a Postgres-side assignment commits. */
 export interface AgentAssignedMessage {
@@ -7,7 +8,18 @@ export interface AgentAssignedMessage {
   assignment: { assignmentId: string; agentId: string; operator: string; reason: string };
 }
 
-export type OutboxMessage = AgentAssignedMessage;
+/**
+ * An offline message was assigned: the session's run (ended when the message was left) starts
+ * again with the agent, from the session row's request and settings snapshot.
+ */
+export interface OfflineAssignedMessage {
+  kind: 'offline_assigned';
+  workflowId: string;
+  assignment: AgentAssignedMessage['assignment'];
+  session: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot };
+}
+
+export type OutboxMessage = AgentAssignedMessage | OfflineAssignedMessage;
 
 export interface OutboxRow {
   id: number;

@@ -59,7 +59,7 @@ export async function runWorker(env: TestWorkflowEnvironment, db: Db, taskQueue 
     namespace: env.namespace ?? 'default',
     taskQueue,
     db,
-    flushOutbox: outboxFlusher(db, env.client),
+    flushOutbox: outboxFlusher(db, env.client, taskQueue),
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

@@ -114,7 +114,7 @@ describe('capacity under concurrency and the FIFO queue', () => {
     }
     expect(await statusOf(shopId, 'q1')).toBe('active');
 
-    const flush = outboxFlusher(tdb.db, env.client);
+    const flush = outboxFlusher(tdb.db, env.client, worker.taskQueue);
     const online = await updateAgent(tdb.db, shopId, b.id, { status: 'online' });
     expect(online!.drained.map((x) => x.agentId)).toEqual([b.id, b.id]);
     await flush({ shopId });

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DISTRIBUTION_SETTINGS, nextSlot, runLimit, shopDay, validateDistributionSettings, type DistributionSettings } from '../../domain/distribution';
+
+const settings = (windows: DistributionSettings['windows'], over: Partial<DistributionSettings> = {}): DistributionSettings => ({
+  ...DEFAULT_DISTRIBUTION_SETTINGS,
+  windows,
+  ...over,
+});
+const at = (iso: string) => Date.parse(iso);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+describe('nextSlot', () => {
+  it('fires at both ends of 09:00–09:30 (UTC shop)', () => {
+    const s = settings([{ start: '09:00', end: '09:30' }]);
+    expect(iso(nextSlot(at('2026-11-21T08:50:00Z'), s, 'UTC'))).toBe('2026-11-21T09:00:00.000Z');
+    expect(iso(nextSlot(at('2026-11-21T09:00:00Z'), s, 'UTC'))).toBe('2026-11-21T09:00:00.000Z');
+    expect(iso(nextSlot(at('2026-11-21T09:00:00.001Z'), s, 'UTC'))).toBe('2026-11-21T09:30:00.000Z');
+    expect(iso(nextSlot(at('2026-11-21T09:30:01Z'), s, 'UTC'))).toBe('2026-11-22T09:00:00.000Z');
+  });
+
+  it('follows the shop time zone (Asia/Shanghai, UTC+8)', () => {
+    const s = settings([{ start: '09:00', end: '10:00' }]);
+    // 09:00 in Shanghai is 01:00 UTC.
+    expect(iso(nextSlot(at('2026-11-21T00:10:00Z'), s, 'Asia/Shanghai'))).toBe('2026-11-21T01:00:00.000Z');
+    expect(iso(nextSlot(at('2026-11-21T02:00:01Z'), s, 'Asia/Shanghai'))).toBe('2026-11-22T01:00:00.000Z');
+  });
+
+  it('crosses midnight: 23:00–01:00 fires 23:00, 23:30, 00:00, 00:30, 01:00', () => {
+    const s = settings([{ start: '23:00', end: '01:00' }]);
+    const fired: string[] = [];
+    let t = at('2026-11-21T14:00:00Z'); // 22:00 in Shanghai
+    for (let i = 0; i < 6; i++) {
+      const slot = nextSlot(t, s, 'Asia/Shanghai')!;
+      fired.push(new Date(slot + 8 * 3600_000).toISOString().slice(11, 16));
+      t = slot + 1;
+    }
+    expect(fired).toEqual(['23:00', '23:30', '00:00', '00:30', '01:00', '23:00']);
+  });
+
+  it('keeps local half hours in zones offset by :30 and :45', () => {
+    const s = settings([{ start: '09:00', end: '09:30' }]);
+    expect(iso(nextSlot(at('2026-11-21T03:00:00Z'), s, 'Asia/Kolkata'))).toBe('2026-11-21T03:30:00.000Z'); // 09:00 IST
+    expect(iso(nextSlot(at('2026-11-21T03:00:00Z'), s, 'Asia/Kathmandu'))).toBe('2026-11-21T03:15:00.000Z'); // 09:00 NPT
+    expect(iso(nextSlot(at('2026-11-21T03:16:00Z'), s, 'Asia/Kathmandu'))).toBe('2026-11-21T03:45:00.000Z'); // 09:30 NPT
+  });
+
+  it('survives a DST jump (New York, 2026-03-08 02:00 → 03:00)', () => {
+    const s = settings([{ start: '01:00', end: '04:00' }]);
+    // 01:30 EST = 06:30 UTC; the next local half hour is 03:00 EDT = 07:00 UTC.
+    expect(iso(nextSlot(at('2026-03-08T06:30:01Z'), s, 'America/New_York'))).toBe('2026-03-08T07:00:00.000Z');
+  });
+
+  it('is null when distribution is off', () => {
+    expect(nextSlot(Date.now(), settings([{ start: '09:00', end: '10:00' }], { enabled: false }), 'UTC')).toBeNull();
+  });
+});
+
+describe('rules', () => {
+  it('run limit is agents × cap, never above 5000', () => {
+    expect(runLimit(20, 100)).toBe(2000);
+    expect(runLimit(10, 10)).toBe(100);
+    expect(runLimit(200, 100)).toBe(5000);
+  });
+
+  it('shop day is the local calendar day', () => {
+    expect(shopDay(at('2026-11-21T17:00:00Z'), 'Asia/Shanghai')).toBe('2026-11-22');
+    expect(shopDay(at('2026-11-21T17:00:00Z'), 'UTC')).toBe('2026-11-21');
+  });
+
+  it('validates windows, target and numbers with stable codes', () => {
+    const code = (over: Partial<DistributionSettings>, tz?: string) => validateDistributionSettings({ ...DEFAULT_DISTRIBUTION_SETTINGS, ...over }, tz)?.code ?? null;
+    expect(code({})).toBeNull();
+    expect(code({ windows: [{ start: '09:15', end: '10:00' }] })).toBe('window_not_on_half_hour');
+    expect(code({ windows: [{ start: '9:00', end: '10:00' }] })).toBe('window_not_on_half_hour');
+    expect(code({ windows: [] })).toBe('invalid_windows');
+    expect(code({ windows: [{ start: '09:00', end: '11:00' }, { start: '10:30', end: '12:00' }] })).toBe('windows_overlap');
+    expect(code({ windows: [{ start: '22:00', end: '01:00' }, { start: '00:30', end: '02:00' }] })).toBe('windows_overlap');
+    expect(code({ windows: [{ start: '09:00', end: '10:00' }, { start: '10:30', end: '11:00' }] })).toBeNull();
+    expect(code({ target: { kind: 'groups', groupIds: [] } })).toBe('invalid_target');
+    expect(code({ target: { kind: 'nobody' } as never })).toBe('invalid_target');
+    expect(code({ minOnlineAgents: -1 })).toBe('invalid_number');
+    expect(code({ perAgentCap: 2.5 })).toBe('invalid_number');
+    expect(code({ maxAvgPending: -0.5 })).toBe('invalid_number');
+    expect(code({ maxAvgPending: 2.5 })).toBeNull();
+    expect(code({ scope: 'some' as never })).toBe('invalid_scope');
+    expect(code({}, 'Mars/Base')).toBe('invalid_time_zone');
+  });
+});
