@@ -1,12 +1,47 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/connection';
+import { distributeOfflineMessages, type DistributionRequest, type DistributionRun } from '../db/repositories/distribution';
+import { currentDistributionSettings, saveDistributionSettings, type VersionedDistributionSettings } from '../db/repositories/distribution-settings';
 import { saveSessionSettings } from '../db/repositories/session-settings';
+import { getShop } from '../db/repositories/shops';
+import type { DistributionSettings } from '../domain/distribution';
+import { DomainError } from '../domain/errors';
 import type { SessionSettings } from '../domain/session';
+import type { OutboxFlush } from '../temporal/outbox-sender';
 
-export function createShopActivities({ db }: { db: Db }) {
+/** A rule violation from Postgres-side checks reaches the workflow as a non-retryable failure typed with its code. */
+async function asRuleFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof DomainError) throw ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: true });
+    throw err;
+  }
+}
+
+export function createShopActivities({ db, flushOutbox }: { db: Db; flushOutbox: OutboxFlush }) {
   return {
+    async loadShopSchedule(req: { shopId: string }): Promise<{ timeZone: string; distribution: { version: number; settings: DistributionSettings } }> {
+      const shop = await getShop(db, req.shopId);
+      if (!shop) throw ApplicationFailure.create({ type: 'not_found', message: `shop ${req.shopId} does not exist`, nonRetryable: true });
+      const { version, settings } = await currentDistributionSettings(db, req.shopId);
+      return { timeZone: shop.timeZone, distribution: { version, settings } };
+    },
+
     /** Appends a settings version; the shop workflow calls it from a validated update. */
     async saveSessionSettings(req: { shopId: string; buyerIdleMinutes: number; changedBy: string }): Promise<SessionSettings> {
       return saveSessionSettings(db, req.shopId, req.buyerIdleMinutes, req.changedBy);
+    },
+
+    async saveDistributionSettings(req: { shopId: string; settings: DistributionSettings; changedBy: string }): Promise<VersionedDistributionSettings> {
+      return asRuleFailure(() => saveDistributionSettings(db, req.shopId, req.settings, req.changedBy));
+    },
+
+    /** One run; idempotent per scheduled slot. Session runs learn of their agent after the commit. */
+    async distributeOfflineMessages(req: DistributionRequest): Promise<DistributionRun> {
+      const run = await distributeOfflineMessages(db, req);
+      await flushOutbox({ shopId: req.shopId });
+      return run;
     },
   };
 }

@@ -7,6 +7,7 @@ import { registerErrorHandling } from './errors';
 import { outboxFlusher } from '../temporal/outbox-sender';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
+import distributionRoutes from './routes/distribution';
 import groupRoutes from './routes/groups';
 import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await shop.register(agentRoutes);
       await shop.register(groupRoutes);
       await shop.register(poolRoutes);
+      await shop.register(distributionRoutes);
     },
     { prefix: '/v1/shops/:shopId' },
   );

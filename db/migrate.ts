@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './connection';
 import * as initialSchema from './migrations/001_initial_schema';
+import * as distributionRunKey from './migrations/002_distribution_run_key';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -10,6 +11,7 @@ interface Migration {
 /** Migrations are listed here in order; imported statically so tsx, vitest and a build all load them alike. */
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial_schema': initialSchema,
+  '002_distribution_run_key': distributionRunKey,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -23,7 +23,9 @@ import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
 import { outboxFlusher } from '../temporal/outbox-sender';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
-import { startShopWorkflow } from '../temporal/shop-gateway';
+import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
+import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../workflows/shop';
+import { DEFAULT_DISTRIBUTION_SETTINGS } from '../domain/distribution';
 import { createWorker } from '../worker/create-worker';
 
 const OUT_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
@@ -119,13 +121,33 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(conversationWorkflowId('rec', 'chatty')).result();
     await save('conversation-continued-as-new', conversationWorkflowId('rec', 'chatty'), runId);
 
-    // Shop run with a settings update.
+    // Nobody online: the session ends in the offline pool; run-now assigns it and its next run starts.
+    await createShop(db, { id: 'rec-off', name: 'Recorder offline', timeZone: 'Asia/Shanghai' });
+    await startConversation(client, TASK_QUEUE, { ...req('offline', { wantsHuman: true }), shopId: 'rec-off' });
+    await client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')).result();
+    await createAgent(db, 'rec-off', { name: 'Back', capacity: 5, status: 'online' });
+    await startShopWorkflow(client, TASK_QUEUE, 'rec-off');
+    await runDistributionNow(client, TASK_QUEUE, 'rec-off', 'recorder');
+    await settle();
+    await reportMessage(client, 'rec-off', 'offline', { from: 'agent', messageId: 'hello' });
+    await client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')).result();
+    await save('conversation-resumed-from-pool', conversationWorkflowId('rec-off', 'offline'));
+
+    // Shop run: settings updates (accepted and refused), run-now, a scheduled slot.
     await startShopWorkflow(client, TASK_QUEUE, 'rec');
     await settle();
     const handle = client.workflow.getHandle(shopWorkflowId('rec'));
-    await handle.executeUpdate('updateSessionSettings', { args: [{ buyerIdleMinutes: 45, changedBy: 'recorder' }] });
+    await handle.executeUpdate(updateSessionSettingsUpdate, { args: [{ buyerIdleMinutes: 45, changedBy: 'recorder' }] });
+    await handle
+      .executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 0 - 1 }, changedBy: 'recorder' }] })
+      .catch(() => undefined);
+    await handle.executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 5 }, changedBy: 'recorder' }] });
+    await runDistributionNow(client, TASK_QUEUE, 'rec', 'recorder');
+    await env.sleep(31 * MINUTE_MS);
+    await settle();
     await handle.terminate('recording done');
-    await save('shop-settings-update', shopWorkflowId('rec'));
+    await save('shop-schedule-and-settings', shopWorkflowId('rec'));
+    await client.workflow.getHandle(shopWorkflowId('rec-off')).terminate('recording done');
   });
 
   await env.teardown();

@@ -1,7 +1,19 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { DistributionRun } from '../db/repositories/distribution';
 import type { SessionSettings } from '../domain/session';
-import { shopWorkflowId } from '../domain/temporal-names';
-import { shopWorkflow, updateSessionSettingsUpdate, type SessionSettingsChange } from '../workflows/shop';
+import { SHOP_ID_ATTR, shopWorkflowId } from '../domain/temporal-names';
+import {
+  agentAvailableSignal,
+  runDistributionNowUpdate,
+  shopStateQuery,
+  shopWorkflow,
+  updateDistributionSettingsUpdate,
+  updateSessionSettingsUpdate,
+  type DistributionSettingsChange,
+  type SessionSettingsChange,
+  type ShopView,
+} from '../workflows/shop';
 
 function startOptions(shopId: string, taskQueue: string) {
   return {
@@ -10,6 +22,7 @@ function startOptions(shopId: string, taskQueue: string) {
     args: [{ shopId }] as [{ shopId: string }],
     // The shop run is a singleton: starting it again joins the running one.
     workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    typedSearchAttributes: [{ key: SHOP_ID_ATTR, value: shopId }],
   };
 }
 
@@ -17,10 +30,42 @@ export async function startShopWorkflow(client: Client, taskQueue: string, shopI
   await client.workflow.start(shopWorkflow, startOptions(shopId, taskQueue));
 }
 
-/** Sends the change through the shop's run (starting it if it is not running) and returns the saved version. */
-export async function updateSessionSettings(client: Client, taskQueue: string, shopId: string, change: SessionSettingsChange): Promise<SessionSettings> {
-  return client.workflow.executeUpdateWithStart(updateSessionSettingsUpdate, {
-    args: [change],
+/** Every change goes through the shop's run (started if it is not running), so its history records it. */
+function updateShop<Ret, Args extends unknown[]>(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  update: UpdateDefinition<Ret, Args>,
+  args: Args,
+): Promise<Ret> {
+  return client.workflow.executeUpdateWithStart(update, {
+    args,
     startWorkflowOperation: new WithStartWorkflowOperation(shopWorkflow, startOptions(shopId, taskQueue)),
   });
+}
+
+export function updateSessionSettings(client: Client, taskQueue: string, shopId: string, change: SessionSettingsChange): Promise<SessionSettings> {
+  return updateShop(client, taskQueue, shopId, updateSessionSettingsUpdate, [change]);
+}
+
+export function updateDistributionSettings(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  change: DistributionSettingsChange,
+): Promise<ShopView['distribution']> {
+  return updateShop(client, taskQueue, shopId, updateDistributionSettingsUpdate, [change]);
+}
+
+export function runDistributionNow(client: Client, taskQueue: string, shopId: string, requestedBy: string): Promise<DistributionRun> {
+  return updateShop(client, taskQueue, shopId, runDistributionNowUpdate, [{ requestedBy }]);
+}
+
+/** SPEC 3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
+export async function notifyAgentAvailable(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
+  await client.workflow.signalWithStart(shopWorkflow, { ...startOptions(shopId, taskQueue), signal: agentAvailableSignal, signalArgs: [{ agentId }] });
+}
+
+export function queryShop(client: Client, shopId: string): Promise<ShopView> {
+  return client.workflow.getHandle(shopWorkflowId(shopId)).query(shopStateQuery);
 }

@@ -18,8 +18,10 @@ export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
 export interface DistributionRequest {
   shopId: string;
   trigger: DistributionTrigger;
-  /** The :00/:30 slot of a scheduled run (its idempotency key); null otherwise. */
+  /** The :00/:30 slot of a scheduled run; null otherwise. */
   slot: string | null;
+  /** Idempotency key: a retried activity with the same key returns the run already made. */
+  runKey: string;
   /** When the run happens (the shop workflow's clock). */
   at: string;
   settings: DistributionSettings;
@@ -131,17 +133,18 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
             shop_id: req.shopId,
             trigger: req.trigger,
             slot: req.slot,
+            run_key: req.runKey,
             settings_version: req.settingsVersion,
             settings: JSON.stringify(req.settings),
             outcome: 'running',
             started_at: req.at,
           })
-          .onConflict(tx.raw('(shop_id, slot) WHERE slot IS NOT NULL'))
+          .onConflict(tx.raw('(shop_id, run_key) WHERE run_key IS NOT NULL'))
           .ignore()
           .returning('id');
         if (!row) {
-          // This slot already ran (a retried activity after a crash): report that run, change nothing.
-          const existing = await tx('distribution_runs').where({ shop_id: req.shopId, slot: req.slot }).first('id');
+          // This run was made already (a retried activity after a crash): report it, change nothing.
+          const existing = await tx('distribution_runs').where({ shop_id: req.shopId, run_key: req.runKey }).first('id');
           return (await getDistributionRun(tx, req.shopId, existing.id))!;
         }
         run.id = row.id;

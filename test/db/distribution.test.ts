@@ -49,8 +49,10 @@ async function onlineAgents(shopId: string, n: number, prefix: string, capacity 
   return ids;
 }
 
+let keys = 0;
 function request(shopId: string, settings: Partial<DistributionSettings>, extra: Partial<DistributionRequest> = {}): DistributionRequest {
-  return { shopId, trigger: 'manual', slot: null, at: NOW, settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...settings }, settingsVersion: 1, ...extra };
+  const runKey = extra.slot ? `slot:${extra.slot}` : `test:${++keys}`;
+  return { shopId, trigger: 'manual', slot: null, runKey, at: NOW, settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...settings }, settingsVersion: 1, ...extra };
 }
 
 describe('SPEC examples', () => {

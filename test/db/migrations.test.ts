@@ -17,6 +17,8 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
+const ALL = ['001_initial_schema', '002_distribution_run_key'];
+
 const EXPECTED = [
   'agent_group_members',
   'agent_groups',
@@ -33,14 +35,14 @@ const EXPECTED = [
 ];
 
 it('migrates up, down to nothing, and up again', async () => {
-  expect(await migrateLatest(tdb.db)).toEqual(['001_initial_schema']);
+  expect(await migrateLatest(tdb.db)).toEqual(ALL);
   expect(await tables()).toEqual(EXPECTED);
   expect(await migrateLatest(tdb.db)).toEqual([]);
 
-  expect(await migrateRollbackAll(tdb.db)).toEqual(['001_initial_schema']);
+  expect((await migrateRollbackAll(tdb.db)).sort()).toEqual(ALL);
   expect(await tables()).toEqual([]);
 
-  expect(await migrateLatest(tdb.db)).toEqual(['001_initial_schema']);
+  expect(await migrateLatest(tdb.db)).toEqual(ALL);
   expect(await tables()).toEqual(EXPECTED);
 });
 
@@ -52,7 +54,7 @@ it('creates the indexes the queue, recent-contact and distribution queries rely 
       'sessions_recent_contact',
       'sessions_agent_active',
       'offline_messages_pending_newest',
-      'distribution_runs_slot_once',
+      'distribution_runs_key_once',
       'assignment_records_message_once',
       'outbox_undelivered',
     ]),

@@ -1,0 +1,320 @@
+import type { FastifyInstance } from 'fastify';
+import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, listDistributionRuns } from '../../../db/repositories/distribution';
+import { assertTargetExists, currentDistributionSettings } from '../../../db/repositories/distribution-settings';
+import { getShop } from '../../../db/repositories/shops';
+import { validateDistributionSettings, type DistributionSettings } from '../../../domain/distribution';
+import { DomainError } from '../../../domain/errors';
+import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
+import { queryShop, runDistributionNow, updateDistributionSettings } from '../../../temporal/shop-gateway';
+import { notFound } from '../../errors';
+import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+
+const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
+export const distributionSettingsSchema = {
+  type: 'object',
+  required: ['enabled', 'scope', 'windows', 'target', 'minOnlineAgents', 'maxAvgPending', 'perAgentCap'],
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean' },
+    scope: { type: 'string', enum: ['human_requested', 'all'], description: 'human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h' },
+    windows: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 48,
+      items: { type: 'object', required: ['start', 'end'], additionalProperties: false, properties: { start: hhmm, end: hhmm } },
+      description: "Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap",
+    },
+    target: {
+      type: 'object',
+      required: ['kind'],
+      additionalProperties: false,
+      properties: {
+        kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },
+        groupIds: { type: 'array', items: externalId, uniqueItems: true },
+        agentIds: { type: 'array', items: externalId, uniqueItems: true },
+      },
+    },
+    minOnlineAgents: { type: 'number', description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
+    maxAvgPending: { type: ['number', 'null'], description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit' },
+    perAgentCap: { type: 'number', description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}` },
+  },
+} as const;
+
+const runSchema = {
+  type: 'object',
+  properties: {
+    id: { type: ['integer', 'null'] },
+    trigger: { type: 'string', enum: ['scheduled', 'manual', 'agent_available', 'dry_run'] },
+    slot: { type: ['string', 'null'], format: 'date-time' },
+    at: { type: 'string', format: 'date-time' },
+    settingsVersion: { type: 'integer' },
+    settings: { type: 'object', additionalProperties: true },
+    outcome: { type: 'string', enum: ['succeeded', 'failed'] },
+    failureReason: { type: ['string', 'null'], enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null] },
+    onlineAgents: { type: 'integer' },
+    avgPending: { type: ['number', 'null'] },
+    runLimit: { type: 'integer' },
+    eligibleCount: { type: 'integer' },
+    assignedCount: { type: 'integer' },
+    skippedCount: { type: 'integer' },
+    perAgent: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+} as const;
+
+type Params = { shopId: string };
+
+/** The API validates what it can before anything reaches the shop run (bad input changes nothing). */
+async function validated(app: FastifyInstance, shopId: string, settings: DistributionSettings): Promise<DistributionSettings> {
+  const shop = await getShop(app.deps.db, shopId);
+  if (!shop) throw notFound(`shop ${shopId}`);
+  const violation = validateDistributionSettings(settings, shop.timeZone);
+  if (violation) throw DomainError.from(violation);
+  await assertTargetExists(app.deps.db, shopId, settings);
+  return settings;
+}
+
+export default async function distributionRoutes(app: FastifyInstance): Promise<void> {
+  const { client, taskQueue } = app.deps.temporal;
+
+  app.get<{ Params: Params }>(
+    '/settings/distribution',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'Auto-distribution settings in force (version 0 = defaults: on, every half hour all day, routing rules)',
+        security: securedByShopKey,
+        params: shopParams,
+        response: {
+          200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema, changedBy: { type: 'string' }, changedAt: { type: 'string' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => currentDistributionSettings(app.deps.db, req.params.shopId),
+  );
+
+  app.put<{ Params: Params; Body: { settings: DistributionSettings; changedBy?: string } }>(
+    '/settings/distribution',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'Change auto-distribution settings (update updateDistributionSettings of the shop run; versioned)',
+        description:
+          'Errors: window_not_on_half_hour, windows_overlap, invalid_windows, invalid_target, unknown_groups, unknown_agents, invalid_number, invalid_scope.',
+        security: securedByShopKey,
+        params: shopParams,
+        body: {
+          type: 'object',
+          required: ['settings'],
+          additionalProperties: false,
+          properties: { settings: distributionSettingsSchema, changedBy: { type: 'string', minLength: 1, maxLength: 200 } },
+        },
+        response: { 200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const settings = await validated(app, req.params.shopId, req.body.settings);
+      return updateDistributionSettings(client, taskQueue, req.params.shopId, { settings, changedBy: req.body.changedBy ?? 'merchant' });
+    },
+  );
+
+  app.get<{ Params: Params }>(
+    '/distribution/schedule',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: "The shop run's view: next slot, settings in force, last run",
+        security: securedByShopKey,
+        params: shopParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              timeZone: { type: 'string' },
+              nextSlot: { type: ['string', 'null'], format: 'date-time' },
+              distribution: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
+              lastRun: { ...runSchema, type: ['object', 'null'] },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => queryShop(client, req.params.shopId),
+  );
+
+  app.post<{ Params: Params; Body: { requestedBy?: string } }>(
+    '/distribution/run-now',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'Run distribution now with the settings in force (recorded, trigger manual)',
+        security: securedByShopKey,
+        params: shopParams,
+        body: { type: 'object', additionalProperties: false, properties: { requestedBy: { type: 'string', maxLength: 200 } } },
+        response: { 200: runSchema, ...errorResponses },
+      },
+    },
+    async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant'),
+  );
+
+  app.post<{ Params: Params; Body: { settings?: DistributionSettings } }>(
+    '/distribution/dry-run',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'What a run would do now, with the settings in force or the proposed ones; assigns and records nothing',
+        security: securedByShopKey,
+        params: shopParams,
+        body: { type: 'object', additionalProperties: false, properties: { settings: distributionSettingsSchema } },
+        response: { 200: runSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const current = await currentDistributionSettings(app.deps.db, req.params.shopId);
+      const settings = req.body?.settings ? await validated(app, req.params.shopId, req.body.settings) : current.settings;
+      return distributeOfflineMessages(app.deps.db, {
+        shopId: req.params.shopId,
+        trigger: 'manual',
+        slot: null,
+        runKey: 'dry-run', // rolled back with everything else
+        at: new Date().toISOString(),
+        settings,
+        settingsVersion: current.version,
+        dryRun: true,
+      });
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { limit: number; before?: number; outcome?: 'succeeded' | 'failed' } }>(
+    '/distribution/runs',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'Distribution records, newest first: every trigger, successful or not, with counts and failure reasons',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+            before: { type: 'integer', minimum: 1, description: 'Only runs with a smaller id (paging)' },
+            outcome: { type: 'string', enum: ['succeeded', 'failed'] },
+          },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: runSchema } } }, ...errorResponses },
+      },
+    },
+    async (req) => ({ items: await listDistributionRuns(app.deps.db, req.params.shopId, { limit: req.query.limit, beforeId: req.query.before, outcome: req.query.outcome }) }),
+  );
+
+  app.get<{ Params: Params & { runId: number } }>(
+    '/distribution/runs/:runId',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'One run with its assignment and skip records',
+        security: securedByShopKey,
+        params: { type: 'object', required: ['shopId', 'runId'], properties: { ...shopParams.properties, runId: { type: 'integer', minimum: 1 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              run: runSchema,
+              records: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    offlineMessageId: { type: 'integer' },
+                    sessionId: { type: 'string' },
+                    agentId: { type: ['string', 'null'] },
+                    operator: { type: 'string' },
+                    outcome: { type: 'string' },
+                    reason: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const run = await getDistributionRun(app.deps.db, req.params.shopId, req.params.runId);
+      if (!run) throw notFound(`run ${req.params.runId}`);
+      const records = await app.deps.db('assignment_records')
+        .where({ shop_id: req.params.shopId, run_id: run.id })
+        .orderBy('id')
+        .select({ offlineMessageId: 'offline_message_id', sessionId: 'session_id', agentId: 'agent_id', operator: 'operator', outcome: 'outcome', reason: 'reason' });
+      return { run, records };
+    },
+  );
+
+  app.get<{ Params: Params; Querystring: { days: number } }>(
+    '/distribution/daily-counts',
+    {
+      schema: {
+        tags: ['distribution'],
+        summary: 'Messages assigned automatically per day (shop time zone), newest day first',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: { type: 'object', properties: { days: { type: 'integer', minimum: 1, maximum: 90, default: 7 } } },
+        response: {
+          200: { type: 'object', properties: { timeZone: { type: 'string' }, items: { type: 'array', items: { type: 'object', properties: { day: { type: 'string' }, autoAssigned: { type: 'integer' } } } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const shop = await getShop(app.deps.db, req.params.shopId);
+      if (!shop) throw notFound(`shop ${req.params.shopId}`);
+      return { timeZone: shop.timeZone, items: await dailyAutoAssignedCounts(app.deps.db, shop.id, shop.timeZone, req.query.days) };
+    },
+  );
+
+  app.post<{ Params: Params; Body: { messageIds: number[]; agentId: string; operator?: string } }>(
+    '/offline-messages/assign',
+    {
+      schema: {
+        tags: ['pools'],
+        summary: 'Assign chosen pool messages to an agent by hand; each becomes that agent\'s session',
+        description: 'Messages no longer pending (already assigned or skipped) are listed in notAssigned, never assigned twice.',
+        security: securedByShopKey,
+        params: shopParams,
+        body: {
+          type: 'object',
+          required: ['messageIds', 'agentId'],
+          additionalProperties: false,
+          properties: {
+            messageIds: { type: 'array', minItems: 1, maxItems: DISTRIBUTION_RUN_HARD_CAP, uniqueItems: true, items: { type: 'integer', minimum: 1 } },
+            agentId: externalId,
+            operator: { type: 'string', minLength: 1, maxLength: 200, description: 'The merchant user, recorded as operator' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              assigned: { type: 'array', items: { type: 'integer' } },
+              notAssigned: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' } } } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const result = await assignManually(app.deps.db, {
+        shopId: req.params.shopId,
+        messageIds: req.body.messageIds,
+        agentId: req.body.agentId,
+        operator: req.body.operator ?? 'merchant',
+        at: new Date().toISOString(),
+      });
+      if (result.assigned.length) await app.flushOutbox({ shopId: req.params.shopId });
+      return result;
+    },
+  );
+}

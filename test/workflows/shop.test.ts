@@ -1,0 +1,206 @@
+/**
+ * The per-shop distribution schedule (SPEC 3) on the time-skipping server with real Postgres:
+ * half-hour slots inside windows in the shop's time zone, records of every run, assignments that
+ * restart the sessions' runs, settings updates, and a crash between commit and delivery.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { createAgent, createGroup } from '../../db/repositories/agents';
+import { saveDistributionSettings } from '../../db/repositories/distribution-settings';
+import { deliverOutbox } from '../../db/repositories/outbox';
+import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../../domain/distribution';
+import { HOUR_MS, MINUTE_MS } from '../../domain/limits';
+import { shopWorkflowId } from '../../domain/temporal-names';
+import { outboxSender } from '../../temporal/outbox-sender';
+import { queryShop, runDistributionNow, startShopWorkflow } from '../../temporal/shop-gateway';
+import { queryConversation } from '../../temporal/session-gateway';
+import { updateDistributionSettingsUpdate } from '../../workflows/shop';
+import { createWorker } from '../../worker/create-worker';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { seedShop } from '../support/seed';
+import { runWorker, startTimeSkipping, uniqueTaskQueue, workflowBundle, type RunningWorker } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+let tdb: TestDatabase;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
+  worker = await runWorker(env, tdb.db);
+});
+afterAll(async () => {
+  await worker?.stop();
+  await env?.teardown();
+  await tdb?.drop();
+});
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** HH:MM in `timeZone` of the half hour `k` half-hours after the one containing `epochMs`. */
+function localHalfHour(epochMs: number, timeZone: string, k: number): string {
+  const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const [h, m] = f.format(new Date(epochMs)).split(':').map(Number);
+  const minutes = (h * 60 + (m - (m % 30)) + k * 30 + 24 * 60) % (24 * 60);
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+async function seedPool(shopId: string, n: number, prefix = 'm'): Promise<void> {
+  const now = Date.parse((await env.currentTimeMs().then((t) => new Date(t))).toISOString());
+  for (let i = 1; i <= n; i++) {
+    const created = new Date(now - (n - i) * 1000).toISOString();
+    await tdb.db('sessions').insert({
+      shop_id: shopId, session_id: `${prefix}${i}`, buyer_id: `buyer-${prefix}${i}`, topic: 'presales', wants_human: true, bot_engaged: false,
+      policy: 'current', settings_version: 0, status: 'offline', created_at: created,
+      settings_snapshot: JSON.stringify({ settingsVersion: 0, policy: 'current', buyerIdleMinutes: 20, agentReplyTimeoutMs: 6 * HOUR_MS, queueTimeoutMs: 24 * HOUR_MS }),
+    });
+    await tdb.db('offline_messages').insert({
+      shop_id: shopId, session_id: `${prefix}${i}`, buyer_id: `buyer-${prefix}${i}`, topic: 'presales', wants_human: true, bot_engaged: false,
+      origin: 'no_agent_online', created_at: created,
+    });
+  }
+}
+
+const runsOf = (shopId: string) => tdb.db('distribution_runs').where({ shop_id: shopId }).orderBy('id');
+const settings = (over: Partial<DistributionSettings>): DistributionSettings => ({ ...DEFAULT_DISTRIBUTION_SETTINGS, ...over });
+
+describe('the schedule', () => {
+  it('fires at every :00 and :30 inside the window, both ends included, in the shop time zone', async () => {
+    const zone = 'Asia/Kathmandu'; // UTC+5:45: local half hours are not UTC half hours
+    const { shopId } = await seedShop(tdb.db, { timeZone: zone });
+    const now = await env.currentTimeMs();
+    const start = localHalfHour(now, zone, 2);
+    const end = localHalfHour(now, zone, 3);
+    await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start, end }] }), 'test');
+    await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+
+    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    expect(view!.timeZone).toBe(zone);
+    const first = Date.parse(view!.nextSlot!);
+    expect(first).toBeGreaterThan(now + 30 * MINUTE_MS);
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(first)).toBe(start);
+
+    await env.sleep(first + 31 * MINUTE_MS - now);
+    const runs = await until(() => runsOf(shopId), (r) => r.length === 2, 'two runs');
+    expect(runs.map((r) => r.slot.getTime())).toEqual([first, first + 30 * MINUTE_MS]);
+    expect(runs.every((r) => r.trigger === 'scheduled' && r.outcome === 'succeeded' && r.failure_reason === 'nothing_eligible')).toBe(true);
+
+    // Nothing outside the window; the same two slots the next day.
+    await env.sleep(24 * HOUR_MS);
+    const nextDay = await until(() => runsOf(shopId), (r) => r.length === 4, 'next day');
+    expect(nextDay.slice(2).map((r) => r.slot.getTime())).toEqual([first + 24 * HOUR_MS, first + 24 * HOUR_MS + 30 * MINUTE_MS]);
+  });
+
+  it('a window across midnight fires on both sides of it', async () => {
+    const zone = 'America/Sao_Paulo';
+    const { shopId } = await seedShop(tdb.db, { timeZone: zone });
+    await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start: '23:30', end: '00:30' }] }), 'test');
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const first = Date.parse(view!.nextSlot!);
+    await env.sleep(first + 61 * MINUTE_MS - (await env.currentTimeMs()));
+    const runs = await until(() => runsOf(shopId), (r) => r.length === 3, 'three runs');
+    const local = runs.map((r) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(r.slot));
+    expect(local).toEqual(['23:30', '00:00', '00:30']);
+  });
+});
+
+describe('what a run does', () => {
+  it('assigns the newest first within the limit; assigned sessions restart with 离线留言分配; failures are recorded', async () => {
+    const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 50, status: 'online' });
+    const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 50, status: 'online' });
+    await createGroup(tdb.db, shopId, { name: 'Pre', scopes: ['presales'], agentIds: [a.id, b.id] });
+    await saveDistributionSettings(tdb.db, shopId, settings({ perAgentCap: 3 }), 'test');
+    await seedPool(shopId, 10);
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    await env.sleep(Date.parse(view!.nextSlot!) + MINUTE_MS - (await env.currentTimeMs()));
+
+    const [run] = await until(() => runsOf(shopId), (r) => r.length >= 1 && r[0].outcome !== 'running', 'first run');
+    expect(run).toMatchObject({ outcome: 'succeeded', eligible_count: 10, assigned_count: 6, run_limit: 6 });
+    const assigned: string[] = await tdb.db('offline_messages').where({ shop_id: shopId, status: 'assigned' }).orderBy('session_id').pluck('session_id');
+    expect(assigned.sort()).toEqual(['m10', 'm5', 'm6', 'm7', 'm8', 'm9']);
+
+    // Each assignment restarted that session's run with the agent and the offline-assignment reason.
+    const live = await until(() => queryConversation(env.client, shopId, 'm10').catch(() => null), (v) => v?.status === 'active', 'm10 live');
+    expect([a.id, b.id]).toContain(live!.agentId);
+    expect(live!.assignments[0]).toMatchObject({ reason: '离线留言分配', operator: '系统自动分配' });
+    expect(live!.nextDeadline!.reason).toBe('agent_reply_timeout');
+
+    // With both agents gone, the next slot fails and says why.
+    await tdb.db('agents').where({ shop_id: shopId }).update({ status: 'offline' });
+    await env.sleep(30 * MINUTE_MS);
+    const runs = await until(() => runsOf(shopId), (r) => r.length >= 2 && r[1].outcome !== 'running', 'second run');
+    expect(runs[1]).toMatchObject({ outcome: 'failed', failure_reason: 'insufficient_online_agents', assigned_count: 0 });
+    expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'pending' })).toHaveLength(4);
+  });
+
+  it('settings updates are validated with clear codes; a valid one is versioned and moves the schedule; run-now is recorded', async () => {
+    const { shopId } = await seedShop(tdb.db, { timeZone: 'Asia/Shanghai' });
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+    await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const handle = env.client.workflow.getHandle(shopWorkflowId(shopId));
+    const attempt = (s: DistributionSettings) =>
+      handle.executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: s, changedBy: 'owner' }] }).then(
+        () => 'ok',
+        (err: WorkflowUpdateFailedError) => (err.cause as { type?: string }).type,
+      );
+    expect(await attempt(settings({ windows: [{ start: '09:00', end: '10:00' }, { start: '09:30', end: '11:00' }] }))).toBe('windows_overlap');
+    expect(await attempt(settings({ windows: [{ start: '09:10', end: '10:00' }] }))).toBe('window_not_on_half_hour');
+    expect(await attempt(settings({ target: { kind: 'groups', groupIds: ['no-such-group'] } }))).toBe('unknown_groups');
+    expect(await attempt(settings({ perAgentCap: -1 }))).toBe('invalid_number');
+    expect(await tdb.db('distribution_settings_versions').where({ shop_id: shopId })).toHaveLength(0);
+
+    expect(await attempt(settings({ windows: [{ start: '03:00', end: '03:30' }] }))).toBe('ok');
+    const view = await queryShop(env.client, shopId);
+    expect(view.distribution.version).toBe(1);
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(view.nextSlot!))).toBe('03:00');
+
+    const run = await runDistributionNow(env.client, worker.taskQueue, shopId, 'owner');
+    expect(run).toMatchObject({ trigger: 'manual', outcome: 'failed', failureReason: 'insufficient_online_agents', settingsVersion: 1 });
+    expect((await runsOf(shopId)).map((r) => r.trigger)).toEqual(['manual']);
+  });
+
+  it('a crash after the commit and before the signals loses nothing and assigns nothing twice', async () => {
+    const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
+    await createAgent(tdb.db, shopId, { name: 'A', capacity: 50, status: 'online' });
+    await seedPool(shopId, 4, 'c');
+    // A worker whose outbox delivery dies once, as if the process were killed right after COMMIT.
+    const taskQueue = uniqueTaskQueue('crash');
+    let crashes = 0;
+    const send = outboxSender(env.client, taskQueue);
+    const flaky = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db: tdb.db,
+      workflowBundle: await workflowBundle(),
+      flushOutbox: async (opts) => {
+        if (crashes++ === 0) throw new Error('worker killed between commit and delivery');
+        return deliverOutbox(tdb.db, send, opts);
+      },
+    });
+    await flaky.runUntil(async () => {
+      const run = await runDistributionNow(env.client, taskQueue, shopId, 'owner');
+      expect(run.assignedCount).toBe(4);
+      for (const id of ['c1', 'c2', 'c3', 'c4']) {
+        const v = await until(() => queryConversation(env.client, shopId, id).catch(() => null), (x) => x?.status === 'active', id);
+        expect(v!.assignments).toHaveLength(1);
+      }
+    });
+    expect(crashes).toBeGreaterThanOrEqual(2);
+    expect(await tdb.db('assignment_records').where({ shop_id: shopId })).toHaveLength(4);
+    expect(await tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at')).toHaveLength(0);
+    expect((await tdb.db('agents').where({ shop_id: shopId }).first()).active_sessions).toBe(4);
+  });
+});
