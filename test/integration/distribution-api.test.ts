@@ -1,0 +1,156 @@
+/**
+ * The merchant's distribution features over HTTP on the real dev server: settings (validated,
+ * versioned, in the shop run's history), schedule, run-now, dry run, records, daily counts, and
+ * manual assignment of pool messages that become the agent's sessions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DISTRIBUTION_SETTINGS } from '../../domain/distribution';
+import { shopWorkflowId } from '../../domain/temporal-names';
+import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+
+let stack: Stack;
+let key: string;
+const SHOP = 'dist-shop';
+
+beforeAll(async () => {
+  stack = await startStack();
+  key = await createShopViaApi(stack.app, SHOP, 'Asia/Shanghai');
+});
+afterAll(async () => stack?.stop());
+
+async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!ok(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await probe();
+  }
+  return value;
+}
+
+/** Buyers arriving while nobody is online: each becomes an offline message, like in production. */
+async function leaveOfflineMessages(ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true } });
+  }
+  await until(() => stack.tdb.db('offline_messages').where({ shop_id: SHOP }).whereIn('session_id', ids), (rows) => rows.length === ids.length);
+}
+
+describe('distribution settings over HTTP', () => {
+  it('defaults are on; bad settings are refused with their codes and change nothing', async () => {
+    const current = await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/distribution`, { key });
+    expect(current.body).toMatchObject({ version: 0, settings: DEFAULT_DISTRIBUTION_SETTINGS });
+    const cases: [object, string][] = [
+      [{ windows: [{ start: '09:15', end: '10:00' }] }, 'window_not_on_half_hour'],
+      [{ windows: [{ start: '09:00', end: '12:00' }, { start: '11:00', end: '13:00' }] }, 'windows_overlap'],
+      [{ target: { kind: 'groups', groupIds: ['ghost'] } }, 'unknown_groups'],
+      [{ target: { kind: 'agents', agentIds: ['ghost'] } }, 'unknown_agents'],
+      [{ minOnlineAgents: -1 }, 'invalid_number'],
+      [{ perAgentCap: 1.5 }, 'invalid_number'],
+    ];
+    for (const [over, code] of cases) {
+      const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, { key, body: { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...over } } });
+      expect(res.status, code).toBe(400);
+      expect(res.body.error.code).toBe(code);
+    }
+    const shape = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, { key, body: { settings: { enabled: true } } });
+    expect(shape.body.error.code).toBe('invalid_request');
+    expect(await stack.tdb.db('distribution_settings_versions').where({ shop_id: SHOP })).toEqual([]);
+  });
+
+  it('a valid change is versioned, recorded in the shop run, and moves the schedule', async () => {
+    const settings = { ...DEFAULT_DISTRIBUTION_SETTINGS, windows: [{ start: '08:00', end: '20:00' }], perAgentCap: 2 };
+    const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, { key, body: { settings, changedBy: 'owner@shop' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ version: 1, settings });
+    const schedule = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/schedule`, { key });
+    expect(schedule.body.distribution.version).toBe(1);
+    const localSlot = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(schedule.body.nextSlot));
+    const [h, m] = localSlot.split(':').map(Number);
+    expect(m % 30).toBe(0);
+    expect(h * 60 + m).toBeGreaterThanOrEqual(8 * 60);
+    expect(h * 60 + m).toBeLessThanOrEqual(20 * 60);
+    const history = await stack.env.client.workflow.getHandle(shopWorkflowId(SHOP)).fetchHistory();
+    expect(history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateDistributionSettings')).toHaveLength(1);
+  });
+});
+
+describe('runs, records and manual assignment over HTTP', () => {
+  it('dry run reports without assigning; run-now assigns newest first and is recorded; daily counts follow', async () => {
+    await leaveOfflineMessages(['d1', 'd2', 'd3']);
+    const agentRes = await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key, body: { name: 'Night', capacity: 10 } });
+    const agentId = agentRes.body.agent.id;
+
+    const noOne = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/dry-run`, { key, body: {} });
+    expect(noOne.body).toMatchObject({ trigger: 'dry_run', outcome: 'failed', failureReason: 'insufficient_online_agents' });
+
+    // Offline → online with a direct DB change, so the agent-available trigger does not run first.
+    await stack.tdb.db('agents').where({ id: agentId }).update({ status: 'online' });
+    const dry = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/dry-run`, { key, body: {} });
+    expect(dry.body).toMatchObject({ trigger: 'dry_run', outcome: 'succeeded', eligibleCount: 3, assignedCount: 2, runLimit: 2, id: null });
+    const proposed = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/dry-run`, {
+      key,
+      body: { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 10 } },
+    });
+    expect(proposed.body.assignedCount).toBe(3);
+    expect(await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'pending' })).toHaveLength(3);
+
+    const run = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/run-now`, { key, body: { requestedBy: 'owner' } });
+    expect(run.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', assignedCount: 2, perAgent: { [agentId]: 2 } });
+    const left: string[] = await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'pending' }).pluck('session_id');
+    expect(left).toEqual(['d1']);
+
+    const live = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/d3`, { key }), (r) => r.body.live?.status === 'active');
+    expect(live.body.live.assignments[0]).toMatchObject({ agentId, reason: '离线留言分配', operator: '系统自动分配' });
+
+    const runs = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs`, { key });
+    expect(runs.body.items[0]).toMatchObject({ id: run.body.id, assignedCount: 2 });
+    const detail = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs/${run.body.id}`, { key });
+    expect(detail.body.records.map((r: { sessionId: string }) => r.sessionId).sort()).toEqual(['d2', 'd3']);
+    expect(detail.body.records.every((r: { operator: string }) => r.operator === '系统自动分配')).toBe(true);
+    const daily = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/daily-counts`, { key });
+    expect(daily.body.timeZone).toBe('Asia/Shanghai');
+    expect(daily.body.items[0].autoAssigned).toBe(2);
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs/999999`, { key })).status).toBe(404);
+  });
+
+  it('manual assignment: the merchant is the operator, nothing is assigned twice, unknown ids are refused', async () => {
+    const pending: number[] = await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'pending' }).pluck('id');
+    const taken: number[] = await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'assigned' }).pluck('id');
+    const agent = await stack.tdb.db('agents').where({ shop_id: SHOP }).first('id');
+    const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, {
+      key,
+      body: { messageIds: [...pending, taken[0]], agentId: agent.id, operator: 'owner@shop' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.assigned).toEqual(pending);
+    expect(res.body.notAssigned).toEqual([{ id: taken[0], status: 'assigned' }]);
+    const record = await stack.tdb.db('assignment_records').where({ offline_message_id: pending[0] }).first();
+    expect(record).toMatchObject({ operator: 'owner@shop', kind: 'manual', reason: '离线留言分配' });
+    await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/d1`, { key }), (r) => r.body.live?.status === 'active');
+
+    const unknown = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [999999], agentId: agent.id } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('unknown_offline_messages');
+    const otherShop = await createShopViaApi(stack.app, 'dist-other');
+    const denied = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key: otherShop, body: { messageIds: pending, agentId: agent.id } });
+    expect(denied.status).toBe(403);
+  });
+
+  it('an agent coming online takes pending messages in its scope at once, within its capacity', async () => {
+    const shop = 'dist-event';
+    const k = await createShopViaApi(stack.app, shop, 'UTC');
+    const ids = ['e1', 'e2', 'e3'];
+    for (const id of ids) {
+      await call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key: k, body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true } });
+    }
+    await until(() => stack.tdb.db('offline_messages').where({ shop_id: shop }), (r) => r.length === 3);
+    const created = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, { key: k, body: { name: 'Early bird', capacity: 2, status: 'online' } });
+    const agentId = created.body.agent.id;
+    const runs = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/distribution/runs`, { key: k }), (r) => r.body.items.length === 1);
+    expect(runs.body.items[0]).toMatchObject({ trigger: 'agent_available', assignedCount: 2, perAgent: { [agentId]: 2 } });
+    expect(await stack.tdb.db('offline_messages').where({ shop_id: shop, status: 'pending' })).toHaveLength(1);
+    const agent = await call(stack.app, 'GET', `/v1/shops/${shop}/agents/${agentId}`, { key: k });
+    expect(agent.body.activeSessions).toBe(2);
+  });
+});
