@@ -32,7 +32,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     persistent: opts.persistent ?? true,
     // initdb refuses to run as root; the package then creates and uses a `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    // Durable (fsync on); buffers and WAL sized for bulk distribution runs rather than the tiny defaults.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'shared_buffers=256MB', '-c', 'max_wal_size=2GB', '-c', 'wal_buffers=16MB'],
     onLog: () => {},
     onError: (message) => step(`postgres: ${String(message).trim()}`),
   });

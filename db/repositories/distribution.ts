@@ -10,7 +10,6 @@ import { runLimit, type DistributionFailure, type DistributionSettings } from '.
 import { DomainError } from '../../domain/errors';
 import { DISTRIBUTION_RUN_HARD_CAP, OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
 import { conversationWorkflowId } from '../../domain/temporal-names';
-import type { OfflineAssignedMessage } from './outbox';
 import { assignmentIdOf, lockShopRouting } from './routing';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
@@ -229,25 +228,24 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         .limit(run.runLimit)
         .forUpdate()
         .skipLocked();
-      const assigned: { id: number; session_id: string; agent_id: string }[] = (
+      const perAgent: { agent_id: string; n: number }[] = (
         await tx.raw(
           `WITH picked AS (${pickedSql.toString()}),
                 numbered AS (SELECT id, topic, row_number() OVER (PARTITION BY topic ORDER BY created_at DESC, id DESC) - 1 AS rn FROM picked),
-                cand AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS c(topic text, agent_id text, idx int, n int)),
+                cand AS (SELECT * FROM jsonb_to_recordset(CAST(:cand AS jsonb)) AS c(topic text, agent_id text, idx int, n int)),
                 assigned AS (
-                  UPDATE offline_messages o SET status = 'assigned', agent_id = c.agent_id, resolved_at = ?
+                  UPDATE offline_messages o SET status = 'assigned', agent_id = c.agent_id, resolved_at = CAST(:at AS timestamptz)
                   FROM numbered m JOIN cand c ON c.topic = m.topic AND c.idx = m.rn % c.n
                   WHERE o.id = m.id
-                  RETURNING o.id, o.session_id, o.agent_id)
-           INSERT INTO assignment_records (shop_id, offline_message_id, session_id, agent_id, operator, kind, outcome, reason, run_id, created_at)
-           SELECT ?, id, session_id, agent_id, ?, 'auto', 'assigned', ?, ?, ? FROM assigned
-           RETURNING offline_message_id AS id, session_id, agent_id`,
-          [JSON.stringify(cand), req.at, req.shopId, SYSTEM_OPERATOR, OFFLINE_ASSIGNMENT_REASON, run.id, req.at],
+                  RETURNING o.id, o.session_id, o.agent_id),
+                ${ASSIGNMENT_EFFECTS}`,
+          effectBindings(req.shopId, SYSTEM_OPERATOR, 'auto', run.id, req.at, { cand: JSON.stringify(cand) }),
         )
       ).rows;
-      await applyAssignments(tx, req.shopId, assigned, SYSTEM_OPERATOR, req.at);
-      run.assignedCount = assigned.length;
-      for (const a of assigned) run.perAgent[a.agent_id] = (run.perAgent[a.agent_id] ?? 0) + 1;
+      for (const { agent_id, n } of perAgent) {
+        run.perAgent[agent_id] = n;
+        run.assignedCount += n;
+      }
       const result = await finish(null);
       if (req.dryRun) throw new DryRunRollback(result);
       return result;
@@ -259,55 +257,48 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
 }
 
 /**
- * The common tail of automatic and manual assignment: agents' load, the sessions' rows, and one
- * outbox message per session so its run (re)starts with the agent after commit.
+ * The common tail of automatic and manual assignment, as data-modifying CTEs after a CTE named
+ * `assigned(id, session_id, agent_id)`: the records, the agents' load, the sessions' rows, and one
+ * outbox message per session so its run (re)starts with the agent after commit. One round trip;
+ * answers the count per agent. Payloads are built in SQL in the shape of OfflineAssignedMessage.
  */
-async function applyAssignments(
-  tx: Knex.Transaction,
-  shopId: string,
-  assigned: { session_id: string; agent_id: string }[],
-  operator: string,
-  at: string,
-): Promise<void> {
-  if (assigned.length === 0) return;
-  const perAgent = new Map<string, number>();
-  for (const a of assigned) perAgent.set(a.agent_id, (perAgent.get(a.agent_id) ?? 0) + 1);
-  await tx.raw(
-    `UPDATE agents a SET active_sessions = a.active_sessions + v.n, last_assigned_at = ?
-     FROM jsonb_to_recordset(?::jsonb) AS v(id text, n int) WHERE a.id = v.id`,
-    [at, JSON.stringify([...perAgent].map(([id, n]) => ({ id, n })))],
-  );
-  const sessions = (
-    await tx.raw(
-      `UPDATE sessions s SET status = 'active', agent_id = v.agent_id, assigned_at = ?, queued_at = NULL, close_reason = NULL, closed_at = NULL
-       FROM jsonb_to_recordset(?::jsonb) AS v(session_id text, agent_id text)
-       WHERE s.shop_id = ? AND s.session_id = v.session_id
-       RETURNING s.session_id, s.buyer_id, s.topic, s.wants_human, s.bot_engaged, s.policy, s.settings_snapshot, s.agent_id`,
-      [at, JSON.stringify(assigned.map((a) => ({ session_id: a.session_id, agent_id: a.agent_id }))), shopId],
-    )
-  ).rows as {
-    session_id: string;
-    buyer_id: string;
-    topic: string;
-    wants_human: boolean;
-    bot_engaged: boolean;
-    policy: 'current' | 'legacy';
-    settings_snapshot: OfflineAssignedMessage['session']['snapshot'];
-    agent_id: string;
-  }[];
-  const messages: OfflineAssignedMessage[] = sessions.map((s) => ({
-    kind: 'offline_assigned',
-    workflowId: conversationWorkflowId(shopId, s.session_id),
-    assignment: { assignmentId: assignmentIdOf(s.session_id, s.agent_id, at), agentId: s.agent_id, operator, reason: OFFLINE_ASSIGNMENT_REASON },
-    session: {
-      request: { shopId, sessionId: s.session_id, buyerId: s.buyer_id, topic: s.topic, wantsHuman: s.wants_human, botEngaged: s.bot_engaged, policy: s.policy },
-      snapshot: s.settings_snapshot,
-    },
-  }));
-  // One multi-row insert, in slices to stay under Postgres' bind-parameter limit.
-  for (let i = 0; i < messages.length; i += 2000) {
-    await tx('outbox').insert(messages.slice(i, i + 2000).map((m) => ({ shop_id: shopId, kind: m.kind, payload: JSON.stringify(m) })));
-  }
+const ASSIGNMENT_EFFECTS = `
+  records AS (
+    INSERT INTO assignment_records (shop_id, offline_message_id, session_id, agent_id, operator, kind, outcome, reason, run_id, created_at)
+    SELECT :shopId, id, session_id, agent_id, :operator, :kind, 'assigned', :reason, CAST(:runId AS bigint), CAST(:at AS timestamptz) FROM assigned
+    RETURNING 1),
+  load AS (
+    UPDATE agents a SET active_sessions = a.active_sessions + v.n, last_assigned_at = CAST(:at AS timestamptz)
+    FROM (SELECT agent_id, count(*)::int AS n FROM assigned GROUP BY agent_id) v
+    WHERE a.id = v.agent_id
+    RETURNING a.id AS agent_id, v.n),
+  sess AS (
+    UPDATE sessions s SET status = 'active', agent_id = x.agent_id, assigned_at = CAST(:at AS timestamptz), queued_at = NULL, close_reason = NULL, closed_at = NULL
+    FROM assigned x
+    WHERE s.shop_id = :shopId AND s.session_id = x.session_id
+    RETURNING s.*),
+  messages AS (
+    INSERT INTO outbox (shop_id, kind, payload)
+    SELECT :shopId, 'offline_assigned', jsonb_build_object(
+      'kind', 'offline_assigned',
+      'workflowId', CAST(:workflowIdPrefix AS text) || sess.session_id,
+      'assignment', jsonb_build_object(
+        'assignmentId', sess.session_id || '/' || sess.agent_id || '/' || CAST(:atIso AS text),
+        'agentId', sess.agent_id, 'operator', CAST(:operator AS text), 'reason', CAST(:reason AS text)),
+      'session', jsonb_build_object(
+        'request', jsonb_build_object('shopId', sess.shop_id, 'sessionId', sess.session_id, 'buyerId', sess.buyer_id, 'topic', sess.topic,
+                                      'wantsHuman', sess.wants_human, 'botEngaged', sess.bot_engaged, 'policy', sess.policy),
+        'snapshot', sess.settings_snapshot))
+    FROM sess
+    RETURNING 1)
+SELECT agent_id, n FROM load`;
+
+function effectBindings(shopId: string, operator: string, kind: 'auto' | 'manual', runId: number | null, at: string, extra: Record<string, unknown>) {
+  const atIso = new Date(at).toISOString();
+  // The same ids assignmentIdOf() and conversationWorkflowId() produce, so every path agrees.
+  const probe = assignmentIdOf('', '', atIso);
+  if (probe !== `//${atIso}`) throw new Error('assignment id format changed: update ASSIGNMENT_EFFECTS');
+  return { shopId, operator, kind, reason: OFFLINE_ASSIGNMENT_REASON, runId, at: atIso, atIso, workflowIdPrefix: conversationWorkflowId(shopId, ''), ...extra };
 }
 
 export interface ManualAssignmentResult {
@@ -337,27 +328,21 @@ export async function assignManually(
     if (missing.length) throw new DomainError('unknown_offline_messages', `no such offline messages in this shop: ${missing.join(', ')}`, 404);
     const pending = rows.filter((r) => r.status === 'pending');
     if (pending.length) {
-      await tx('offline_messages')
-        .whereIn('id', pending.map((r) => r.id))
-        .update({ status: 'assigned', agent_id: req.agentId, resolved_at: req.at });
-      await tx('assignment_records').insert(
-        pending.map((r) => ({
-          shop_id: req.shopId,
-          offline_message_id: r.id,
-          session_id: r.session_id,
-          agent_id: req.agentId,
-          operator: req.operator,
-          kind: 'manual',
-          outcome: 'assigned',
-          reason: OFFLINE_ASSIGNMENT_REASON,
-          created_at: req.at,
-        })),
+      await tx.raw(
+        `WITH assigned AS (
+           UPDATE offline_messages SET status = 'assigned', agent_id = :agentId, resolved_at = CAST(:at AS timestamptz)
+           WHERE shop_id = :shopId AND status = 'pending' AND id = ANY (CAST(:ids AS bigint[]))
+           RETURNING id, session_id, agent_id),
+         ${ASSIGNMENT_EFFECTS}`,
+        effectBindings(req.shopId, req.operator, 'manual', null, req.at, { agentId: req.agentId, ids: pending.map((r) => r.id) }),
       );
-      await applyAssignments(tx, req.shopId, pending.map((r) => ({ session_id: r.session_id, agent_id: req.agentId })), req.operator, req.at);
     }
     return {
       assigned: pending.map((r) => r.id).sort((a, b) => a - b),
-      notAssigned: rows.filter((r) => r.status !== 'pending').map((r) => ({ id: r.id, status: r.status })),
+      notAssigned: rows
+        .filter((r) => r.status !== 'pending')
+        .map((r) => ({ id: r.id, status: r.status }))
+        .sort((a, b) => a.id - b.id),
     };
   });
 }
