@@ -86,17 +86,19 @@ async function takeSeat(
   return { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
 }
 
+/** The assignment a session row already holds, with the same id its run was (or will be) told. */
+export function assignmentOfRow(row: { session_id: string; agent_id: string; assigned_at: Date | string }): Assignment {
+  return {
+    assignmentId: assignmentIdOf(row.session_id, row.agent_id, row.assigned_at),
+    agentId: row.agent_id,
+    operator: SYSTEM_OPERATOR,
+    reason: LIVE_ROUTING_REASON,
+  };
+}
+
 function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
   if (row.status === 'active' && row.agent_id && row.assigned_at) {
-    return {
-      kind: 'assigned',
-      assignment: {
-        assignmentId: assignmentIdOf(row.session_id, row.agent_id, row.assigned_at),
-        agentId: row.agent_id,
-        operator: SYSTEM_OPERATOR,
-        reason: LIVE_ROUTING_REASON,
-      },
-    };
+    return { kind: 'assigned', assignment: assignmentOfRow({ ...row, agent_id: row.agent_id, assigned_at: row.assigned_at }) };
   }
   if (row.status === 'queued' && row.queued_at) return { kind: 'queued', queuedAt: row.queued_at.toISOString() };
   return null;

@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import { snapshotFor, type CloseReason, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
 import { currentSessionSettings } from './session-settings';
-import { assignmentIdOf, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
-import { LIVE_ROUTING_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
+import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
  * Records a new session with the shop's settings in force now (SPEC 1.2). Idempotent: a second
@@ -62,15 +61,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
     if (!row) throw new Error(`session ${req.shopId}/${req.sessionId} is not recorded`);
     if (row.status === 'closed') return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [] };
     if (req.onlyIfQueued && row.status === 'active' && row.agent_id) {
-      return {
-        kind: 'assigned_meanwhile',
-        assignment: {
-          assignmentId: assignmentIdOf(row.session_id, row.agent_id, row.assigned_at),
-          agentId: row.agent_id,
-          operator: SYSTEM_OPERATOR,
-          reason: LIVE_ROUTING_REASON,
-        },
-      };
+      return { kind: 'assigned_meanwhile', assignment: assignmentOfRow(row) };
     }
     await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({
       status: 'closed',

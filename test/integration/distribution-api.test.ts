@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISTRIBUTION_SETTINGS } from '../../domain/distribution';
 import { shopWorkflowId } from '../../domain/temporal-names';
 import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
 
 let stack: Stack;
 let key: string;
@@ -18,15 +19,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
-}
 
 /** Buyers arriving while nobody is online: each becomes an offline message, like in production. */
 async function leaveOfflineMessages(ids: string[]): Promise<void> {
@@ -97,16 +89,19 @@ describe('runs, records and manual assignment over HTTP', () => {
 
     const run = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/run-now`, { key, body: { requestedBy: 'owner' } });
     expect(run.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', assignedCount: 2, perAgent: { [agentId]: 2 } });
+    // Newest first: the one left is the oldest message (the three buyers' runs raced, so not necessarily d1).
+    const oldest = await stack.tdb.db('offline_messages').where({ shop_id: SHOP }).whereIn('session_id', ['d1', 'd2', 'd3']).orderBy('created_at').first('session_id');
     const left: string[] = await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'pending' }).pluck('session_id');
-    expect(left).toEqual(['d1']);
+    expect(left).toEqual([oldest.session_id]);
 
-    const live = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/d3`, { key }), (r) => r.body.live?.status === 'active');
+    const newest = (await stack.tdb.db('offline_messages').where({ shop_id: SHOP }).orderBy('created_at', 'desc').first('session_id')).session_id;
+    const live = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${newest}`, { key }), (r) => r.body.live?.status === 'active');
     expect(live.body.live.assignments[0]).toMatchObject({ agentId, reason: '离线留言分配', operator: '系统自动分配' });
 
     const runs = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs`, { key });
     expect(runs.body.items[0]).toMatchObject({ id: run.body.id, assignedCount: 2 });
     const detail = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs/${run.body.id}`, { key });
-    expect(detail.body.records.map((r: { sessionId: string }) => r.sessionId).sort()).toEqual(['d2', 'd3']);
+    expect(detail.body.records.map((r: { sessionId: string }) => r.sessionId).sort()).toEqual(['d1', 'd2', 'd3'].filter((id) => id !== oldest.session_id));
     expect(detail.body.records.every((r: { operator: string }) => r.operator === '系统自动分配')).toBe(true);
     const daily = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/daily-counts`, { key });
     expect(daily.body.timeZone).toBe('Asia/Shanghai');
@@ -127,7 +122,8 @@ describe('runs, records and manual assignment over HTTP', () => {
     expect(res.body.notAssigned).toEqual([{ id: taken[0], status: 'assigned' }]);
     const record = await stack.tdb.db('assignment_records').where({ offline_message_id: pending[0] }).first();
     expect(record).toMatchObject({ operator: 'owner@shop', kind: 'manual', reason: '离线留言分配' });
-    await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/d1`, { key }), (r) => r.body.live?.status === 'active');
+    const manualSession = (await stack.tdb.db('offline_messages').where({ id: pending[0] }).first('session_id')).session_id;
+    await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${manualSession}`, { key }), (r) => r.body.live?.status === 'active');
 
     const unknown = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [999999], agentId: agent.id } });
     expect(unknown.status).toBe(404);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
 
 let stack: Stack;
 let shopKey: string;
@@ -17,15 +18,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
-}
 
 async function newAgent(shop: string, key: string, body: object): Promise<{ id: string; apiKey: string }> {
   const res = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, { key, body });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationWorkflowId, shopWorkflowId } from '../../domain/temporal-names';
 import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
 
 let stack: Stack;
 let key: string;
@@ -16,15 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    value = await probe();
-  }
-  return value;
-}
 
 async function visible(query: string): Promise<string[]> {
   const ids: string[] = [];
@@ -46,14 +38,14 @@ describe('sessions over HTTP on the dev server', () => {
     expect(again.body).toEqual(first.body);
     expect(first.body.workflowId).toBe(conversationWorkflowId(SHOP, 'int-1'));
 
-    const open = await eventually(
+    const open = await until(
       () => visible(`ShopId = '${SHOP}' AND SessionId = 'int-1' AND SessionStatus = 'open'`),
       (ids) => ids.length === 1,
     );
     expect(open).toEqual([conversationWorkflowId(SHOP, 'int-1')]);
 
     expect((await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/messages`, { key, body: { from: 'agent', messageId: 'm1' } })).status).toBe(202);
-    const live = await eventually(
+    const live = await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-1`, { key }),
       (r) => r.body.live?.turn === 'buyer',
     );
@@ -65,7 +57,7 @@ describe('sessions over HTTP on the dev server', () => {
     expect(closed.status).toBe(200);
     expect(closed.body).toMatchObject({ status: 'closed', closeReason: 'closed_by_buyer' });
 
-    const closedRuns = await eventually(
+    const closedRuns = await until(
       () => visible(`ShopId = '${SHOP}' AND SessionStatus = 'closed'`),
       (ids) => ids.includes(conversationWorkflowId(SHOP, 'int-1')),
     );
@@ -82,7 +74,7 @@ describe('sessions over HTTP on the dev server', () => {
 
   it('a settings change goes through the shop workflow, is versioned, and only new sessions take it', async () => {
     await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-old', buyerId: 'b', topic: 'presales' } });
-    await eventually(
+    await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-old`, { key }),
       (r) => r.status === 200,
     );
@@ -100,7 +92,7 @@ describe('sessions over HTTP on the dev server', () => {
     expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({ buyerIdleMinutes: 45, changedBy: 'owner@shop' });
 
     await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-new', buyerId: 'b2', topic: 'presales' } });
-    const fresh = await eventually(
+    const fresh = await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-new`, { key }),
       (r) => r.status === 200,
     );
@@ -114,7 +106,7 @@ describe('sessions over HTTP on the dev server', () => {
     for (let i = 0; i < 5; i++) {
       await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: `page-${i}`, buyerId: `pb${i}`, topic: 'presales' } });
     }
-    await eventually(
+    await until(
       () => stack.tdb.db('sessions').where({ shop_id: SHOP }).whereLike('session_id', 'page-%'),
       (rows) => rows.length === 5,
     );

@@ -6,6 +6,7 @@ import type { Db } from '../../db/connection';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/temporal-names';
 import { outboxFlusher } from '../../temporal/outbox-sender';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+import { createTestDatabase, type TestDatabase } from './database';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -68,6 +69,29 @@ export async function runWorker(env: TestWorkflowEnvironment, db: Db, taskQueue 
     stop: async () => {
       worker.shutdown();
       await running;
+    },
+  };
+}
+
+export interface WorkflowHarness {
+  env: TestWorkflowEnvironment;
+  tdb: TestDatabase;
+  worker: RunningWorker;
+  stop(): Promise<void>;
+}
+
+/** Time-skipping server + fresh database + a real worker: the setup of every workflow suite. */
+export async function startWorkflowHarness(): Promise<WorkflowHarness> {
+  const [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
+  const worker = await runWorker(env, tdb.db);
+  return {
+    env,
+    tdb,
+    worker,
+    stop: async () => {
+      await worker.stop();
+      await env.teardown();
+      await tdb.drop();
     },
   };
 }

@@ -13,25 +13,21 @@ import type { StartSessionRequest } from '../../domain/session';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { closeConversation, queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
 import type { ConversationView } from '../../workflows/conversation';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { seedShop } from '../support/seed';
-import { runWorker, startTimeSkipping, type RunningWorker } from '../support/temporal';
+import { type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
 let worker: RunningWorker;
+let harness: WorkflowHarness;
 let sessionSeq = 0;
 
 beforeAll(async () => {
-  [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
-  worker = await runWorker(env, tdb.db);
+  harness = await startWorkflowHarness();
+  ({ env, tdb, worker } = harness);
 });
-
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await tdb?.drop();
-});
+afterAll(async () => harness?.stop());
 
 function request(shopId: string, overrides: Partial<StartSessionRequest> = {}): StartSessionRequest {
   sessionSeq++;

@@ -11,23 +11,21 @@ import type { StartSessionRequest } from '../../domain/session';
 import { closeConversation, leaveQueue, queryConversation, startConversation } from '../../temporal/session-gateway';
 import { outboxFlusher } from '../../temporal/outbox-sender';
 import type { ConversationView } from '../../workflows/conversation';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { until } from '../support/wait';
 import { seedShop } from '../support/seed';
-import { runWorker, startTimeSkipping, type RunningWorker } from '../support/temporal';
+import { type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
 let worker: RunningWorker;
+let harness: WorkflowHarness;
 
 beforeAll(async () => {
-  [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
-  worker = await runWorker(env, tdb.db);
+  harness = await startWorkflowHarness();
+  ({ env, tdb, worker } = harness);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await tdb?.drop();
-});
+afterAll(async () => harness?.stop());
 
 const req = (shopId: string, sessionId: string, extra: Partial<StartSessionRequest> = {}): StartSessionRequest => ({
   shopId,
@@ -40,15 +38,6 @@ const req = (shopId: string, sessionId: string, extra: Partial<StartSessionReque
   ...extra,
 });
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const statusOf = async (shopId: string, sessionId: string) => (await getSession(tdb.db, shopId, sessionId))?.status;
 const view = (shopId: string, sessionId: string): Promise<ConversationView> => queryConversation(env.client, shopId, sessionId);

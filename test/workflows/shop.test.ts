@@ -17,33 +17,22 @@ import { queryShop, runDistributionNow, startShopWorkflow } from '../../temporal
 import { queryConversation } from '../../temporal/session-gateway';
 import { updateDistributionSettingsUpdate } from '../../workflows/shop';
 import { createWorker } from '../../worker/create-worker';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { until } from '../support/wait';
 import { seedShop } from '../support/seed';
-import { runWorker, startTimeSkipping, uniqueTaskQueue, workflowBundle, type RunningWorker } from '../support/temporal';
+import { type RunningWorker, type WorkflowHarness, startWorkflowHarness, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
 let worker: RunningWorker;
+let harness: WorkflowHarness;
 
 beforeAll(async () => {
-  [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
-  worker = await runWorker(env, tdb.db);
+  harness = await startWorkflowHarness();
+  ({ env, tdb, worker } = harness);
 });
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  await tdb?.drop();
-});
+afterAll(async () => harness?.stop());
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** HH:MM in `timeZone` of the half hour `k` half-hours after the one containing `epochMs`. */
 function localHalfHour(epochMs: number, timeZone: string, k: number): string {
