@@ -129,6 +129,17 @@ function localTime(epochMs: number, timeZone: string): LocalTime {
   return { minuteOfDay: Number(parts.hour) * 60 + Number(parts.minute), second: Number(parts.second), date: `${parts.year}-${parts.month}-${parts.day}` };
 }
 
+/**
+ * Whether `epochMs` lies inside a window, for event-driven runs (SPEC 3.6): a window covers from its
+ * first slot until the next slot after its last one, so 00:00–23:30 covers the whole day.
+ */
+export function withinWindows(epochMs: number, settings: Pick<DistributionSettings, 'enabled' | 'windows'>, timeZone: string): boolean {
+  if (!settings.enabled) return false;
+  const { minuteOfDay } = localTime(epochMs, timeZone);
+  const slotStart = minuteOfDay - (minuteOfDay % DISTRIBUTION_SLOT_MINUTES);
+  return inWindows(slotStart, settings.windows);
+}
+
 /** The shop-local calendar day of an instant (daily counts are per shop day). */
 export function shopDay(epochMs: number, timeZone: string): string {
   return localTime(epochMs, timeZone).date;

@@ -3,10 +3,15 @@ import type { Db } from '../db/connection';
 import { deliverOutbox, type OutboxMessage } from '../db/repositories/outbox';
 import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
 import { agentAssignedSignal, conversationWorkflow } from '../workflows/conversation';
+import { notifyAgentAvailable } from './shop-gateway';
 
 /** Turns committed outbox rows into signals to the session runs they concern. */
 export function outboxSender(client: Client, taskQueue: string): (message: OutboxMessage) => Promise<void> {
   return async (message) => {
+    if (message.kind === 'agent_available') {
+      await notifyAgentAvailable(client, taskQueue, message.shopId, message.agentId);
+      return;
+    }
     if (message.kind === 'offline_assigned') {
       // Signal-with-start: joins a live run, or starts the session's next run with the agent.
       await client.workflow.signalWithStart(conversationWorkflow, {

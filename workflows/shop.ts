@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { ShopActivities } from '../activities/shop';
 import type { DistributionRun } from '../db/repositories/distribution';
-import { nextSlot, validateDistributionSettings, type DistributionSettings } from '../domain/distribution';
+import { nextSlot, validateDistributionSettings, withinWindows, type DistributionSettings } from '../domain/distribution';
 import { AGENT_REPLY_TIMEOUT_FIXED, validateBuyerIdleMinutes, type SessionSettings } from '../domain/session';
 
 export interface SessionSettingsChange {
@@ -168,7 +168,8 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
   for (;;) {
     while (s.pendingAgents.length > 0) {
       const agentId = s.pendingAgents[0];
-      if (s.distribution.settings.enabled) await distribute('agent_available', null, agentId);
+      // Outside the merchant's windows the event waits for nothing: the next slot covers it.
+      if (withinWindows(Date.now(), s.distribution.settings, s.timeZone)) await distribute('agent_available', null, agentId);
       s.pendingAgents.shift();
     }
     if (workflowInfo().continueAsNewSuggested) {

@@ -19,7 +19,14 @@ export interface OfflineAssignedMessage {
   session: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot };
 }
 
-export type OutboxMessage = AgentAssignedMessage | OfflineAssignedMessage;
+/** An agent is online with free seats after a change (came online, more capacity, a session closed). */
+export interface AgentAvailableMessage {
+  kind: 'agent_available';
+  shopId: string;
+  agentId: string;
+}
+
+export type OutboxMessage = AgentAssignedMessage | OfflineAssignedMessage | AgentAvailableMessage;
 
 export interface OutboxRow {
   id: number;

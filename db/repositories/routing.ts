@@ -8,7 +8,7 @@
  * (the CHECK and the conditional updates below are the second line of defence).
  */
 import type { Knex } from 'knex';
-import { RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
+import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
 import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { enqueueOutbox } from './outbox';
@@ -188,7 +188,8 @@ export async function insertOfflineMessage(
 
 /**
  * Fills `agentId`'s free seats with the oldest queued sessions it may serve (FIFO), telling each
- * session's run through the outbox. Call with the shop's routing lock held.
+ * session's run through the outbox; seats still free are announced to the shop run. Call with the
+ * shop's routing lock held.
  */
 export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, agentId: string, at: string): Promise<Assignment[]> {
   const assigned: Assignment[] = [];
@@ -209,6 +210,14 @@ export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, a
       assignment,
     });
     assigned.push(assignment);
+  }
+  // Seats left after the queue and messages waiting in the pool: the shop run may offer them to this
+  // agent now (SPEC 3.6). Without waiting messages there is nothing to announce (and nothing to record).
+  const after = await tx('agents').where({ id: agentId, shop_id: shopId }).first('status', 'capacity', 'active_sessions');
+  if (after?.status === 'online' && after.active_sessions < after.capacity) {
+    const since = new Date(Date.parse(at) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();
+    const waiting = await tx('offline_messages').where({ shop_id: shopId, status: 'pending' }).where('created_at', '>=', since).first('id');
+    if (waiting) await enqueueOutbox(tx, shopId, { kind: 'agent_available', shopId, agentId });
   }
   return assigned;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISTRIBUTION_SETTINGS, nextSlot, runLimit, shopDay, validateDistributionSettings, type DistributionSettings } from '../../domain/distribution';
+import { DEFAULT_DISTRIBUTION_SETTINGS, nextSlot, runLimit, shopDay, validateDistributionSettings, withinWindows, type DistributionSettings } from '../../domain/distribution';
 
 const settings = (windows: DistributionSettings['windows'], over: Partial<DistributionSettings> = {}): DistributionSettings => ({
   ...DEFAULT_DISTRIBUTION_SETTINGS,
@@ -52,6 +52,21 @@ describe('nextSlot', () => {
 
   it('is null when distribution is off', () => {
     expect(nextSlot(Date.now(), settings([{ start: '09:00', end: '10:00' }], { enabled: false }), 'UTC')).toBeNull();
+  });
+});
+
+describe('withinWindows (event-driven runs)', () => {
+  it('a window covers from its first slot until the slot after its last', () => {
+    const s = settings([{ start: '09:00', end: '09:30' }]);
+    expect(withinWindows(at('2026-11-21T08:59:59Z'), s, 'UTC')).toBe(false);
+    expect(withinWindows(at('2026-11-21T09:00:00Z'), s, 'UTC')).toBe(true);
+    expect(withinWindows(at('2026-11-21T09:59:59Z'), s, 'UTC')).toBe(true);
+    expect(withinWindows(at('2026-11-21T10:00:00Z'), s, 'UTC')).toBe(false);
+  });
+
+  it('the default window covers the whole day; off is never inside', () => {
+    expect(withinWindows(at('2026-11-21T23:45:00Z'), DEFAULT_DISTRIBUTION_SETTINGS, 'UTC')).toBe(true);
+    expect(withinWindows(at('2026-11-21T12:00:00Z'), { ...DEFAULT_DISTRIBUTION_SETTINGS, enabled: false }, 'UTC')).toBe(false);
   });
 });
 

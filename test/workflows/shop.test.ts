@@ -14,7 +14,7 @@ import { HOUR_MS, MINUTE_MS } from '../../domain/limits';
 import { shopWorkflowId } from '../../domain/temporal-names';
 import { outboxSender } from '../../temporal/outbox-sender';
 import { queryShop, runDistributionNow, startShopWorkflow } from '../../temporal/shop-gateway';
-import { queryConversation } from '../../temporal/session-gateway';
+import { closeConversation, queryConversation, startConversation } from '../../temporal/session-gateway';
 import { updateDistributionSettingsUpdate } from '../../workflows/shop';
 import { createWorker } from '../../worker/create-worker';
 import type { TestDatabase } from '../support/database';
@@ -191,5 +191,29 @@ describe('what a run does', () => {
     expect(await tdb.db('assignment_records').where({ shop_id: shopId })).toHaveLength(4);
     expect(await tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at')).toHaveLength(0);
     expect((await tdb.db('agents').where({ shop_id: shopId }).first()).active_sessions).toBe(4);
+  });
+});
+
+describe('event-driven distribution (SPEC 3.6)', () => {
+  it('a session closing frees a seat and a pending offline message goes to that agent at once, within capacity', async () => {
+    const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
+    const agent = await createAgent(tdb.db, shopId, { name: 'Busy', capacity: 1, status: 'online' });
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+    await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    // The agent is full with a live session; two buyers left offline messages meanwhile.
+    await startConversation(env.client, worker.taskQueue, {
+      shopId, sessionId: 'live', buyerId: 'buyer-live', topic: 'presales', wantsHuman: true, botEngaged: false, policy: 'current',
+    });
+    await until(() => queryConversation(env.client, shopId, 'live'), (v) => v.status === 'active', 'live assigned');
+    await seedPool(shopId, 2, 'e');
+
+    await closeConversation(env.client, shopId, 'live', { by: 'agent' });
+    const runs = await until(() => runsOf(shopId), (r) => r.length === 1 && r[0].outcome !== 'running', 'agent-available run');
+    expect(runs[0]).toMatchObject({ trigger: 'agent_available', assigned_count: 1, run_limit: 1 });
+    // The newest one, to this agent; the other still waits.
+    const e2 = await until(() => queryConversation(env.client, shopId, 'e2').catch(() => null), (v) => v?.status === 'active', 'e2 live');
+    expect(e2!.agentId).toBe(agent.id);
+    expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'pending' }).pluck('session_id')).toEqual(['e1']);
+    expect((await tdb.db('agents').where({ id: agent.id }).first()).active_sessions).toBe(1);
   });
 });

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AGENT_STATUSES, createAgent, getAgent, listAgents, updateAgent, type AgentChange, type AgentStatus } from '../../../db/repositories/agents';
 import { issueApiKey } from '../../../db/repositories/shops';
-import { notifyAgentAvailable } from '../../../temporal/shop-gateway';
 import { AGENT_CAPACITY_DEFAULT, AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
 import { AGENT_KEY_ALLOWED, assertMayActOnAgent } from '../../auth';
 import { ApiError, notFound } from '../../errors';
@@ -125,13 +124,7 @@ export default async function agentRoutes(app: FastifyInstance): Promise<void> {
 async function changeAgent(app: FastifyInstance, shopId: string, agentId: string, change: AgentChange) {
   const result = await updateAgent(app.deps.db, shopId, agentId, change);
   if (!result) throw notFound(`agent ${agentId}`);
-  if (result.drained.length > 0) await app.flushOutbox({ shopId });
-  const { agent } = result;
-  if (agent.status === 'online' && agent.activeSessions < agent.capacity) {
-    // SPEC 3.6: seats left after the queue may take pending offline messages now. Best effort: the
-    // next half-hour run picks them up anyway.
-    const { client, taskQueue } = app.deps.temporal;
-    await notifyAgentAvailable(client, taskQueue, shopId, agentId).catch((err) => app.log.warn({ err, agentId }, 'agentAvailable signal failed'));
-  }
-  return agent;
+  // Queue assignments and, with seats left, the shop run's agent-available event (SPEC 3.6).
+  await app.flushOutbox({ shopId });
+  return result.agent;
 }
