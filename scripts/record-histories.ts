@@ -21,6 +21,7 @@ import { conversationWorkflowId, CUSTOM_SEARCH_ATTRIBUTES, shopWorkflowId } from
 import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
 import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
+import { CALM_KEEPALIVE } from '../infra/test-server-keepalive';
 import { outboxFlusher } from '../temporal/outbox-sender';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
 import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   await migrateLatest(db);
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: resolveTestServer(config.cacheDir) } },
+    plugins: [CALM_KEEPALIVE],
   });
   await env.connection.operatorService
     .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, 2])) })

@@ -8,6 +8,8 @@ import { outboxFlusher } from '../../temporal/outbox-sender';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { createTestDatabase, type TestDatabase } from './database';
 
+import { CALM_KEEPALIVE } from '../../infra/test-server-keepalive';
+
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -15,6 +17,7 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+    plugins: [CALM_KEEPALIVE],
   });
   // Custom search attributes must exist before a workflow upserts them.
   await env.connection.operatorService
