@@ -103,7 +103,11 @@ export interface ConversationView {
 export type ConversationInput =
   | { start: StartSessionRequest; carried?: undefined; resume?: undefined }
   | { carried: ConversationState; start?: undefined; resume?: undefined }
-  | { resume: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot }; start?: undefined; carried?: undefined };
+  | {
+      resume: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot; messageCount?: number };
+      start?: undefined;
+      carried?: undefined;
+    };
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
 const RECENT_MESSAGE_IDS = 64;
@@ -164,7 +168,11 @@ function initialState(request: StartSessionRequest): ConversationState {
 
 export async function conversationWorkflow(input: ConversationInput): Promise<ConversationView> {
   const state: ConversationState = input.carried ?? initialState(input.start ?? input.resume.request);
-  if (input.resume) state.snapshot = input.resume.snapshot;
+  if (input.resume) {
+    state.snapshot = input.resume.snapshot;
+    // The session continues: its message count goes on from what the earlier runs recorded.
+    state.messageCount = input.resume.messageCount ?? 0;
+  }
   const { shopId, sessionId } = state.request;
   // Bumped by every event that can move the deadline, so the timer loop re-arms.
   let changes = 0;

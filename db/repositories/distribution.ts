@@ -288,7 +288,8 @@ const ASSIGNMENT_EFFECTS = `
       'session', jsonb_build_object(
         'request', jsonb_build_object('shopId', sess.shop_id, 'sessionId', sess.session_id, 'buyerId', sess.buyer_id, 'topic', sess.topic,
                                       'wantsHuman', sess.wants_human, 'botEngaged', sess.bot_engaged, 'policy', sess.policy),
-        'snapshot', sess.settings_snapshot))
+        'snapshot', sess.settings_snapshot,
+        'messageCount', sess.message_count))
     FROM sess
     RETURNING 1)
 SELECT agent_id, n FROM load`;

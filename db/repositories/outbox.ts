@@ -16,7 +16,7 @@ export interface OfflineAssignedMessage {
   kind: 'offline_assigned';
   workflowId: string;
   assignment: AgentAssignedMessage['assignment'];
-  session: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot };
+  session: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot; messageCount?: number };
 }
 
 /** An agent is online with free seats after a change (came online, more capacity, a session closed). */

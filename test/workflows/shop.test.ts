@@ -48,7 +48,7 @@ async function seedPool(shopId: string, n: number, prefix = 'm'): Promise<void> 
     const created = new Date(now - (n - i) * 1000).toISOString();
     await tdb.db('sessions').insert({
       shop_id: shopId, session_id: `${prefix}${i}`, buyer_id: `buyer-${prefix}${i}`, topic: 'presales', wants_human: true, bot_engaged: false,
-      policy: 'current', settings_version: 0, status: 'offline', created_at: created,
+      policy: 'current', settings_version: 0, status: 'offline', created_at: created, message_count: 3,
       settings_snapshot: JSON.stringify({ settingsVersion: 0, policy: 'current', buyerIdleMinutes: 20, agentReplyTimeoutMs: 6 * HOUR_MS, queueTimeoutMs: 24 * HOUR_MS }),
     });
     await tdb.db('offline_messages').insert({
@@ -125,6 +125,8 @@ describe('what a run does', () => {
     expect([a.id, b.id]).toContain(live!.agentId);
     expect(live!.assignments[0]).toMatchObject({ reason: '离线留言分配', operator: '系统自动分配' });
     expect(live!.nextDeadline!.reason).toBe('agent_reply_timeout');
+    // The resumed run goes on counting from the session's recorded messages (seeded as 3).
+    expect(live!.messageCount).toBe(3);
 
     // With both agents gone, the next slot fails and says why.
     await tdb.db('agents').where({ shop_id: shopId }).update({ status: 'offline' });
