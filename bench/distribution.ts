@@ -113,28 +113,32 @@ async function floor(db: Knex, plan: { id: number; session_id: string; agent_id:
 
 async function main(): Promise<void> {
   const infra = await startBenchInfra({ withTemporal: false });
-  const { db } = infra;
-  await seed(db);
-  const settings: DistributionSettings = { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: CAP };
   const runTimes: number[] = [];
   const floorTimes: number[] = [];
   let assigned = 0;
-  for (let t = 0; t < TRIALS; t++) {
-    const at = new Date().toISOString();
-    const t0 = performance.now();
-    const run = await distributeOfflineMessages(db, { shopId: TARGET, trigger: 'manual', slot: null, runKey: randomUUID(), at, settings, settingsVersion: 0 });
-    runTimes.push(performance.now() - t0);
-    assigned = run.assignedCount;
-    if (run.assignedCount !== 5000 || run.eligibleCount !== TARGET_ELIGIBLE) throw new Error(`unexpected run: ${JSON.stringify({ ...run, settings: undefined })}`);
-    // The floor writes exactly what this run wrote.
-    const plan: { id: number; session_id: string; agent_id: string }[] = await db('offline_messages')
-      .where({ shop_id: TARGET, status: 'assigned' })
-      .select('id', 'session_id', 'agent_id');
-    await undo(db);
-    floorTimes.push(await floor(db, plan, at));
-    await undo(db);
+  // Stop Postgres even when the benchmark fails.
+  try {
+    const { db } = infra;
+    await seed(db);
+    const settings: DistributionSettings = { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: CAP };
+    for (let t = 0; t < TRIALS; t++) {
+      const at = new Date().toISOString();
+      const t0 = performance.now();
+      const run = await distributeOfflineMessages(db, { shopId: TARGET, trigger: 'manual', slot: null, runKey: randomUUID(), at, settings, settingsVersion: 0 });
+      runTimes.push(performance.now() - t0);
+      assigned = run.assignedCount;
+      if (run.assignedCount !== 5000 || run.eligibleCount !== TARGET_ELIGIBLE) throw new Error(`unexpected run: ${JSON.stringify({ ...run, settings: undefined })}`);
+      // The floor writes exactly what this run wrote.
+      const plan: { id: number; session_id: string; agent_id: string }[] = await db('offline_messages')
+        .where({ shop_id: TARGET, status: 'assigned' })
+        .select('id', 'session_id', 'agent_id');
+      await undo(db);
+      floorTimes.push(await floor(db, plan, at));
+      await undo(db);
+    }
+  } finally {
+    await infra.stop();
   }
-  await infra.stop();
 
   runTimes.sort((a, b) => a - b);
   floorTimes.sort((a, b) => a - b);

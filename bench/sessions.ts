@@ -35,67 +35,73 @@ interface LoadResult {
 
 async function main(): Promise<void> {
   const infra = await startBenchInfra({ withTemporal: true });
-  const env = infra.env!;
-  const { db } = infra;
-  const created = await createShop(db, { id: 'bench', name: 'Bench', timeZone: 'Asia/Shanghai' });
-  if (!created) throw new Error('bench shop exists');
+  let baseline: LoadResult;
+  let real: LoadResult;
+  // Stop Postgres and Temporal even when the benchmark fails.
+  try {
+    const env = infra.env!;
+    const { db } = infra;
+    const created = await createShop(db, { id: 'bench', name: 'Bench', timeZone: 'Asia/Shanghai' });
+    if (!created) throw new Error('bench shop exists');
 
-  const realWorker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: 'bench-real',
-    db,
-    flushOutbox: outboxFlusher(db, env.client, 'bench-real'),
-  });
-  const noopWorker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: 'bench-noop',
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
-  });
-  const running = [realWorker.run(), noopWorker.run()];
+    const realWorker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: 'bench-real',
+      db,
+      flushOutbox: outboxFlusher(db, env.client, 'bench-real'),
+    });
+    const noopWorker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: 'bench-noop',
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
+    });
+    const running = [realWorker.run(), noopWorker.run()];
 
-  const load = async (taskQueue: string, prefix: string): Promise<LoadResult> => {
-    const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent' });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/bench`;
-    const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };
-    const post = async (url: string, body: unknown) => {
-      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-      if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    const load = async (taskQueue: string, prefix: string): Promise<LoadResult> => {
+      const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent' });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/bench`;
+      const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };
+      const post = async (url: string, body: unknown) => {
+        const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+        if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      };
+
+      const ids = Array.from({ length: SESSIONS }, (_, i) => `${prefix}-${i}`);
+      let t0 = performance.now();
+      const startLat = await runLimited(
+        ids.map((id) => () => post(`${base}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales' })),
+        CONCURRENCY,
+      );
+      const startSecs = (performance.now() - t0) / 1000;
+
+      const messageTasks = ids.flatMap((id) =>
+        Array.from({ length: MESSAGES }, (_, m) => () => post(`${base}/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })),
+      );
+      t0 = performance.now();
+      const msgLat = await runLimited(messageTasks, CONCURRENCY);
+      const msgSecs = (performance.now() - t0) / 1000;
+      await app.close();
+      return {
+        starts: { perSecond: SESSIONS / startSecs, p50: percentile(startLat, 50), p99: percentile(startLat, 99) },
+        messages: { perSecond: messageTasks.length / msgSecs, p50: percentile(msgLat, 50), p99: percentile(msgLat, 99) },
+      };
     };
 
-    const ids = Array.from({ length: SESSIONS }, (_, i) => `${prefix}-${i}`);
-    let t0 = performance.now();
-    const startLat = await runLimited(
-      ids.map((id) => () => post(`${base}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales' })),
-      CONCURRENCY,
-    );
-    const startSecs = (performance.now() - t0) / 1000;
+    // Warm-up on both queues (bundles loaded, connections open), then the measured runs.
+    await load('bench-noop', 'warm-noop');
+    await load('bench-real', 'warm-real');
+    baseline = await load('bench-noop', 'noop');
+    real = await load('bench-real', 'real');
 
-    const messageTasks = ids.flatMap((id) =>
-      Array.from({ length: MESSAGES }, (_, m) => () => post(`${base}/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })),
-    );
-    t0 = performance.now();
-    const msgLat = await runLimited(messageTasks, CONCURRENCY);
-    const msgSecs = (performance.now() - t0) / 1000;
-    await app.close();
-    return {
-      starts: { perSecond: SESSIONS / startSecs, p50: percentile(startLat, 50), p99: percentile(startLat, 99) },
-      messages: { perSecond: messageTasks.length / msgSecs, p50: percentile(msgLat, 50), p99: percentile(msgLat, 99) },
-    };
-  };
-
-  // Warm-up on both queues (bundles loaded, connections open), then the measured runs.
-  await load('bench-noop', 'warm-noop');
-  await load('bench-real', 'warm-real');
-  const baseline = await load('bench-noop', 'noop');
-  const real = await load('bench-real', 'real');
-
-  realWorker.shutdown();
-  noopWorker.shutdown();
-  await Promise.all(running);
-  await infra.stop();
+    realWorker.shutdown();
+    noopWorker.shutdown();
+    await Promise.all(running);
+  } finally {
+    await infra.stop();
+  }
 
   const row = (name: string, r: LoadResult) =>
     `${name.padEnd(22)} ${r.starts.perSecond.toFixed(1).padStart(10)} ${r.starts.p50.toFixed(1).padStart(8)} ${r.starts.p99.toFixed(1).padStart(8)}` +
