@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from './connection';
 import * as initialSchema from './migrations/001_initial_schema';
 import * as distributionRunKey from './migrations/002_distribution_run_key';
+import * as distributionRunObservations from './migrations/003_distribution_run_observations';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial_schema': initialSchema,
   '002_distribution_run_key': distributionRunKey,
+  '003_distribution_run_observations': distributionRunObservations,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -159,6 +159,8 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
             assigned_count: run.assignedCount,
             skipped_count: run.skippedCount,
             run_limit: run.runLimit,
+            online_agents: run.onlineAgents,
+            avg_pending: run.avgPending,
             per_agent: JSON.stringify(run.perAgent),
             finished_at: req.at,
           });
@@ -361,6 +363,8 @@ interface RunRow {
   assigned_count: number;
   skipped_count: number;
   run_limit: number | null;
+  online_agents: number | null;
+  avg_pending: number | null;
   per_agent: Record<string, number>;
   started_at: Date;
 }
@@ -376,8 +380,8 @@ function toRun(r: RunRow): DistributionRun {
     settings: r.settings,
     outcome: r.outcome,
     failureReason: r.failure_reason,
-    onlineAgents: 0,
-    avgPending: null,
+    onlineAgents: r.online_agents ?? 0,
+    avgPending: r.avg_pending,
     runLimit: r.run_limit ?? 0,
     eligibleCount: r.eligible_count,
     assignedCount: r.assigned_count,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createGroup } from '../../db/repositories/agents';
-import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, type DistributionRequest } from '../../db/repositories/distribution';
+import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, type DistributionRequest } from '../../db/repositories/distribution';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../../domain/distribution';
 import { HOUR_MS } from '../../domain/limits';
 import type { Db } from '../../db/connection';
@@ -110,6 +110,8 @@ describe('conditions and records', () => {
     await seedPool(tdb.db, shopId, 5);
     const failed = await distributeOfflineMessages(tdb.db, request(shopId, { maxAvgPending: 3 }));
     expect(failed).toMatchObject({ outcome: 'failed', failureReason: 'avg_pending_exceeded', avgPending: 3.5, assignedCount: 0 });
+    // The record keeps what the run saw.
+    expect(await getDistributionRun(tdb.db, shopId, failed.id!)).toMatchObject({ onlineAgents: 2, avgPending: 3.5, failureReason: 'avg_pending_exceeded' });
     const ok = await distributeOfflineMessages(tdb.db, request(shopId, { maxAvgPending: 3.5 }));
     expect(ok).toMatchObject({ outcome: 'succeeded', assignedCount: 5 });
   });
@@ -154,7 +156,7 @@ describe('conditions and records', () => {
     const first = await distributeOfflineMessages(tdb.db, req);
     const again = await distributeOfflineMessages(tdb.db, req);
     expect(first.assignedCount).toBe(2);
-    expect(again).toMatchObject({ id: first.id, assignedCount: 2 });
+    expect(again).toMatchObject({ id: first.id, assignedCount: 2, onlineAgents: 1, runLimit: 2 });
     expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'assigned' })).toHaveLength(2);
     expect(await tdb.db('distribution_runs').where({ shop_id: shopId })).toHaveLength(1);
     expect(await tdb.db('outbox').where({ shop_id: shopId, kind: 'offline_assigned' })).toHaveLength(2);

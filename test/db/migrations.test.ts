@@ -17,7 +17,7 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
-const ALL = ['001_initial_schema', '002_distribution_run_key'];
+const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations'];
 
 const EXPECTED = [
   'agent_group_members',
