@@ -24,6 +24,9 @@ const groupSchema = {
   },
 } as const;
 
+/** Postgres SQLSTATE for a unique-constraint violation. */
+const UNIQUE_VIOLATION = '23505';
+
 const groupParams = { type: 'object', required: ['shopId', 'groupId'], properties: { ...shopParams.properties, groupId: externalId } } as const;
 
 export default async function groupRoutes(app: FastifyInstance): Promise<void> {
@@ -45,9 +48,14 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const exists = await app.deps.db('agent_groups').where({ shop_id: req.params.shopId, name: req.body.name }).first('id');
-      if (exists) throw new ApiError('group_exists', `a group named ${JSON.stringify(req.body.name)} exists`, 409);
-      return reply.code(201).send(await createGroup(app.deps.db, req.params.shopId, req.body));
+      // The (shop, name) unique constraint decides, so two concurrent creations cannot both pass a check.
+      const group = await createGroup(app.deps.db, req.params.shopId, req.body).catch((err: { code?: string; constraint?: string }) => {
+        if (err.code === UNIQUE_VIOLATION && err.constraint === 'agent_groups_shop_id_name_unique') {
+          throw new ApiError('group_exists', `a group named ${JSON.stringify(req.body.name)} exists`, 409);
+        }
+        throw err;
+      });
+      return reply.code(201).send(group);
     },
   );
 
