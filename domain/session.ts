@@ -12,7 +12,6 @@ export type SessionPolicy = 'current' | 'legacy';
 
 /** open: bot or unassigned; queued: waiting for a free agent; active: an agent holds it; offline: in the offline-message pool. */
 export type SessionStatus = 'open' | 'queued' | 'active' | 'offline' | 'closed';
-export const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'queued', 'active', 'offline', 'closed'];
 
 export type CloseReason =
   | 'agent_reply_timeout'
