@@ -15,7 +15,7 @@ import {
 
 export interface StartedSession {
   workflowId: string;
-  /** The session's first run: the same for every start of the same session id. */
+  /** The run serving the session now (its latest run once ended); repeated starts get the same one. */
   runId: string;
 }
 
