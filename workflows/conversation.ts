@@ -73,7 +73,6 @@ export interface ConversationState {
   assignments: AssignmentEvent[];
   closeReason: CloseReason | null;
   closedAt: number | null;
-  runNumber: number;
 }
 
 export interface ConversationView {
@@ -162,7 +161,6 @@ function initialState(request: StartSessionRequest): ConversationState {
     assignments: [],
     closeReason: null,
     closedAt: null,
-    runNumber: 1,
   };
 }
 
@@ -174,7 +172,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.messageCount = input.resume.messageCount ?? 0;
   }
   const { shopId, sessionId } = state.request;
-  // Bumped by every event that can move the deadline, so the timer loop re-arms.
+  // Bumped by handlers on every event that moves the deadline, so the waiting timer loop re-arms.
   let changes = 0;
   let messagesThisRun = 0;
   let closeRequest: CloseReason | null = null;
@@ -317,7 +315,6 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       case 'queued':
         state.queuedAt = Date.parse(outcome.queuedAt);
         setStatus('queued');
-        changes++;
         break;
       case 'offline':
         // Nobody online: the buyer's request waits in the offline-message pool; this run ends.
@@ -329,7 +326,6 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   if (input.start) {
     upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: state.status }]);
     state.snapshot = await acts.openSession({ ...state.request, at: new Date(state.startedAt).toISOString() });
-    changes++;
     if (state.request.wantsHuman) routeRequested = true;
   }
 
@@ -351,7 +347,6 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
     if (messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      state.runNumber++;
       await continueAsNew<typeof conversationWorkflow>({ carried: state });
     }
     const snapshot = state.snapshot;
