@@ -98,3 +98,27 @@ export async function startWorkflowHarness(): Promise<WorkflowHarness> {
     },
   };
 }
+
+/**
+ * A workflow's result, or, past `ms`, a failure naming the run's status and last history events:
+ * a stuck run on the test server otherwise shows only as a silent test timeout.
+ */
+export async function resultOrExplain<T>(env: TestWorkflowEnvironment, workflowId: string, ms = 60_000): Promise<T> {
+  const handle = env.client.workflow.getHandle(workflowId);
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void (async () => {
+        const description = await handle.describe().catch((err: unknown) => ({ error: String(err) }));
+        const history = await handle.fetchHistory().catch(() => null);
+        const last = (history?.events ?? []).slice(-8).map((e) => `${e.eventId} ${e.eventType}`);
+        reject(new Error(`no result for ${workflowId} after ${ms} ms: ${JSON.stringify({ status: 'status' in description ? description.status.name : description, last })}`));
+      })();
+    }, ms);
+  });
+  try {
+    return (await Promise.race([handle.result(), stuck])) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -15,7 +15,7 @@ import { closeConversation, queryConversation, reportMessage, startConversation 
 import type { ConversationView } from '../../workflows/conversation';
 import type { TestDatabase } from '../support/database';
 import { seedShop } from '../support/seed';
-import { type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
+import { resultOrExplain, type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
@@ -294,7 +294,7 @@ describe('starting, closing and history', () => {
     const description = await handle.describe();
     expect(description.runId).not.toBe(firstRunId);
 
-    const final = await env.client.workflow.getHandle(conversationWorkflowId(shopId, req.sessionId)).result();
+    const final = await resultOrExplain<ConversationView>(env, conversationWorkflowId(shopId, req.sessionId));
     expect(final.closeReason).toBe('agent_reply_timeout');
     expect(final.messageCount).toBe(total);
     expect((await getSession(tdb.db, shopId, req.sessionId))!.messageCount).toBe(total);
