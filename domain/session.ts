@@ -81,3 +81,9 @@ export const AGENT_REPLY_TIMEOUT_FIXED: RuleViolation = {
   code: 'agent_reply_timeout_not_configurable',
   message: `the agent-reply timeout is a platform rule fixed at ${AGENT_REPLY_TIMEOUT_MS / MINUTE_MS} minutes and cannot be changed`,
 };
+
+/** A merchant's session-settings change: the 6 h rule is not theirs to set, buyer-idle must be in range. */
+export function validateSessionSettingsChange(change: { buyerIdleMinutes?: unknown; agentReplyTimeoutMinutes?: unknown }): RuleViolation | null {
+  if (change?.agentReplyTimeoutMinutes !== undefined) return AGENT_REPLY_TIMEOUT_FIXED;
+  return validateBuyerIdleMinutes(change?.buyerIdleMinutes);
+}

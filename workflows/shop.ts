@@ -20,7 +20,7 @@ import {
 import type { ShopActivities } from '../activities/shop';
 import type { DistributionRun } from '../db/repositories/distribution';
 import { nextSlot, validateDistributionSettings, withinWindows, type DistributionSettings } from '../domain/distribution';
-import { AGENT_REPLY_TIMEOUT_FIXED, validateBuyerIdleMinutes, type SessionSettings } from '../domain/session';
+import { validateSessionSettingsChange, type SessionSettings } from '../domain/session';
 
 export interface SessionSettingsChange {
   buyerIdleMinutes: number;
@@ -77,8 +77,7 @@ const reject = (code: string, message: string) => ApplicationFailure.create({ ty
 
 /** Same rule as the HTTP edge, repeated here because an update may come from any client. */
 export function assertValidSessionSettingsChange(change: SessionSettingsChange): void {
-  if (change?.agentReplyTimeoutMinutes !== undefined) throw reject(AGENT_REPLY_TIMEOUT_FIXED.code, AGENT_REPLY_TIMEOUT_FIXED.message);
-  const violation = validateBuyerIdleMinutes(change?.buyerIdleMinutes);
+  const violation = validateSessionSettingsChange(change);
   if (violation) throw reject(violation.code, violation.message);
   if (typeof change.changedBy !== 'string' || change.changedBy.length === 0) throw reject('invalid_request', 'changedBy is required');
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { currentSessionSettings } from '../../../db/repositories/session-settings';
 import { DomainError } from '../../../domain/errors';
 import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_MIN } from '../../../domain/limits';
-import { AGENT_REPLY_TIMEOUT_FIXED, validateBuyerIdleMinutes } from '../../../domain/session';
+import { AGENT_REPLY_TIMEOUT_FIXED, validateSessionSettingsChange } from '../../../domain/session';
 import { updateSessionSettings } from '../../../temporal/shop-gateway';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 
@@ -56,9 +56,8 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
       },
     },
     async (req) => {
-      if (req.body.agentReplyTimeoutMinutes !== undefined) throw DomainError.from(AGENT_REPLY_TIMEOUT_FIXED, 422);
-      const violation = validateBuyerIdleMinutes(req.body.buyerIdleMinutes);
-      if (violation) throw DomainError.from(violation);
+      const violation = validateSessionSettingsChange(req.body);
+      if (violation) throw DomainError.from(violation, violation === AGENT_REPLY_TIMEOUT_FIXED ? 422 : 400);
       const { client, taskQueue } = app.deps.temporal;
       return updateSessionSettings(client, taskQueue, req.params.shopId, {
         buyerIdleMinutes: req.body.buyerIdleMinutes as number,
