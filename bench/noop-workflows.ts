@@ -3,11 +3,13 @@
  * the same signals and doing nothing with them. The API and worker code paths stay identical, so
  * the difference measured is our workflow logic and its activities.
  */
-import { condition, defineSignal, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
 
 export async function conversationWorkflow(): Promise<void> {
   let messages = 0;
   setHandler(defineSignal('buyerMessage'), () => void messages++);
   setHandler(defineSignal('agentMessage'), () => void messages++);
+  // The start call waits on this update; the baseline answers it at once.
+  setHandler(defineUpdate<null>('sessionOpened'), () => null);
   await condition(() => false);
 }

@@ -2,11 +2,12 @@
  * `npm run record-histories`: runs representative sessions and shop runs on the time-skipping test
  * server (throwaway Postgres) and writes their histories to test/fixtures/histories/. The replay
  * test feeds them to the current workflow code, so a change that breaks running workflows fails CI.
- * Re-record only when a change is meant to be incompatible (and then version the workflow).
+ * Record a new generation after a versioned (patched) change; never overwrite an older one.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -29,7 +30,13 @@ import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '.
 import { DEFAULT_DISTRIBUTION_SETTINGS } from '../domain/distribution';
 import { createWorker } from '../worker/create-worker';
 
-const OUT_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories');
+/**
+ * Each recording goes to its own generation folder (`-- --generation NAME`, default today's date), so
+ * histories of older workflow code stay and keep proving that patched() branches still replay.
+ */
+const generationArg = process.argv.indexOf('--generation');
+const GENERATION = generationArg > 0 ? process.argv[generationArg + 1]! : new Date().toISOString().slice(0, 10);
+const OUT_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'histories', GENERATION);
 const TASK_QUEUE = 'record-histories';
 
 async function main(): Promise<void> {
@@ -74,6 +81,9 @@ async function main(): Promise<void> {
     ...extra,
   });
   const settle = () => new Promise((r) => setTimeout(r, 300));
+  const untilStatus = async (handle: WorkflowHandle, status: string) => {
+    while ((await handle.describe()).status.name !== status) await settle();
+  };
 
   await worker.runUntil(async () => {
     await createShop(db, { id: 'rec', name: 'Recorder', timeZone: 'Asia/Shanghai' });
@@ -126,11 +136,15 @@ async function main(): Promise<void> {
     // Nobody online: the session ends in the offline pool; run-now assigns it and its next run starts.
     await createShop(db, { id: 'rec-off', name: 'Recorder offline', timeZone: 'Asia/Shanghai' });
     await startConversation(client, TASK_QUEUE, { ...req('offline', { wantsHuman: true }), shopId: 'rec-off' });
-    await client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')).result();
+    // Not result(): on the time-skipping server it unlocks time, which then leaps years ahead and
+    // leaves the offline message outside the 24 h distribution scope.
+    await untilStatus(client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')), 'COMPLETED');
     await createAgent(db, 'rec-off', { name: 'Back', capacity: 5, status: 'online' });
     await startShopWorkflow(client, TASK_QUEUE, 'rec-off');
     await runDistributionNow(client, TASK_QUEUE, 'rec-off', 'recorder');
-    await settle();
+    // The assignment reaches the session through the outbox: wait for its next run to be running.
+    const resumed = client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline'));
+    await untilStatus(resumed, 'RUNNING');
     await reportMessage(client, 'rec-off', 'offline', { from: 'agent', messageId: 'hello' });
     await client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')).result();
     await save('conversation-resumed-from-pool', conversationWorkflowId('rec-off', 'offline'));

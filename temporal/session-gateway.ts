@@ -1,4 +1,11 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { DomainError } from '../domain/errors';
 import type { StartSessionRequest } from '../domain/session';
 import { conversationWorkflowId, SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
 import {
@@ -8,6 +15,7 @@ import {
   conversationWorkflow,
   humanRequestedSignal,
   leaveQueueUpdate,
+  sessionOpenedUpdate,
   sessionStateQuery,
   type CloseRequest,
   type ConversationView,
@@ -19,27 +27,41 @@ export interface StartedSession {
   runId: string;
 }
 
+/** How long a start waits for the run to record the session; past it the caller retries the same start. */
+export const SESSION_OPEN_WAIT_MS = 15_000;
+
 /**
- * Starts the session's run. Idempotent (SPEC 1.1): a running session is joined (USE_EXISTING) and an
- * ended one is never started again (REJECT_DUPLICATE), so one session id is one session.
+ * Starts the session's run and returns once the session is recorded with its settings snapshot, so
+ * a read right after the start finds it. Idempotent (SPEC 1.1): a running session is joined
+ * (USE_EXISTING) and an ended one is never started again (REJECT_DUPLICATE): one id, one session.
  */
 export async function startConversation(client: Client, taskQueue: string, req: StartSessionRequest): Promise<StartedSession> {
   const workflowId = conversationWorkflowId(req.shopId, req.sessionId);
+  const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
+    workflowId,
+    taskQueue,
+    args: [{ start: req }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: SHOP_ID_ATTR, value: req.shopId },
+      { key: SESSION_ID_ATTR, value: req.sessionId },
+      { key: SESSION_STATUS_ATTR, value: 'open' },
+    ],
+  });
   try {
-    const handle = await client.workflow.start(conversationWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [{ start: req }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SHOP_ID_ATTR, value: req.shopId },
-        { key: SESSION_ID_ATTR, value: req.sessionId },
-        { key: SESSION_STATUS_ATTR, value: 'open' },
-      ],
+    const opened = await client.withDeadline(Date.now() + SESSION_OPEN_WAIT_MS, async () => {
+      const update = await client.workflow.startUpdateWithStart(sessionOpenedUpdate, { startWorkflowOperation, waitForStage: 'ACCEPTED' });
+      await update.result();
+      return update;
     });
-    return { workflowId, runId: handle.firstExecutionRunId };
+    // The update names the run it reached: the new one, or the running one a repeated start joined.
+    const runId = opened.workflowRunId ?? (await client.workflow.getHandle(workflowId).describe()).runId;
+    return { workflowId, runId };
   } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
+      throw new DomainError('session_not_ready', `session ${req.sessionId} has not been recorded yet; repeat the same start`, 503);
+    }
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const description = await client.workflow.getHandle(workflowId).describe();
     return { workflowId, runId: description.runId };

@@ -10,7 +10,9 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -48,6 +50,11 @@ export const humanRequestedSignal = defineSignal<[]>('humanRequested');
 export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
 export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
 export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');
+/**
+ * Completes once the session is recorded with its settings snapshot and, when the buyer asked for a
+ * human, routed (assigned, queued or offline). The start call waits on it, so what it returns is settled.
+ */
+export const sessionOpenedUpdate = defineUpdate<ConversationView, []>('sessionOpened');
 export const sessionStateQuery = defineQuery<ConversationView>('sessionState');
 
 // ---- State ----
@@ -117,6 +124,18 @@ const acts = proxyActivities<SessionActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['DomainError'] },
 });
 
+/**
+ * Opening runs as a local activity: one short idempotent transaction, finished inside the first
+ * workflow task, so the start call answers without a second task round trip.
+ */
+const localActs = proxyLocalActivities<SessionActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['DomainError'] },
+});
+
+/** Patch id: runs started before opening became a local activity replay the regular activity. */
+const OPEN_AS_LOCAL_ACTIVITY = 'open-session-local-activity';
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function viewOf(s: ConversationState): ConversationView {
@@ -178,6 +197,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   let closeRequest: CloseReason | null = null;
   let leaveQueueRequested = false;
   let routeRequested = false;
+  let routing = false;
 
   const isLive = () => state.status !== 'closed' && state.status !== 'offline' && closeRequest === null;
 
@@ -210,6 +230,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
 
   setHandler(sessionStateQuery, () => viewOf(state));
+
+  setHandler(sessionOpenedUpdate, async () => {
+    await condition(() => state.snapshot !== null && !routeRequested && !routing);
+    return viewOf(state);
+  });
 
   setHandler(buyerMessageSignal, (m) => {
     if (!isLive() || isDuplicate(m.messageId)) return;
@@ -307,7 +332,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
 
   const route = async () => {
-    const outcome = await acts.routeSession({ shopId, sessionId, at: new Date(Date.now()).toISOString() });
+    routing = true;
+    const outcome = await acts.routeSession({ shopId, sessionId, at: new Date(Date.now()).toISOString() }).finally(() => {
+      routing = false;
+    });
     switch (outcome.kind) {
       case 'assigned':
         applyAssignment(outcome.assignment);
@@ -325,7 +353,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
   if (input.start) {
     upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: state.status }]);
-    state.snapshot = await acts.openSession({ ...state.request, at: new Date(state.startedAt).toISOString() });
+    const opening = { ...state.request, at: new Date(state.startedAt).toISOString() };
+    state.snapshot = patched(OPEN_AS_LOCAL_ACTIVITY) ? await localActs.openSession(opening) : await acts.openSession(opening);
     if (state.request.wantsHuman) routeRequested = true;
   }
 

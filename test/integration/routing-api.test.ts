@@ -95,10 +95,11 @@ describe('the merchant view of routing', () => {
     const start = (sessionId: string) =>
       call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key, body: { sessionId, buyerId: `b-${sessionId}`, topic: 'presales', wantsHuman: true } });
 
-    await start('first');
-    await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/sessions/first`, { key }), (r) => r.body?.session?.status === 'active');
-    await start('second');
-    const queue = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/queue`, { key }), (r) => r.body.items.length === 1);
+    // The start answers with the routing outcome, so the chat backend can show the agent or the queue.
+    expect((await start('first')).body.session).toMatchObject({ status: 'active', agentId: agent.id });
+    expect((await start('second')).body.session).toMatchObject({ status: 'queued', agentId: null });
+    const queue = await call(stack.app, 'GET', `/v1/shops/${shop}/queue`, { key });
+    expect(queue.body.items).toHaveLength(1);
     expect(queue.body.items[0]).toMatchObject({ position: 1, sessionId: 'second' });
 
     await call(stack.app, 'POST', `/v1/shops/${shop}/sessions/first/close`, { key, body: { by: 'agent' } });
@@ -108,8 +109,9 @@ describe('the merchant view of routing', () => {
     expect((await call(stack.app, 'GET', `/v1/shops/${shop}/agents/${agent.id}`, { key })).body.activeSessions).toBe(1);
 
     await call(stack.app, 'PATCH', `/v1/shops/${shop}/agents/${agent.id}`, { key: agent.apiKey, body: { status: 'offline' } });
-    await start('third');
-    const pool = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/offline-messages?status=pending`, { key }), (r) => r.body.items.length === 1);
+    expect((await start('third')).body.session).toMatchObject({ status: 'offline' });
+    const pool = await call(stack.app, 'GET', `/v1/shops/${shop}/offline-messages?status=pending`, { key });
+    expect(pool.body.items).toHaveLength(1);
     expect(pool.body.items[0]).toMatchObject({ sessionId: 'third', origin: 'no_agent_online', status: 'pending', wantsHuman: true });
     expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions?status=offline`, { key })).body.items.map((s: { sessionId: string }) => s.sessionId)).toEqual(['third']);
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages`, { key: shopKey })).body.items).toEqual([]);

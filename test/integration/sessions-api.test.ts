@@ -37,6 +37,10 @@ describe('sessions over HTTP on the dev server', () => {
     expect(first.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect(first.body.workflowId).toBe(conversationWorkflowId(SHOP, 'int-1'));
+    // The start answers once the session is recorded: a read right after it finds the snapshot and deadline.
+    expect(first.body.session).toMatchObject({ sessionId: 'int-1', status: 'open', settingsSnapshot: { buyerIdleMinutes: 20 } });
+    const rightAfter = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-1`, { key });
+    expect(rightAfter.body.live.nextDeadline.reason).toBe('agent_reply_timeout');
 
     const open = await until(
       () => visible(`ShopId = '${SHOP}' AND SessionId = 'int-1' AND SessionStatus = 'open'`),

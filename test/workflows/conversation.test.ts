@@ -44,15 +44,9 @@ function request(shopId: string, overrides: Partial<StartSessionRequest> = {}): 
 }
 
 async function start(req: StartSessionRequest) {
+  // Returns once the run has recorded the session with its snapshot.
   await startConversation(env.client, worker.taskQueue, req);
-  const handle = env.client.workflow.getHandle(conversationWorkflowId(req.shopId, req.sessionId));
-  // Wait until the run has taken its snapshot, so later steps see a recorded session.
-  for (let i = 0; i < 100; i++) {
-    const view = await handle.query<ConversationView>('sessionState');
-    if (view.snapshot) return handle;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('session never took its snapshot');
+  return env.client.workflow.getHandle(conversationWorkflowId(req.shopId, req.sessionId));
 }
 
 const ms = (iso: string | null) => Date.parse(iso!);

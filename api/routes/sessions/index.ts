@@ -116,7 +116,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         tags: ['sessions'],
         summary: 'Start a customer-service session (idempotent per sessionId)',
         description:
-          'Starts the session run `conversation:<shopId>:<sessionId>`. Calling it again with the same sessionId returns the same run; an ended session is never started again.',
+          'Starts the session run `conversation:<shopId>:<sessionId>` and answers once the session is recorded with its settings snapshot and, with wantsHuman, routed (assigned, queued or offline). Calling it again with the same sessionId returns the same run and the session as it stands; an ended session is never started again. 503 session_not_ready: the run exists but has not recorded the session in time (Postgres unavailable); repeat the same call.',
         security: securedByShopKey,
         params: shopParams,
         body: {
@@ -133,7 +133,10 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
           },
         },
         response: {
-          201: { type: 'object', properties: { workflowId: { type: 'string' }, runId: { type: 'string' } } },
+          201: {
+            type: 'object',
+            properties: { workflowId: { type: 'string' }, runId: { type: 'string' }, session: sessionRecordSchema },
+          },
           ...errorResponses,
         },
       },
@@ -148,7 +151,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         botEngaged: req.body.botEngaged ?? false,
         policy: req.body.policy ?? 'current',
       });
-      return reply.code(201).send(started);
+      const session = await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
+      return reply.code(201).send({ ...started, session });
     },
   );
 
