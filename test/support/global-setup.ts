@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../infra/embedded-postgres';
 import { resolveTemporalCli } from '../../infra/temporal-cli';
 import { resolveTestServer } from '../../infra/test-server';
+import { endLeftovers, RUN_MARKER_VAR } from './leftovers';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,6 +35,9 @@ async function freePort(): Promise<number> {
  * set, that server is used instead (its user must be allowed to CREATE DATABASE).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Inherited by the forks and everything they start; teardown ends what is still running.
+  const runId = randomUUID();
+  process.env[RUN_MARKER_VAR] = runId;
   const config = loadConfig();
   project.provide('testServerPath', resolveTestServer(config.cacheDir));
   project.provide('temporalCliPath', await resolveTemporalCli(config.cacheDir));
@@ -50,5 +55,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await postgres?.stop();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const leftover of endLeftovers(runId)) process.stdout.write(`[cs] ended leftover test process ${leftover}\n`);
   };
 }
