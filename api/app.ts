@@ -7,6 +7,7 @@ import { registerErrorHandling } from './errors';
 import { outboxFlusher } from '../temporal/outbox-sender';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
+import keyRoutes from './routes/keys';
 import distributionRoutes from './routes/distribution';
 import groupRoutes from './routes/groups';
 import poolRoutes from './routes/pools';
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await shop.register(groupRoutes);
       await shop.register(poolRoutes);
       await shop.register(distributionRoutes);
+      await shop.register(keyRoutes);
     },
     { prefix: '/v1/shops/:shopId' },
   );

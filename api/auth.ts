@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findCredential } from '../db/repositories/shops';
+import { findCredential } from '../db/repositories/api-keys';
 import { ApiError } from './errors';
 
 function bearer(req: FastifyRequest): string | null {

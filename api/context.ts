@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
-import type { Credential } from '../db/repositories/shops';
+import type { Credential } from '../db/repositories/api-keys';
 import type { OutboxFlush } from '../temporal/outbox-sender';
 
 /** What the API needs from the outside world; built by api/server.ts, or by tests. */

@@ -92,6 +92,79 @@ describe('credentials', () => {
   });
 });
 
+describe('key rotation', () => {
+  it('a merchant issues a new key, revokes the old one, and the old one stops working at once', async () => {
+    const oldKey = await createShopViaApi(stack.app, 'fw-rot');
+    const listed = await call(stack.app, 'GET', '/v1/shops/fw-rot/keys', { key: oldKey });
+    expect(listed.body.items).toHaveLength(1);
+    const oldId = listed.body.items[0].id;
+    expect(JSON.stringify(listed.body)).not.toContain(oldKey);
+
+    // The last live merchant key cannot go: nobody could manage the shop afterwards.
+    const refused = await call(stack.app, 'DELETE', `/v1/shops/fw-rot/keys/${oldId}`, { key: oldKey });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('last_merchant_key');
+
+    const issued = await call(stack.app, 'POST', '/v1/shops/fw-rot/keys', { key: oldKey, body: { label: 'rotation 2026-11' } });
+    expect(issued.status).toBe(201);
+    expect(issued.body.key).toMatchObject({ kind: 'shop', label: 'rotation 2026-11', revokedAt: null });
+    const newKey: string = issued.body.apiKey;
+
+    const revoked = await call(stack.app, 'DELETE', `/v1/shops/fw-rot/keys/${oldId}`, { key: newKey });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.key.revokedAt).not.toBeNull();
+    const again = await call(stack.app, 'DELETE', `/v1/shops/fw-rot/keys/${oldId}`, { key: newKey });
+    expect(again.body.key.revokedAt).toBe(revoked.body.key.revokedAt);
+
+    expect((await call(stack.app, 'GET', '/v1/shops/fw-rot/settings/session', { key: oldKey })).status).toBe(401);
+    expect((await call(stack.app, 'GET', '/v1/shops/fw-rot/settings/session', { key: newKey })).status).toBe(200);
+    const all = await call(stack.app, 'GET', '/v1/shops/fw-rot/keys?includeRevoked=true', { key: newKey });
+    expect(all.body.items.map((k: { id: string; revokedAt: string | null }) => [k.id, k.revokedAt !== null])).toEqual([
+      [oldId, true],
+      [issued.body.key.id, false],
+    ]);
+  });
+
+  it("an agent's key is replaced by the merchant; agent keys cannot manage keys", async () => {
+    const agent = await call(stack.app, 'POST', '/v1/shops/fw-a/agents', { key: keyA, body: { name: 'Rotating' } });
+    const agentKey: string = agent.body.apiKey;
+    const denied = await call(stack.app, 'GET', '/v1/shops/fw-a/keys', { key: agentKey });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe('merchant_only');
+
+    const issued = await call(stack.app, 'POST', '/v1/shops/fw-a/keys', { key: keyA, body: { agentId: agent.body.agent.id } });
+    expect(issued.body.key).toMatchObject({ kind: 'agent', agentId: agent.body.agent.id });
+    const oldId = (await call(stack.app, 'GET', '/v1/shops/fw-a/keys', { key: keyA })).body.items.find(
+      (k: { agentId: string | null; id: string }) => k.agentId === agent.body.agent.id && k.id !== issued.body.key.id,
+    ).id;
+    await call(stack.app, 'DELETE', `/v1/shops/fw-a/keys/${oldId}`, { key: keyA });
+
+    const path = `/v1/shops/fw-a/agents/${agent.body.agent.id}`;
+    expect((await call(stack.app, 'PATCH', path, { key: agentKey, body: { capacity: 4 } })).status).toBe(401);
+    const withNew = await call(stack.app, 'PATCH', path, { key: issued.body.apiKey, body: { capacity: 4 } });
+    expect(withNew.status).toBe(200);
+    expect(withNew.body.capacity).toBe(4);
+  });
+
+  it("keys of another shop, unknown agents and malformed bodies are refused and change nothing", async () => {
+    const bKeys = await call(stack.app, 'GET', '/v1/shops/fw-b/keys', { key: keyB });
+    const bKeyId = bKeys.body.items[0].id;
+    const across = await call(stack.app, 'DELETE', `/v1/shops/fw-a/keys/${bKeyId}`, { key: keyA });
+    expect(across.status).toBe(404);
+    expect(across.body.error.code).toBe('not_found');
+    expect((await call(stack.app, 'DELETE', `/v1/shops/fw-b/keys/${bKeyId}`, { key: keyA })).status).toBe(403);
+
+    const before = (await call(stack.app, 'GET', '/v1/shops/fw-a/keys', { key: keyA })).body.items.length;
+    const ghost = await call(stack.app, 'POST', '/v1/shops/fw-a/keys', { key: keyA, body: { agentId: 'agt_nobody' } });
+    expect(ghost.status).toBe(404);
+    const bad = await call(stack.app, 'POST', '/v1/shops/fw-a/keys', { key: keyA, body: { kind: 'admin' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_request');
+    expect((await call(stack.app, 'GET', '/v1/shops/fw-a/keys', { key: keyA })).body.items).toHaveLength(before);
+    expect((await call(stack.app, 'GET', '/v1/shops/fw-b/settings/session', { key: keyB })).status).toBe(200);
+  });
+});
+
 describe('bad input: a clear 4xx with a stable code, and nothing changes', () => {
   it('rejects malformed bodies with invalid_request', async () => {
     const cases = [

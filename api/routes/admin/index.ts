@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { createShop, getShop, issueApiKey } from '../../../db/repositories/shops';
+import { issueApiKey } from '../../../db/repositories/api-keys';
+import { createShop, getShop } from '../../../db/repositories/shops';
 import { startShopWorkflow } from '../../../temporal/shop-gateway';
 import { authenticateAdmin } from '../../auth';
 import { ApiError, notFound } from '../../errors';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AGENT_STATUSES, createAgent, getAgent, listAgents, updateAgent, type AgentChange, type AgentStatus } from '../../../db/repositories/agents';
-import { issueApiKey } from '../../../db/repositories/shops';
+import { issueApiKey } from '../../../db/repositories/api-keys';
 import { AGENT_CAPACITY_DEFAULT, AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
 import { AGENT_KEY_ALLOWED, assertMayActOnAgent } from '../../auth';
 import { ApiError, notFound } from '../../errors';

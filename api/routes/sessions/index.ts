@@ -138,6 +138,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
             properties: { workflowId: { type: 'string' }, runId: { type: 'string' }, session: sessionRecordSchema },
           },
           ...errorResponses,
+          503: { $ref: 'Error#' },
         },
       },
     },
