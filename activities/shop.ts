@@ -3,7 +3,7 @@ import type { Db } from '../db/connection';
 import { distributeOfflineMessages, type DistributionRequest, type DistributionRun } from '../db/repositories/distribution';
 import { currentDistributionSettings, saveDistributionSettings, type VersionedDistributionSettings } from '../db/repositories/distribution-settings';
 import { saveSessionSettings } from '../db/repositories/session-settings';
-import { getShop } from '../db/repositories/shops';
+import { getShop, setShopTimeZone } from '../db/repositories/shops';
 import type { DistributionSettings } from '../domain/distribution';
 import { DomainError } from '../domain/errors';
 import type { SessionSettings } from '../domain/session';
@@ -26,6 +26,11 @@ export function createShopActivities({ db, flushOutbox }: { db: Db; flushOutbox:
       if (!shop) throw ApplicationFailure.create({ type: 'not_found', message: `shop ${req.shopId} does not exist`, nonRetryable: true });
       const { version, settings } = await currentDistributionSettings(db, req.shopId);
       return { timeZone: shop.timeZone, distribution: { version, settings } };
+    },
+
+    /** The shop workflow calls it from a validated update; who changed it stays in that run's history. */
+    async saveShopTimeZone(req: { shopId: string; timeZone: string; changedBy: string }): Promise<void> {
+      await setShopTimeZone(db, req.shopId, req.timeZone);
     },
 
     /** Appends a settings version; the shop workflow calls it from a validated update. */

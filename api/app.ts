@@ -13,6 +13,7 @@ import groupRoutes from './routes/groups';
 import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
 import sessionRoutes from './routes/sessions';
+import shopRoutes from './routes/shop';
 import settingsRoutes from './routes/settings';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -55,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (shop) => {
       // One place decides who may touch /v1/shops/:shopId/**.
       shop.addHook('onRequest', authenticateShop);
+      await shop.register(shopRoutes);
       await shop.register(sessionRoutes);
       await shop.register(settingsRoutes);
       await shop.register(agentRoutes);

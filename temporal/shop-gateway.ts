@@ -10,8 +10,10 @@ import {
   shopWorkflow,
   updateDistributionSettingsUpdate,
   updateSessionSettingsUpdate,
+  updateShopTimeZoneUpdate,
   type DistributionSettingsChange,
   type SessionSettingsChange,
+  type ShopTimeZoneChange,
   type ShopView,
 } from '../workflows/shop';
 
@@ -55,6 +57,10 @@ export function updateDistributionSettings(
   change: DistributionSettingsChange,
 ): Promise<ShopView['distribution']> {
   return updateShop(client, taskQueue, shopId, updateDistributionSettingsUpdate, [change]);
+}
+
+export function updateShopTimeZone(client: Client, taskQueue: string, shopId: string, change: ShopTimeZoneChange): Promise<{ timeZone: string }> {
+  return updateShop(client, taskQueue, shopId, updateShopTimeZoneUpdate, [change]);
 }
 
 export function runDistributionNow(client: Client, taskQueue: string, shopId: string, requestedBy: string): Promise<DistributionRun> {

@@ -21,6 +21,7 @@ import type { ShopActivities } from '../activities/shop';
 import type { DistributionRun } from '../db/repositories/distribution';
 import { nextSlot, validateDistributionSettings, withinWindows, type DistributionSettings } from '../domain/distribution';
 import { validateSessionSettingsChange, type SessionSettings } from '../domain/session';
+import { isValidTimeZone } from '../domain/time-zone';
 
 export interface SessionSettingsChange {
   buyerIdleMinutes: number;
@@ -58,6 +59,11 @@ export interface ShopState {
   lastSessionSettings: SessionSettings | null;
 }
 
+export interface ShopTimeZoneChange {
+  timeZone: string;
+  changedBy: string;
+}
+
 export interface ShopView extends ShopState {
   nextSlot: string | null;
 }
@@ -65,6 +71,8 @@ export interface ShopView extends ShopState {
 export const updateSessionSettingsUpdate = defineUpdate<SessionSettings, [SessionSettingsChange]>('updateSessionSettings');
 export const updateDistributionSettingsUpdate = defineUpdate<ShopView['distribution'], [DistributionSettingsChange]>('updateDistributionSettings');
 export const runDistributionNowUpdate = defineUpdate<DistributionRun, [RunNowRequest]>('runDistributionNow');
+/** The shop moved (or mis-set its zone): windows and shop days follow the new zone from now on. */
+export const updateShopTimeZoneUpdate = defineUpdate<{ timeZone: string }, [ShopTimeZoneChange]>('updateShopTimeZone');
 export const agentAvailableSignal = defineSignal<[{ agentId: string }]>('agentAvailable');
 export const shopStateQuery = defineQuery<ShopView>('shopState');
 
@@ -145,6 +153,23 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
       validator: ({ settings, changedBy }) => {
         const violation = validateDistributionSettings(settings);
         if (violation) throw reject(violation.code, violation.message);
+        if (typeof changedBy !== 'string' || changedBy.length === 0) throw reject('invalid_request', 'changedBy is required');
+      },
+    },
+  );
+  setHandler(
+    updateShopTimeZoneUpdate,
+    async ({ timeZone, changedBy }) => {
+      await acts.saveShopTimeZone({ shopId: input.shopId, timeZone, changedBy });
+      await condition(() => state !== null);
+      state!.timeZone = timeZone;
+      state!.settingsChanges++;
+      changes++;
+      return { timeZone };
+    },
+    {
+      validator: ({ timeZone, changedBy }) => {
+        if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone)) throw reject('invalid_time_zone', `unknown time zone ${String(timeZone)}`);
         if (typeof changedBy !== 'string' || changedBy.length === 0) throw reject('invalid_request', 'changedBy is required');
       },
     },

@@ -30,3 +30,11 @@ export async function createShop(db: Knex, shop: { id: string; name: string; tim
     return { shop: toShop(inserted[0]), apiKey };
   });
 }
+
+export async function setShopTimeZone(db: Knex, shopId: string, timeZone: string): Promise<void> {
+  await db('shops').where({ id: shopId }).update({ time_zone: timeZone });
+}
+
+export async function renameShop(db: Knex, shopId: string, name: string): Promise<void> {
+  await db('shops').where({ id: shopId }).update({ name });
+}

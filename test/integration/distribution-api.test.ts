@@ -149,4 +149,31 @@ describe('runs, records and manual assignment over HTTP', () => {
     const agent = await call(stack.app, 'GET', `/v1/shops/${shop}/agents/${agentId}`, { key: k });
     expect(agent.body.activeSessions).toBe(2);
   });
+
+  it('a merchant moves the shop to another time zone: validated, recorded in the shop run, the next slot follows', async () => {
+    const shop = 'dist-move';
+    const k = await createShopViaApi(stack.app, shop, 'Asia/Shanghai');
+    const bad = await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: k, body: { timeZone: 'Mars/Olympus' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_time_zone');
+    const empty = await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: k, body: {} });
+    expect(empty.status).toBe(400);
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}`, { key: k })).body.timeZone).toBe('Asia/Shanghai');
+
+    const moved = await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: k, body: { timeZone: 'Europe/Berlin', name: 'Moved', changedBy: 'owner@shop' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ id: shop, name: 'Moved', timeZone: 'Europe/Berlin' });
+    const schedule = await call(stack.app, 'GET', `/v1/shops/${shop}/distribution/schedule`, { key: k });
+    expect(schedule.body.timeZone).toBe('Europe/Berlin');
+    // Default windows: the next slot is a Berlin half hour.
+    const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(schedule.body.nextSlot),
+    );
+    expect(local).toMatch(/^\d\d:(00|30)$/);
+
+    const history = await stack.env.client.workflow.getHandle(shopWorkflowId(shop)).fetchHistory();
+    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateShopTimeZone');
+    expect(accepted).toHaveLength(1);
+    expect((await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: await createShopViaApi(stack.app, 'dist-move-2'), body: { name: 'x' } })).status).toBe(403);
+  });
 });

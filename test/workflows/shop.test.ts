@@ -13,7 +13,7 @@ import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../../
 import { HOUR_MS, MINUTE_MS } from '../../domain/limits';
 import { shopWorkflowId } from '../../domain/temporal-names';
 import { outboxSender } from '../../temporal/outbox-sender';
-import { queryShop, runDistributionNow, startShopWorkflow } from '../../temporal/shop-gateway';
+import { queryShop, runDistributionNow, startShopWorkflow, updateShopTimeZone } from '../../temporal/shop-gateway';
 import { closeConversation, queryConversation, startConversation } from '../../temporal/session-gateway';
 import { updateDistributionSettingsUpdate } from '../../workflows/shop';
 import { createWorker } from '../../worker/create-worker';
@@ -87,6 +87,35 @@ describe('the schedule', () => {
     await env.sleep(24 * HOUR_MS);
     const nextDay = await until(() => runsOf(shopId), (r) => r.length === 4, 'next day');
     expect(nextDay.slice(2).map((r) => r.slot.getTime())).toEqual([first + 24 * HOUR_MS, first + 24 * HOUR_MS + 30 * MINUTE_MS]);
+  });
+
+  it('a time-zone change re-plans the next slot in the new zone at once and fires there', async () => {
+    const { shopId } = await seedShop(tdb.db, { timeZone: 'Asia/Shanghai' });
+    const now = await env.currentTimeMs();
+    // A window that opens in an hour, local to Berlin: in Shanghai (6–7 h ahead) it is another time of day.
+    const start = localHalfHour(now, 'Europe/Berlin', 2);
+    const end = localHalfHour(now, 'Europe/Berlin', 3);
+    await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start, end }] }), 'test');
+    await startShopWorkflow(env.client, worker.taskQueue, shopId);
+    const before = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const beforeSlot = Date.parse(before!.nextSlot!);
+
+    const moved = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Europe/Berlin', changedBy: 'owner' });
+    expect(moved).toEqual({ timeZone: 'Europe/Berlin' });
+    const after = await queryShop(env.client, shopId);
+    expect(after.timeZone).toBe('Europe/Berlin');
+    const slot = Date.parse(after.nextSlot!);
+    expect(slot).not.toBe(beforeSlot);
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(slot)).toBe(start);
+    expect((await tdb.db('shops').where({ id: shopId }).first()).time_zone).toBe('Europe/Berlin');
+
+    await env.sleep(slot + MINUTE_MS - (await env.currentTimeMs()));
+    const [run] = await until(() => runsOf(shopId), (r) => r.length >= 1, 'slot in the new zone');
+    expect(run.slot.getTime()).toBe(slot);
+
+    const refused = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Mars/Olympus', changedBy: 'owner' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((await queryShop(env.client, shopId)).timeZone).toBe('Europe/Berlin');
   });
 
   it('a window across midnight fires on both sides of it', async () => {
