@@ -3,6 +3,7 @@ import type { Db } from './connection';
 import * as initialSchema from './migrations/001_initial_schema';
 import * as distributionRunKey from './migrations/002_distribution_run_key';
 import * as distributionRunObservations from './migrations/003_distribution_run_observations';
+import * as sessionClosures from './migrations/004_session_closures';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_initial_schema': initialSchema,
   '002_distribution_run_key': distributionRunKey,
   '003_distribution_run_observations': distributionRunObservations,
+  '004_session_closures': sessionClosures,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -72,6 +72,14 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
       last_agent_message_at: req.lastAgentMessageAt,
       message_count: req.messageCount,
     });
+    await tx('session_closures').insert({
+      shop_id: req.shopId,
+      session_id: req.sessionId,
+      reason: req.reason,
+      closed_at: req.at,
+      agent_id: row.status === 'active' ? row.agent_id : null,
+      message_count: req.messageCount,
+    });
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue', req.at);
     }
@@ -152,6 +160,22 @@ function toRecord(row: SessionRow): SessionRecord {
 export async function getSession(db: Knex, shopId: string, sessionId: string): Promise<SessionRecord | null> {
   const row = await db<SessionRow>('sessions').where({ shop_id: shopId, session_id: sessionId }).first();
   return row ? toRecord(row as SessionRow) : null;
+}
+
+export interface SessionClosure {
+  reason: CloseReason;
+  closedAt: string;
+  agentId: string | null;
+  messageCount: number;
+}
+
+/** Every close of the session, oldest first; one more than the row shows once it was reopened from the pool. */
+export async function listSessionClosures(db: Knex, shopId: string, sessionId: string): Promise<SessionClosure[]> {
+  const rows: { reason: CloseReason; closed_at: Date; agent_id: string | null; message_count: number }[] = await db('session_closures')
+    .where({ shop_id: shopId, session_id: sessionId })
+    .orderBy([{ column: 'closed_at' }, { column: 'id' }])
+    .select('reason', 'closed_at', 'agent_id', 'message_count');
+  return rows.map((r) => ({ reason: r.reason, closedAt: r.closed_at.toISOString(), agentId: r.agent_id, messageCount: r.message_count }));
 }
 
 export type SessionListFilter = 'all' | 'queued' | 'active' | 'closed' | 'open' | 'offline';

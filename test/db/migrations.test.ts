@@ -17,7 +17,7 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
-const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations'];
+const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures'];
 
 const EXPECTED = [
   'agent_group_members',
@@ -29,6 +29,7 @@ const EXPECTED = [
   'distribution_settings_versions',
   'offline_messages',
   'outbox',
+  'session_closures',
   'session_settings_versions',
   'sessions',
   'shops',

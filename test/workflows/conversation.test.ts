@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createAgent } from '../../db/repositories/agents';
-import { getSession, listSessions, closeSession } from '../../db/repositories/sessions';
+import { getSession, listSessionClosures, listSessions, closeSession } from '../../db/repositories/sessions';
+import { assignManually } from '../../db/repositories/distribution';
 import { saveSessionSettings } from '../../db/repositories/session-settings';
 import { AGENT_REPLY_TIMEOUT_MS, CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, LEGACY_AGENT_REPLY_TIMEOUT_MS, MINUTE_MS, QUEUE_TIMEOUT_MS } from '../../domain/limits';
 import type { StartSessionRequest } from '../../domain/session';
@@ -268,6 +269,9 @@ describe('starting, closing and history', () => {
     const reasons = new Set(outcomes.map((o) => (o.kind === 'closed' ? o.closeReason : null)));
     expect(reasons.size).toBe(1);
     expect((await tdb.db('agents').where({ id: agent.id }).first()).active_sessions).toBe(0);
+    const closures = await listSessionClosures(tdb.db, shopId, req.sessionId);
+    expect(closures).toHaveLength(1);
+    expect(closures[0]).toMatchObject({ reason: [...reasons][0], agentId: agent.id });
   });
 
   it('continues as new past the per-run message limit, carrying state and deadline', async () => {
@@ -322,5 +326,14 @@ describe('queue (24 h)', () => {
     const pool = await tdb.db('offline_messages').where({ shop_id: shopId, session_id: req.sessionId });
     expect(pool).toHaveLength(1);
     expect(pool[0]).toMatchObject({ origin: 'queue_timeout', status: 'pending' });
+
+    // Assigned from the pool, the session lives again; the close that sent it there stays on record.
+    const closedAt = ms(final.closedAt);
+    const agent = await createAgent(tdb.db, shopId, { name: 'Later', capacity: 1, status: 'online' });
+    await assignManually(tdb.db, { shopId, messageIds: [pool[0].id], agentId: agent.id, operator: 'owner', at: new Date(closedAt + HOUR_MS).toISOString() });
+    expect(await getSession(tdb.db, shopId, req.sessionId)).toMatchObject({ status: 'active', closeReason: null, agentId: agent.id });
+    expect(await listSessionClosures(tdb.db, shopId, req.sessionId)).toEqual([
+      { reason: 'queue_timeout', closedAt: new Date(closedAt).toISOString(), agentId: null, messageCount: 0 },
+    ]);
   });
 });

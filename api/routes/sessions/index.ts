@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { getSession, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
+import { getSession, listSessionClosures, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
 import type { SessionPolicy } from '../../../domain/session';
 import {
   closeConversation,
@@ -198,10 +198,32 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     {
       schema: {
         tags: ['sessions'],
-        summary: "One session: its Postgres record and, while its run is open, the run's live state and next deadline",
+        summary: "One session: its Postgres record, every close it has had, and while its run is open the run's live state and next deadline",
         security: securedByShopKey,
         params: sessionParams,
-        response: { 200: { type: 'object', properties: { session: sessionRecordSchema, live: liveViewSchema } }, ...errorResponses },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              session: sessionRecordSchema,
+              live: liveViewSchema,
+              closures: {
+                type: 'array',
+                description: 'Every close, oldest first; a session reopened from the offline pool keeps the close that sent it there',
+                items: {
+                  type: 'object',
+                  properties: {
+                    reason: { type: 'string' },
+                    closedAt: { type: 'string', format: 'date-time' },
+                    agentId: { type: ['string', 'null'] },
+                    messageCount: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
@@ -212,7 +234,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;
       });
-      return { session, live };
+      return { session, live, closures: await listSessionClosures(app.deps.db, shopId, sessionId) };
     },
   );
 
