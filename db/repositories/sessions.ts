@@ -63,6 +63,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
     if (req.onlyIfQueued && row.status === 'active' && row.agent_id) {
       return { kind: 'assigned_meanwhile', assignment: assignmentOfRow(row) };
     }
+    const freedAgentId: string | null = row.status === 'active' ? row.agent_id : null;
     await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({
       status: 'closed',
       close_reason: req.reason,
@@ -77,14 +78,13 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
       session_id: req.sessionId,
       reason: req.reason,
       closed_at: req.at,
-      agent_id: row.status === 'active' ? row.agent_id : null,
+      agent_id: freedAgentId,
       message_count: req.messageCount,
     });
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue', req.at);
     }
     let drained: Assignment[] = [];
-    const freedAgentId: string | null = row.status === 'active' ? row.agent_id : null;
     if (freedAgentId) {
       await tx('agents')
         .where({ id: freedAgentId })

@@ -71,7 +71,7 @@ export default async function shopRoutes(app: FastifyInstance): Promise<void> {
         await updateShopTimeZone(client, taskQueue, shopId, { timeZone, changedBy: changedBy ?? 'merchant' });
       }
       if (name !== undefined) await renameShop(app.deps.db, shopId, name);
-      return (await getShop(app.deps.db, shopId))!;
+      return { ...shop, name: name ?? shop.name, timeZone: timeZone ?? shop.timeZone };
     },
   );
 }
