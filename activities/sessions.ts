@@ -1,19 +1,18 @@
 import type { Db } from '../db/connection';
-import { closeSession, openSession, type CloseOutcome, type CloseSessionRequest } from '../db/repositories/sessions';
-import { routeSession, type RouteOutcome } from '../db/repositories/routing';
+import { closeSession, openSession, releasePoolWait, type CloseOutcome, type CloseSessionRequest } from '../db/repositories/sessions';
+import { routeSession, type Assignment, type RouteOutcome } from '../db/repositories/routing';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
-import type { OutboxFlush } from '../temporal/outbox-sender';
 
 export interface SessionActivityDeps {
   db: Db;
-  flushOutbox: OutboxFlush;
 }
 
 /**
  * Activities of the conversation workflow. Each is one Postgres transaction keyed by the session,
- * so a retry after a crash repeats nothing; outbox signals go out only after that commit.
+ * so a retry after a crash repeats nothing; what other runs must hear goes through the outbox,
+ * delivered after commit by the worker's relay.
  */
-export function createSessionActivities({ db, flushOutbox }: SessionActivityDeps) {
+export function createSessionActivities({ db }: SessionActivityDeps) {
   return {
     async openSession(req: StartSessionRequest & { at: string }): Promise<SessionSettingsSnapshot> {
       return openSession(db, req);
@@ -24,10 +23,12 @@ export function createSessionActivities({ db, flushOutbox }: SessionActivityDeps
     },
 
     async closeSession(req: CloseSessionRequest): Promise<CloseOutcome> {
-      const outcome = await closeSession(db, req);
-      // Also on a retry: the first attempt may have committed and crashed before delivering.
-      await flushOutbox({ shopId: req.shopId });
-      return outcome;
+      return closeSession(db, req);
+    },
+
+    /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */
+    async releasePoolWait(req: { shopId: string; sessionId: string; since: string }): Promise<Assignment | null> {
+      return releasePoolWait(db, req.shopId, req.sessionId, req.since);
     },
   };
 }

@@ -7,7 +7,6 @@ import { getShop, setShopTimeZone } from '../db/repositories/shops';
 import type { DistributionSettings } from '../domain/distribution';
 import { DomainError } from '../domain/errors';
 import type { SessionSettings } from '../domain/session';
-import type { OutboxFlush } from '../temporal/outbox-sender';
 
 /** A rule violation from Postgres-side checks reaches the workflow as a non-retryable failure typed with its code. */
 async function asRuleFailure<T>(work: () => Promise<T>): Promise<T> {
@@ -19,7 +18,7 @@ async function asRuleFailure<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createShopActivities({ db, flushOutbox }: { db: Db; flushOutbox: OutboxFlush }) {
+export function createShopActivities({ db }: { db: Db }) {
   return {
     async loadShopSchedule(req: { shopId: string }): Promise<{ timeZone: string; distribution: { version: number; settings: DistributionSettings } }> {
       const shop = await getShop(db, req.shopId);
@@ -42,11 +41,12 @@ export function createShopActivities({ db, flushOutbox }: { db: Db; flushOutbox:
       return asRuleFailure(() => saveDistributionSettings(db, req.shopId, req.settings, req.changedBy));
     },
 
-    /** One run; idempotent per scheduled slot. Session runs learn of their agent after the commit. */
+    /**
+     * One run; idempotent per scheduled slot. Answers once the run is committed: the assigned
+     * sessions' runs hear of their agent from the outbox relay, not inside this activity.
+     */
     async distributeOfflineMessages(req: DistributionRequest): Promise<DistributionRun> {
-      const run = await distributeOfflineMessages(db, req);
-      await flushOutbox({ shopId: req.shopId });
-      return run;
+      return distributeOfflineMessages(db, req);
     },
   };
 }

@@ -4,7 +4,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context';
 import { authenticateShop } from './auth';
 import { registerErrorHandling } from './errors';
-import { outboxFlusher } from '../temporal/outbox-sender';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import keyRoutes from './routes/keys';
@@ -13,6 +12,9 @@ import groupRoutes from './routes/groups';
 import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
 import sessionRoutes from './routes/sessions';
+import eventRoutes from './routes/events';
+import webhookRoutes from './routes/webhooks';
+import { PgListener } from '../db/notifications';
 import shopRoutes from './routes/shop';
 import settingsRoutes from './routes/settings';
 
@@ -26,7 +28,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   app.decorate('deps', deps);
-  app.decorate('flushOutbox', outboxFlusher(deps.db, deps.temporal.client, deps.temporal.taskQueue));
+  let listener: PgListener | undefined;
+  app.decorate('pgListener', () => (listener ??= PgListener.forDb(deps.db)));
+  app.addHook('onClose', async () => {
+    await listener?.close();
+  });
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
 
@@ -64,6 +70,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await shop.register(poolRoutes);
       await shop.register(distributionRoutes);
       await shop.register(keyRoutes);
+      await shop.register(eventRoutes);
+      await shop.register(webhookRoutes);
     },
     { prefix: '/v1/shops/:shopId' },
   );

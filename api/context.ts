@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { Credential } from '../db/repositories/api-keys';
-import type { OutboxFlush } from '../temporal/outbox-sender';
+import type { PgListener } from '../db/notifications';
+import type { WebhookDeps } from '../infra/webhook-deps';
 
 /** What the API needs from the outside world; built by api/server.ts, or by tests. */
 export interface AppDeps {
@@ -10,13 +11,15 @@ export interface AppDeps {
   /** Bearer token for /v1/admin; admin routes answer 401 while it is unset. */
   adminToken: string | undefined;
   logLevel?: string;
+  /** Webhook secrets and the network policy; webhook registration answers 503 without it. */
+  webhooks?: WebhookDeps;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
-    /** Delivers committed outbox rows (assignment signals) right after a change that wrote them. */
-    flushOutbox: OutboxFlush;
+    /** The process's LISTEN connection (event streams), opened on first use. */
+    pgListener(): PgListener;
   }
   interface FastifyRequest {
     credential: Credential | null;

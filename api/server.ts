@@ -2,6 +2,7 @@
 import { loadConfig } from '../config';
 import { createDb } from '../db/connection';
 import { connectClient } from '../temporal/connection';
+import { webhookDeps } from '../infra/webhook-deps';
 import { buildApp } from './app';
 
 async function main(): Promise<void> {
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   }
   const db = createDb(config.databaseUrl, { max: 20 });
   const client = await connectClient(config.temporal, config.temporal.address);
-  const app = await buildApp({ db, temporal: { client, taskQueue: config.temporal.taskQueue }, adminToken: config.api.adminToken, logLevel: config.logLevel });
+  const app = await buildApp({ db, temporal: { client, taskQueue: config.temporal.taskQueue }, adminToken: config.api.adminToken, logLevel: config.logLevel, webhooks: webhookDeps(config) });
   app.addHook('onClose', async () => {
     await client.connection.close();
     await db.destroy();

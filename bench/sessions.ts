@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
 import { createShop } from '../db/repositories/shops';
-import { outboxFlusher } from '../temporal/outbox-sender';
+import { startDelivery } from '../worker/delivery';
 import { createWorker } from '../worker/create-worker';
 import { machineLine, percentile, runLimited, startBenchInfra } from './support';
 
@@ -52,8 +52,8 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue: 'bench-real',
       db,
-      flushOutbox: outboxFlusher(db, env.client, 'bench-real'),
     });
+    const delivery = await startDelivery({ db, client: env.client, taskQueue: 'bench-real' });
     const noopWorker = await Worker.create({
       connection: env.nativeConnection,
       namespace: 'default',
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
 
+    await delivery.stop();
     realWorker.shutdown();
     noopWorker.shutdown();
     await Promise.all(running);

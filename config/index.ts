@@ -18,6 +18,12 @@ export interface AppConfig {
   };
   api: { host: string; port: number; adminToken: string | undefined };
   ports: { postgres: number; temporal: number; temporalUi: number };
+  webhooks: {
+    /** Encrypts signing secrets at rest; webhooks cannot be registered without it. */
+    secretKey: string | undefined;
+    allowLoopback: boolean;
+    allowPrivate: boolean;
+  };
   dataDir: string;
   cacheDir: string;
   logLevel: string;
@@ -67,6 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       postgres: intFromEnv(env, 'POSTGRES_PORT', 54329),
       temporal: intFromEnv(env, 'TEMPORAL_PORT', 7233),
       temporalUi: intFromEnv(env, 'TEMPORAL_UI_PORT', 8233),
+    },
+    webhooks: {
+      secretKey: nonEmpty(env.WEBHOOK_SECRET_KEY),
+      allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
     cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),

@@ -4,6 +4,7 @@ import * as initialSchema from './migrations/001_initial_schema';
 import * as distributionRunKey from './migrations/002_distribution_run_key';
 import * as distributionRunObservations from './migrations/003_distribution_run_observations';
 import * as sessionClosures from './migrations/004_session_closures';
+import * as eventsDeliveryWebhooks from './migrations/005_events_delivery_webhooks';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_distribution_run_key': distributionRunKey,
   '003_distribution_run_observations': distributionRunObservations,
   '004_session_closures': sessionClosures,
+  '005_events_delivery_webhooks': eventsDeliveryWebhooks,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -23,6 +23,11 @@ export const RECENT_CONTACT_WINDOW_MS = 24 * HOUR_MS;
 
 /** SPEC 3.2: offline messages older than this are not distributed automatically. */
 export const OFFLINE_MESSAGE_ELIGIBILITY_MS = 24 * HOUR_MS;
+/**
+ * A session whose request went to the offline pool keeps its run waiting this long for the
+ * assignment (the automatic scope's horizon); a later, manual assignment starts a new run.
+ */
+export const OFFLINE_POOL_RUN_WAIT_MS = OFFLINE_MESSAGE_ELIGIBILITY_MS;
 /** SPEC 3.2: distribution fires on every :00 and :30; the interval is fixed. */
 export const DISTRIBUTION_SLOT_MINUTES = 30;
 /** SPEC 3.2: hard ceiling on assignments of one distribution run, whatever the settings. */

@@ -18,3 +18,7 @@ export function conversationWorkflowId(shopId: string, sessionId: string): strin
 export function shopWorkflowId(shopId: string): string {
   return `shop:${shopId}`;
 }
+
+export function webhookWorkflowId(shopId: string, endpointId: string): string {
+  return `webhook:${shopId}:${endpointId}`;
+}

@@ -23,7 +23,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgre
 import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
 import { CALM_KEEPALIVE } from '../infra/test-server-keepalive';
-import { outboxFlusher } from '../temporal/outbox-sender';
+import { startDelivery } from '../worker/delivery';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
 import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
 import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../workflows/shop';
@@ -63,8 +63,8 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue: TASK_QUEUE,
       db,
-      flushOutbox: outboxFlusher(db, timeSkipping.client, TASK_QUEUE),
     });
+    const delivery = await startDelivery({ db, client: timeSkipping.client, taskQueue: TASK_QUEUE });
     const { client } = env;
     fs.mkdirSync(OUT_DIR, { recursive: true });
 
@@ -169,6 +169,7 @@ async function main(): Promise<void> {
       await save('shop-schedule-and-settings', shopWorkflowId('rec'));
       await client.workflow.getHandle(shopWorkflowId('rec-off')).terminate('recording done');
     });
+    await delivery.stop();
   } finally {
     await env?.teardown();
     await db.destroy();

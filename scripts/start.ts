@@ -15,6 +15,7 @@ import { migrateLatest } from '../db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/temporal-names';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/embedded-postgres';
 import { step } from '../infra/log';
+import { newSecretKey } from '../infra/secret-box';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 
 const DATABASE_NAME = 'cs_orchestrator';
@@ -68,10 +69,11 @@ async function stopAll(exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
-function adminToken(dataDir: string, fromEnv: string | undefined): string {
+/** A secret generated once into .data/ unless the environment gives one. */
+function localSecret(dataDir: string, name: string, fromEnv: string | undefined, make: () => string): string {
   if (fromEnv) return fromEnv;
-  const file = path.join(dataDir, 'admin-token');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  const file = path.join(dataDir, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
   return fs.readFileSync(file, 'utf8').trim();
 }
 
@@ -124,8 +126,17 @@ async function main(): Promise<void> {
     });
   }
 
-  const token = adminToken(config.dataDir, config.api.adminToken);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, ADMIN_TOKEN: token };
+  const token = localSecret(config.dataDir, 'admin-token', config.api.adminToken, () => randomBytes(24).toString('base64url'));
+  const webhookKey = localSecret(config.dataDir, 'webhook-key', config.webhooks.secretKey, newSecretKey);
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    ADMIN_TOKEN: token,
+    WEBHOOK_SECRET_KEY: webhookKey,
+    // Embedded defaults: a receiver on this machine may take webhooks (private ranges stay refused).
+    WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
+  };
   startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], env);
   startChild('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], env);
   const apiUrl = `http://${config.api.host}:${config.api.port}`;

@@ -13,7 +13,7 @@ import {
   buyerMessageSignal,
   closeSessionUpdate,
   conversationWorkflow,
-  humanRequestedSignal,
+  requestHumanUpdate,
   leaveQueueUpdate,
   sessionOpenedUpdate,
   sessionStateQuery,
@@ -81,8 +81,9 @@ export async function reportMessage(
   else await handle.signal(agentMessageSignal, { messageId: message.messageId, agentId: message.agentId });
 }
 
-export async function requestHuman(client: Client, shopId: string, sessionId: string): Promise<void> {
-  await handleOf(client, shopId, sessionId).signal(humanRequestedSignal);
+/** 转人工: answers once the session is routed (assigned, queued or offline). */
+export async function requestHuman(client: Client, shopId: string, sessionId: string): Promise<ConversationView> {
+  return handleOf(client, shopId, sessionId).executeUpdate(requestHumanUpdate);
 }
 
 export async function closeConversation(client: Client, shopId: string, sessionId: string, req: CloseRequest): Promise<ConversationView> {

@@ -22,6 +22,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ db: opts.db, flushOutbox: opts.flushOutbox }),
+    activities: createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks }),
   });
 }

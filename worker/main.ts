@@ -1,17 +1,15 @@
 /**
- * Worker process: polls the task queue for workflow and activity tasks, and sweeps the outbox for
- * signals whose sender crashed after committing. Stateless: run as many as the load needs.
+ * Worker process: polls the task queue for workflow and activity tasks, and relays the outbox to
+ * Temporal. Stateless: run as many as the load needs.
  */
 import { loadConfig } from '../config';
 import { createDb } from '../db/connection';
 import { connectClient, connectWorker } from '../temporal/connection';
-import { outboxFlusher } from '../temporal/outbox-sender';
 import { createLogger } from '../infra/logger';
+import { PgListener } from '../db/notifications';
+import { webhookDeps } from '../infra/webhook-deps';
 import { createWorker } from './create-worker';
-
-/** Outbox rows older than this are assumed orphaned by a crashed sender and are delivered here. */
-const OUTBOX_SWEEP_INTERVAL_MS = 10_000;
-const OUTBOX_ORPHAN_AGE_MS = 5_000;
+import { startDelivery } from './delivery';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,22 +19,20 @@ async function main(): Promise<void> {
   }
   const db = createDb(config.databaseUrl);
   const client = await connectClient(config.temporal, config.temporal.address);
-  const flushOutbox = outboxFlusher(db, client, config.temporal.taskQueue);
   const connection = await connectWorker(config.temporal, config.temporal.address);
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, flushOutbox });
-
-  const sweep = setInterval(() => {
-    flushOutbox({ olderThanMs: OUTBOX_ORPHAN_AGE_MS })
-      .then((n) => n > 0 && log.warn({ delivered: n }, 'delivered orphaned outbox messages'))
-      .catch((err) => log.error({ err }, 'outbox sweep failed'));
-  }, OUTBOX_SWEEP_INTERVAL_MS);
+  const listener = PgListener.forDb(db);
+  const webhooks = webhookDeps(config);
+  if (!webhooks) log.warn('WEBHOOK_SECRET_KEY is not set: webhook deliveries will fail until it is');
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks });
+  const delivery = await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener });
 
   // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done.
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   try {
     await worker.run();
   } finally {
-    clearInterval(sweep);
+    await delivery.stop();
+    await listener.close();
     await connection.close();
     await client.connection.close();
     await db.destroy();

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SessionActivities } from '../activities/sessions';
-import { CONVERSATION_MESSAGES_PER_RUN } from '../domain/limits';
+import { CONVERSATION_MESSAGES_PER_RUN, OFFLINE_POOL_RUN_WAIT_MS } from '../domain/limits';
 import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
 import { AGENT_ID_ATTR, SESSION_STATUS_ATTR } from '../domain/temporal-names';
@@ -56,6 +56,8 @@ export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue')
  */
 export const sessionOpenedUpdate = defineUpdate<ConversationView, []>('sessionOpened');
 export const sessionStateQuery = defineQuery<ConversationView>('sessionState');
+/** 转人工 that answers once routed (assigned, queued with its place, or offline). */
+export const requestHumanUpdate = defineUpdate<ConversationView, []>('requestHuman');
 
 // ---- State ----
 
@@ -135,6 +137,8 @@ const localActs = proxyLocalActivities<SessionActivities>({
 
 /** Patch id: runs started before opening became a local activity replay the regular activity. */
 const OPEN_AS_LOCAL_ACTIVITY = 'open-session-local-activity';
+/** Patch id: runs that went to the offline pool before this waited for nothing and ended. */
+const AWAIT_POOL_ASSIGNMENT = 'await-pool-assignment';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -198,6 +202,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   let leaveQueueRequested = false;
   let routeRequested = false;
   let routing = false;
+  // Set while the buyer's request sits in the offline pool: the run waits for its assignment there.
+  let pooledAt: number | null = null;
+  let poolAssignment: AgentAssignment | null = null;
 
   const isLive = () => state.status !== 'closed' && state.status !== 'offline' && closeRequest === null;
 
@@ -268,8 +275,23 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (isLive() && state.status === 'open' && state.agentId === null) routeRequested = true;
   });
 
+  setHandler(
+    requestHumanUpdate,
+    async () => {
+      if (state.status === 'open' && state.agentId === null) routeRequested = true;
+      await condition(() => !routeRequested && !routing);
+      return viewOf(state);
+    },
+    {
+      validator: () => {
+        if (!isLive()) throw ApplicationFailure.create({ type: 'session_closed', message: `session ${sessionId} is already ${state.status}`, nonRetryable: true });
+      },
+    },
+  );
+
   setHandler(agentAssignedSignal, (a) => {
     if (isLive()) applyAssignment(a);
+    else if (pooledAt !== null) poolAssignment ??= a;
   });
 
   setHandler(
@@ -328,6 +350,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
     state.closeReason = result.closeReason;
     state.closedAt = now;
+    if (toOfflinePool) pooledAt = now;
     setStatus('closed');
   };
 
@@ -345,7 +368,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         setStatus('queued');
         break;
       case 'offline':
-        // Nobody online: the buyer's request waits in the offline-message pool; this run ends.
+        // Nobody online: the buyer's request waits in the offline-message pool, and this run with it.
+        pooledAt = Date.now();
         setStatus('offline');
         break;
     }
@@ -358,8 +382,26 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (state.request.wantsHuman) routeRequested = true;
   }
 
+  /** From the pool back to life: the same run serves the session again, with the agent. */
+  const resumeFromPool = (a: AgentAssignment) => {
+    state.closeReason = null;
+    state.closedAt = null;
+    applyAssignment(a);
+  };
+
   for (;;) {
-    if (state.status === 'closed' || state.status === 'offline') break;
+    if (state.status === 'closed' || state.status === 'offline') {
+      if (pooledAt === null || !patched(AWAIT_POOL_ASSIGNMENT)) break;
+      // Assigning a pool message is then a signal to this run, not a new start (5,000 at a time).
+      const since = pooledAt;
+      const assigned = await condition(() => poolAssignment !== null, OFFLINE_POOL_RUN_WAIT_MS);
+      const assignment = assigned ? poolAssignment : ((await acts.releasePoolWait({ shopId, sessionId, since: new Date(since).toISOString() })) ?? poolAssignment);
+      pooledAt = null;
+      poolAssignment = null;
+      if (!assignment) break;
+      resumeFromPool(assignment);
+      continue;
+    }
     if (closeRequest !== null) {
       await close(closeRequest, false);
       continue;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { DomainError } from '../../domain/errors';
+import { appendEvent } from './events';
 import { drainQueueForAgent, lockShopRouting, type Assignment } from './routing';
 
 export type AgentStatus = 'online' | 'suspended' | 'offline';
@@ -111,6 +112,9 @@ export async function updateAgent(
       patch.status_changed_at = at;
     }
     if (Object.keys(patch).length > 0) await tx('agents').where({ id: agentId }).update(patch);
+    if (patch.status !== undefined) {
+      await appendEvent(tx, shopId, { type: 'agent.status_changed', occurredAt: at, data: { agentId, from: current.status, to: change.status! } });
+    }
     const drained = await drainQueueForAgent(tx, shopId, agentId, at);
     return { agent: (await getAgent(tx, shopId, agentId))!, drained };
   });

@@ -10,6 +10,8 @@ import { runLimit, type DistributionFailure, type DistributionSettings } from '.
 import { DomainError } from '../../domain/errors';
 import { DISTRIBUTION_RUN_HARD_CAP, OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
 import { conversationWorkflowId } from '../../domain/temporal-names';
+import { appendEvent, EVENTS_CHANNEL } from './events';
+import { OUTBOX_CHANNEL } from './outbox';
 import { assignmentIdOf, lockShopRouting } from './routing';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
@@ -164,6 +166,20 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
             per_agent: JSON.stringify(run.perAgent),
             finished_at: req.at,
           });
+          await appendEvent(tx, req.shopId, {
+            type: 'distribution.run.finished',
+            occurredAt: req.at,
+            data: {
+              runId: run.id,
+              trigger: run.trigger,
+              outcome: run.outcome,
+              failureReason: failure,
+              eligibleCount: run.eligibleCount,
+              assignedCount: run.assignedCount,
+              skippedCount: run.skippedCount,
+              perAgent: run.perAgent,
+            },
+          });
         }
         return run;
       };
@@ -274,15 +290,29 @@ const ASSIGNMENT_EFFECTS = `
     FROM (SELECT agent_id, count(*)::int AS n FROM assigned GROUP BY agent_id) v
     WHERE a.id = v.agent_id
     RETURNING a.id AS agent_id, v.n),
+  prior AS (
+    SELECT s.session_id, s.awaiting_run FROM sessions s JOIN assigned x ON s.shop_id = :shopId AND s.session_id = x.session_id),
   sess AS (
-    UPDATE sessions s SET status = 'active', agent_id = x.agent_id, assigned_at = CAST(:at AS timestamptz), queued_at = NULL, close_reason = NULL, closed_at = NULL
+    UPDATE sessions s SET status = 'active', agent_id = x.agent_id, assigned_at = CAST(:at AS timestamptz), queued_at = NULL, close_reason = NULL, closed_at = NULL,
+                          awaiting_run = false
     FROM assigned x
     WHERE s.shop_id = :shopId AND s.session_id = x.session_id
     RETURNING s.*),
+  bump AS (
+    UPDATE shops SET last_event_seq = last_event_seq + (SELECT count(*) FROM sess) WHERE id = :shopId RETURNING last_event_seq),
+  evts AS (
+    INSERT INTO events (shop_id, seq, type, session_id, data, occurred_at)
+    SELECT :shopId, bump.last_event_seq - (SELECT count(*) FROM sess) + row_number() OVER (ORDER BY sess.session_id), 'session.assigned', sess.session_id,
+           jsonb_build_object('sessionId', sess.session_id, 'agentId', sess.agent_id, 'operator', CAST(:operator AS text), 'reason', CAST(:reason AS text),
+                              'assignmentId', sess.session_id || '/' || sess.agent_id || '/' || CAST(:atIso AS text), 'kind', CAST(:kind AS text)),
+           CAST(:at AS timestamptz)
+    FROM sess, bump
+    RETURNING 1),
   messages AS (
-    INSERT INTO outbox (shop_id, kind, payload)
-    SELECT :shopId, 'offline_assigned', jsonb_build_object(
+    INSERT INTO outbox (shop_id, kind, run_id, payload)
+    SELECT :shopId, 'offline_assigned', CAST(:runId AS bigint), jsonb_build_object(
       'kind', 'offline_assigned',
+      'awaitingRun', prior.awaiting_run,
       'workflowId', CAST(:workflowIdPrefix AS text) || sess.session_id,
       'assignment', jsonb_build_object(
         'assignmentId', sess.session_id || '/' || sess.agent_id || '/' || CAST(:atIso AS text),
@@ -292,16 +322,21 @@ const ASSIGNMENT_EFFECTS = `
                                       'wantsHuman', sess.wants_human, 'botEngaged', sess.bot_engaged, 'policy', sess.policy),
         'snapshot', sess.settings_snapshot,
         'messageCount', sess.message_count))
-    FROM sess
-    RETURNING 1)
-SELECT agent_id, n FROM load`;
+    FROM sess JOIN prior ON prior.session_id = sess.session_id
+    RETURNING 1),
+  wake AS (
+    SELECT pg_notify(CAST(:outboxChannel AS text), ''), pg_notify(CAST(:eventsChannel AS text), CAST(:shopId AS text)))
+SELECT agent_id, n FROM load, (SELECT count(*) FROM wake) w`;
 
 function effectBindings(shopId: string, operator: string, kind: 'auto' | 'manual', runId: number | null, at: string, extra: Record<string, unknown>) {
   const atIso = new Date(at).toISOString();
   // The same ids assignmentIdOf() and conversationWorkflowId() produce, so every path agrees.
   const probe = assignmentIdOf('', '', atIso);
   if (probe !== `//${atIso}`) throw new Error('assignment id format changed: update ASSIGNMENT_EFFECTS');
-  return { shopId, operator, kind, reason: OFFLINE_ASSIGNMENT_REASON, runId, at: atIso, atIso, workflowIdPrefix: conversationWorkflowId(shopId, ''), ...extra };
+  return {
+    shopId, operator, kind, reason: OFFLINE_ASSIGNMENT_REASON, runId, at: atIso, atIso, workflowIdPrefix: conversationWorkflowId(shopId, ''),
+    outboxChannel: OUTBOX_CHANNEL, eventsChannel: EVENTS_CHANNEL, ...extra,
+  };
 }
 
 export interface ManualAssignmentResult {

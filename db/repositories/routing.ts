@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
 import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
+import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
 
 export interface Assignment {
@@ -22,7 +23,7 @@ export interface Assignment {
 
 export type RouteOutcome =
   | { kind: 'assigned'; assignment: Assignment }
-  | { kind: 'queued'; queuedAt: string }
+  | { kind: 'queued'; queuedAt: string; position: number }
   | { kind: 'offline'; offlineMessageId: number };
 
 /** Serialises routing per shop for the rest of the transaction. */
@@ -83,7 +84,9 @@ async function takeSeat(
     reason: s.reason,
     created_at: s.at,
   });
-  return { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
+  const assignment = { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
+  await appendEvent(tx, s.shopId, { type: 'session.assigned', sessionId: s.sessionId, occurredAt: s.at, data: { sessionId: s.sessionId, ...assignment, kind: s.kind } });
+  return assignment;
 }
 
 /** The assignment a session row already holds, with the same id its run was (or will be) told. */
@@ -100,8 +103,18 @@ function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
   if (row.status === 'active' && row.agent_id && row.assigned_at) {
     return { kind: 'assigned', assignment: assignmentOfRow({ ...row, agent_id: row.agent_id, assigned_at: row.assigned_at }) };
   }
-  if (row.status === 'queued' && row.queued_at) return { kind: 'queued', queuedAt: row.queued_at.toISOString() };
   return null;
+}
+
+/** 1 = served next: the shop's queued sessions ahead of this one in FIFO order, plus one. */
+export async function queuePositionOf(db: Knex, shopId: string, sessionId: string): Promise<number | null> {
+  const row = await db('sessions').where({ shop_id: shopId, session_id: sessionId, status: 'queued' }).first('queued_at');
+  if (!row) return null;
+  const [{ n }] = await db('sessions')
+    .where({ shop_id: shopId, status: 'queued' })
+    .whereRaw('(queued_at, session_id) <= (?, ?)', [row.queued_at, sessionId])
+    .count({ n: '*' });
+  return Number(n);
 }
 
 /** Routes a session that wants a human. Idempotent: a retry returns what the first call decided. */
@@ -112,9 +125,18 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
     if (!row) throw new Error(`session ${shopId}/${sessionId} is not recorded`);
     const existing = outcomeOfExisting(row);
     if (existing) return existing;
+    if (row.status === 'queued' && row.queued_at) {
+      return { kind: 'queued', queuedAt: row.queued_at.toISOString(), position: (await queuePositionOf(tx, shopId, sessionId)) ?? 1 };
+    }
     if (row.status === 'offline') {
       const msg = await tx('offline_messages').where({ shop_id: shopId, session_id: sessionId }).first('id');
       return { kind: 'offline', offlineMessageId: msg.id };
+    }
+    // Routing runs because the buyer wants a human (at start or 转人工 later): the row, and the
+    // offline message it may become, carry that mark (SPEC 2.7).
+    if (!row.wants_human) {
+      await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ wants_human: true });
+      row.wants_human = true;
     }
 
     // Recent contact (SPEC 2.4): the agent who last served this buyer within 24 h, even if suspended.
@@ -154,10 +176,13 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
       .first('a.id');
     if (someoneOnline) {
       await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'queued', queued_at: at });
-      return { kind: 'queued', queuedAt: at };
+      const position = (await queuePositionOf(tx, shopId, sessionId)) ?? 1;
+      await appendEvent(tx, shopId, { type: 'session.queued', sessionId, occurredAt: at, data: { sessionId, topic: row.topic, position, queuedAt: at } });
+      return { kind: 'queued', queuedAt: at, position };
     }
 
-    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline' });
+    // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true });
     const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
     return { kind: 'offline', offlineMessageId };
   });
@@ -169,7 +194,7 @@ export async function insertOfflineMessage(
   origin: 'no_agent_online' | 'queue_timeout' | 'left_queue',
   at: string,
 ): Promise<number> {
-  await tx('offline_messages')
+  const [created] = await tx('offline_messages')
     .insert({
       shop_id: row.shop_id,
       session_id: row.session_id,
@@ -181,9 +206,16 @@ export async function insertOfflineMessage(
       created_at: at,
     })
     .onConflict(['shop_id', 'session_id'])
-    .ignore();
-  const msg = await tx('offline_messages').where({ shop_id: row.shop_id, session_id: row.session_id }).first('id');
-  return msg.id;
+    .ignore()
+    .returning('id');
+  if (!created) return (await tx('offline_messages').where({ shop_id: row.shop_id, session_id: row.session_id }).first('id')).id;
+  await appendEvent(tx, row.shop_id, {
+    type: 'offline_message.created',
+    sessionId: row.session_id,
+    occurredAt: at,
+    data: { sessionId: row.session_id, offlineMessageId: created.id, origin, topic: row.topic, wantsHuman: row.wants_human, botEngaged: row.bot_engaged },
+  });
+  return created.id;
 }
 
 /**

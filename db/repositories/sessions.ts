@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { snapshotFor, type CloseReason, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
 import { currentSessionSettings } from './session-settings';
+import { appendEvent } from './events';
 import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
@@ -11,7 +12,7 @@ export async function openSession(db: Knex, req: StartSessionRequest & { at: str
   return db.transaction(async (tx) => {
     const settings = await currentSessionSettings(tx, req.shopId);
     const snapshot = snapshotFor(settings.version, settings.buyerIdleMinutes, req.policy);
-    await tx('sessions')
+    const inserted = await tx('sessions')
       .insert({
         shop_id: req.shopId,
         session_id: req.sessionId,
@@ -26,9 +27,27 @@ export async function openSession(db: Knex, req: StartSessionRequest & { at: str
         created_at: req.at,
       })
       .onConflict(['shop_id', 'session_id'])
-      .ignore();
-    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).first('settings_snapshot');
-    return row.settings_snapshot as SessionSettingsSnapshot;
+      .ignore()
+      .returning('session_id');
+    if (inserted.length === 0) {
+      const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).first('settings_snapshot');
+      return row.settings_snapshot as SessionSettingsSnapshot;
+    }
+    await appendEvent(tx, req.shopId, {
+      type: 'session.opened',
+      sessionId: req.sessionId,
+      occurredAt: req.at,
+      data: {
+        sessionId: req.sessionId,
+        buyerId: req.buyerId,
+        topic: req.topic,
+        wantsHuman: req.wantsHuman,
+        botEngaged: req.botEngaged,
+        policy: req.policy,
+        settingsSnapshot: snapshot,
+      },
+    });
+    return snapshot;
   });
 }
 
@@ -81,8 +100,16 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
       agent_id: freedAgentId,
       message_count: req.messageCount,
     });
+    await appendEvent(tx, req.shopId, {
+      type: 'session.closed',
+      sessionId: req.sessionId,
+      occurredAt: req.at,
+      data: { sessionId: req.sessionId, reason: req.reason, closedAt: req.at, agentId: freedAgentId, settingsSnapshot: row.settings_snapshot, toOfflinePool: req.toOfflinePool },
+    });
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue', req.at);
+      // The run waits in the pool for its assignment (see conversationWorkflow).
+      await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ awaiting_run: true });
     }
     let drained: Assignment[] = [];
     if (freedAgentId) {
@@ -206,4 +233,26 @@ export async function listSessions(
   }
   const rows = await q.limit(opts.limit);
   return (rows as SessionRow[]).map(toRecord);
+}
+
+/**
+ * The session's run stops waiting in the offline pool (its wait expired). Under the routing lock, so
+ * an assignment either committed before (and is returned, to be applied by the run) or comes after
+ * and sees awaiting_run = false (and starts a new run).
+ */
+export async function releasePoolWait(db: Knex, shopId: string, sessionId: string, since: string): Promise<Assignment | null> {
+  return db.transaction(async (tx) => {
+    await lockShopRouting(tx, shopId);
+    const row = await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).forUpdate().first();
+    if (!row) return null;
+    if (row.status === 'active' && row.agent_id && row.assigned_at && row.assigned_at >= new Date(since)) {
+      const record = await tx('assignment_records')
+        .where({ shop_id: shopId, session_id: sessionId, agent_id: row.agent_id, outcome: 'assigned' })
+        .orderBy('id', 'desc')
+        .first('operator', 'reason');
+      return { ...assignmentOfRow(row), ...(record ? { operator: record.operator, reason: record.reason } : {}) };
+    }
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ awaiting_run: false });
+    return null;
+  });
 }

@@ -17,7 +17,7 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
-const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures'];
+const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures', '005_events_delivery_webhooks'];
 
 const EXPECTED = [
   'agent_group_members',
@@ -27,12 +27,15 @@ const EXPECTED = [
   'assignment_records',
   'distribution_runs',
   'distribution_settings_versions',
+  'events',
   'offline_messages',
   'outbox',
   'session_closures',
   'session_settings_versions',
   'sessions',
   'shops',
+  'webhook_attempts',
+  'webhook_endpoints',
 ];
 
 it('migrates up, down to nothing, and up again', async () => {
@@ -57,7 +60,9 @@ it('creates the indexes the queue, recent-contact and distribution queries rely 
       'offline_messages_pending_newest',
       'distribution_runs_key_once',
       'assignment_records_message_once',
-      'outbox_undelivered',
+      'outbox_due',
+      'outbox_dead',
+      'webhook_attempts_delivered',
     ]),
   );
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { buildApp } from '../../api/app';
 import { createTestDatabase, type TestDatabase } from './database';
-import { runWorker, startDevServer, type RunningWorker } from './temporal';
+import { runWorker, startDevServer, TEST_WEBHOOKS, type RunningWorker } from './temporal';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
@@ -23,6 +23,7 @@ export async function startStack(): Promise<Stack> {
     temporal: { client: env.client, taskQueue: worker.taskQueue },
     adminToken: ADMIN_TOKEN,
     logLevel: 'silent',
+    webhooks: TEST_WEBHOOKS,
   });
   return {
     env,

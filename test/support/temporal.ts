@@ -4,8 +4,16 @@ import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from 
 import { inject } from 'vitest';
 import type { Db } from '../../db/connection';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/temporal-names';
-import { outboxFlusher } from '../../temporal/outbox-sender';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+import { startDelivery, type Delivery } from '../../worker/delivery';
+import { SecretBox } from '../../infra/secret-box';
+import type { WebhookDeps } from '../../infra/webhook-deps';
+
+/** Webhooks in tests: a fixed key, and loopback allowed so a receiver in the test process works. */
+export const TEST_WEBHOOKS: WebhookDeps = {
+  box: new SecretBox(Buffer.alloc(32, 7).toString('base64')),
+  policy: { allowLoopback: true, allowPrivate: false },
+};
 import { createTestDatabase, type TestDatabase } from './database';
 
 import { CALM_KEEPALIVE } from '../../infra/test-server-keepalive';
@@ -53,6 +61,8 @@ export function uniqueTaskQueue(prefix = 'test'): string {
 
 export interface RunningWorker {
   taskQueue: string;
+  /** The outbox relay running beside the worker, as in the worker process. */
+  delivery: Delivery;
   stop(): Promise<void>;
 }
 
@@ -63,13 +73,16 @@ export async function runWorker(env: TestWorkflowEnvironment, db: Db, taskQueue 
     namespace: env.namespace ?? 'default',
     taskQueue,
     db,
-    flushOutbox: outboxFlusher(db, env.client, taskQueue),
+    webhooks: TEST_WEBHOOKS,
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
+  const delivery = await startDelivery({ db, client: env.client, taskQueue });
   return {
     taskQueue,
+    delivery,
     stop: async () => {
+      await delivery.stop();
       worker.shutdown();
       await running;
     },

@@ -9,7 +9,6 @@ import { getSession } from '../../db/repositories/sessions';
 import { HOUR_MS } from '../../domain/limits';
 import type { StartSessionRequest } from '../../domain/session';
 import { closeConversation, leaveQueue, queryConversation, startConversation } from '../../temporal/session-gateway';
-import { outboxFlusher } from '../../temporal/outbox-sender';
 import type { ConversationView } from '../../workflows/conversation';
 import type { TestDatabase } from '../support/database';
 import { until } from '../support/wait';
@@ -103,17 +102,14 @@ describe('capacity under concurrency and the FIFO queue', () => {
     }
     expect(await statusOf(shopId, 'q1')).toBe('active');
 
-    const flush = outboxFlusher(tdb.db, env.client, worker.taskQueue);
     const online = await updateAgent(tdb.db, shopId, b.id, { status: 'online' });
     expect(online!.drained.map((x) => x.agentId)).toEqual([b.id, b.id]);
-    await flush({ shopId });
     await until(() => view(shopId, 'q2'), (x) => x.agentId === b.id, 'q2 to B');
     await until(() => view(shopId, 'q3'), (x) => x.agentId === b.id, 'q3 to B');
     expect(await statusOf(shopId, 'q4')).toBe('queued');
 
     const raised = await updateAgent(tdb.db, shopId, a.id, { capacity: 2 });
     expect(raised!.drained).toHaveLength(1);
-    await flush({ shopId });
     await until(() => view(shopId, 'q4'), (x) => x.agentId === a.id, 'q4 to A');
   });
 

@@ -8,19 +8,17 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createAgent, createGroup } from '../../db/repositories/agents';
 import { saveDistributionSettings } from '../../db/repositories/distribution-settings';
-import { deliverOutbox } from '../../db/repositories/outbox';
+import { claimOutbox } from '../../db/repositories/outbox';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../../domain/distribution';
 import { HOUR_MS, MINUTE_MS } from '../../domain/limits';
 import { shopWorkflowId } from '../../domain/temporal-names';
-import { outboxSender } from '../../temporal/outbox-sender';
 import { queryShop, runDistributionNow, startShopWorkflow, updateShopTimeZone } from '../../temporal/shop-gateway';
 import { closeConversation, queryConversation, startConversation } from '../../temporal/session-gateway';
 import { updateDistributionSettingsUpdate } from '../../workflows/shop';
-import { createWorker } from '../../worker/create-worker';
 import type { TestDatabase } from '../support/database';
 import { until } from '../support/wait';
 import { seedShop } from '../support/seed';
-import { type RunningWorker, type WorkflowHarness, startWorkflowHarness, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
@@ -195,30 +193,19 @@ describe('what a run does', () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
     await createAgent(tdb.db, shopId, { name: 'A', capacity: 50, status: 'online' });
     await seedPool(shopId, 4, 'c');
-    // A worker whose outbox delivery dies once, as if the process were killed right after COMMIT.
-    const taskQueue = uniqueTaskQueue('crash');
-    let crashes = 0;
-    const send = outboxSender(env.client, taskQueue);
-    const flaky = await createWorker({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      db: tdb.db,
-      workflowBundle: await workflowBundle(),
-      flushOutbox: async (opts) => {
-        if (crashes++ === 0) throw new Error('worker killed between commit and delivery');
-        return deliverOutbox(tdb.db, send, opts);
-      },
-    });
-    await flaky.runUntil(async () => {
-      const run = await runDistributionNow(env.client, taskQueue, shopId, 'owner');
-      expect(run.assignedCount).toBe(4);
-      for (const id of ['c1', 'c2', 'c3', 'c4']) {
-        const v = await until(() => queryConversation(env.client, shopId, id).catch(() => null), (x) => x?.status === 'active', id);
-        expect(v!.assignments).toHaveLength(1);
-      }
-    });
-    expect(crashes).toBeGreaterThanOrEqual(2);
+    // The relay dies right after claiming the committed rows, before sending any (a killed worker):
+    // its lease runs out and the relay that is left delivers each of them, once.
+    await worker.delivery.relay.stop();
+    const run = await runDistributionNow(env.client, worker.taskQueue, shopId, 'owner');
+    expect(run.assignedCount).toBe(4);
+    const orphaned = await claimOutbox(tdb.db, 100, 1_000);
+    expect(orphaned.filter((r) => r.shop_id === shopId)).toHaveLength(4);
+    await worker.delivery.relay.start(worker.delivery.listener);
+    for (const id of ['c1', 'c2', 'c3', 'c4']) {
+      const v = await until(() => queryConversation(env.client, shopId, id).catch(() => null), (x) => x?.status === 'active', id);
+      expect(v!.assignments).toHaveLength(1);
+    }
+    expect((await tdb.db('outbox').where({ shop_id: shopId })).every((r) => r.attempts === 2)).toBe(true);
     expect(await tdb.db('assignment_records').where({ shop_id: shopId })).toHaveLength(4);
     expect(await tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at')).toHaveLength(0);
     expect((await tdb.db('agents').where({ shop_id: shopId }).first()).active_sessions).toBe(4);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { issueApiKey } from '../../../db/repositories/api-keys';
+import { listDeadLetters, outboxStats, retryDeadLetter } from '../../../db/repositories/outbox';
 import { createShop, getShop } from '../../../db/repositories/shops';
 import { startShopWorkflow } from '../../../temporal/shop-gateway';
 import { authenticateAdmin } from '../../auth';
@@ -46,6 +47,70 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       if (!created) throw new ApiError('shop_exists', `shop ${req.body.id} already exists`, 409);
       await startShopWorkflow(app.deps.temporal.client, app.deps.temporal.taskQueue, created.shop.id);
       return reply.code(201).send(created);
+    },
+  );
+
+  app.get<{ Querystring: { limit: number; after?: number } }>(
+    '/outbox',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'getOutbox',
+        summary: 'Delivery backlog (Postgres → Temporal) and the dead letters',
+        security: [{ adminToken: [] }],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              pending: { type: 'integer' },
+              due: { type: 'integer' },
+              dead: { type: 'integer' },
+              oldestPendingAgeMs: { type: ['integer', 'null'] },
+              deadLetters: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'integer' },
+                    shopId: { type: 'string' },
+                    kind: { type: 'string' },
+                    attempts: { type: 'integer' },
+                    lastError: { type: ['string', 'null'] },
+                    createdAt: { type: 'string', format: 'date-time' },
+                    deadAt: { type: 'string', format: 'date-time' },
+                    payload: { type: 'object', additionalProperties: true },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ ...(await outboxStats(app.deps.db)), deadLetters: await listDeadLetters(app.deps.db, { limit: req.query.limit, afterId: req.query.after }) }),
+  );
+
+  app.post<{ Params: { id: number } }>(
+    '/outbox/:id/retry',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'retryDeadLetter',
+        summary: 'Put a dead letter back into delivery with fresh attempts',
+        security: [{ adminToken: [] }],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
+        response: { 202: { type: 'object', properties: { retrying: { type: 'boolean' } } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      if (!(await retryDeadLetter(app.deps.db, req.params.id))) throw notFound(`dead letter ${req.params.id}`);
+      return reply.code(202).send({ retrying: true });
     },
   );
 

@@ -6,6 +6,7 @@ import { validateDistributionSettings, type DistributionSettings } from '../../.
 import { DomainError } from '../../../domain/errors';
 import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
 import { queryShop, runDistributionNow, updateDistributionSettings } from '../../../temporal/shop-gateway';
+import { outboxStateOfRun } from '../../../db/repositories/outbox';
 import { notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
 
@@ -221,6 +222,11 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
             type: 'object',
             properties: {
               run: runSchema,
+              delivery: {
+                type: 'object',
+                description: "The assigned sessions' runs being told of their agent: pending, delivered, dead (see /v1/admin/outbox)",
+                properties: { pending: { type: 'integer' }, delivered: { type: 'integer' }, dead: { type: 'integer' } },
+              },
               records: {
                 type: 'array',
                 items: {
@@ -248,7 +254,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
         .where({ shop_id: req.params.shopId, run_id: run.id })
         .orderBy('id')
         .select({ offlineMessageId: 'offline_message_id', sessionId: 'session_id', agentId: 'agent_id', operator: 'operator', outcome: 'outcome', reason: 'reason' });
-      return { run, records };
+      return { run, records, delivery: await outboxStateOfRun(app.deps.db, run.id!) };
     },
   );
 
@@ -313,7 +319,6 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
         operator: req.body.operator ?? 'merchant',
         at: new Date().toISOString(),
       });
-      if (result.assigned.length) await app.flushOutbox({ shopId: req.params.shopId });
       return result;
     },
   );

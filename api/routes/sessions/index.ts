@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { queuePositionOf } from '../../../db/repositories/routing';
 import { getSession, listSessionClosures, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
 import type { SessionPolicy } from '../../../domain/session';
 import {
@@ -135,7 +136,12 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         response: {
           201: {
             type: 'object',
-            properties: { workflowId: { type: 'string' }, runId: { type: 'string' }, session: sessionRecordSchema },
+            properties: {
+              workflowId: { type: 'string' },
+              runId: { type: 'string' },
+              session: sessionRecordSchema,
+              queuePosition: { type: ['integer', 'null'], description: 'While queued: 1 = served next; else null' },
+            },
           },
           ...errorResponses,
           503: { $ref: 'Error#' },
@@ -153,7 +159,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         policy: req.body.policy ?? 'current',
       });
       const session = await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
-      return reply.code(201).send({ ...started, session });
+      const queuePosition = session?.status === 'queued' ? await queuePositionOf(app.deps.db, req.params.shopId, req.body.sessionId) : null;
+      return reply.code(201).send({ ...started, session, queuePosition });
     },
   );
 
@@ -268,14 +275,20 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       schema: {
         tags: ['sessions'],
         summary: 'The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message',
+        description: 'Answers once routed, with the session record and, when queued, its place in the queue (1 = served next).',
         security: securedByShopKey,
         params: sessionParams,
-        response: { 202: { type: 'object', properties: { accepted: { type: 'boolean' } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { session: sessionRecordSchema, queuePosition: { type: ['integer', 'null'] } } },
+          ...errorResponses,
+        },
       },
     },
-    async (req, reply) => {
-      await requestHuman(client, req.params.shopId, req.params.sessionId).catch((err) => explainMissingRun(req, err));
-      return reply.code(202).send({ accepted: true });
+    async (req) => {
+      const { shopId, sessionId } = req.params;
+      await requestHuman(client, shopId, sessionId).catch((err) => explainMissingRun(req, err));
+      const session = await getSession(app.deps.db, shopId, sessionId);
+      return { session, queuePosition: session?.status === 'queued' ? await queuePositionOf(app.deps.db, shopId, sessionId) : null };
     },
   );
 

@@ -1,0 +1,73 @@
+/**
+ * The per-shop event log (SPEC 6). appendEvents runs inside the transaction of the change it
+ * describes: the shop row's counter is bumped under its row lock, so `seq` is gapless and a reader
+ * never sees seq n+1 before seq n has committed. Listeners hear of new rows by NOTIFY on commit.
+ */
+import type { Knex } from 'knex';
+import { eventIdOf, type EventType, type NewEvent, type ShopEvent } from '../../domain/events';
+
+export const EVENTS_CHANNEL = 'events_ready';
+
+export async function appendEvents(tx: Knex.Transaction, shopId: string, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const [{ last_event_seq: last }] = await tx('shops')
+    .where({ id: shopId })
+    .update({ last_event_seq: tx.raw('last_event_seq + ?', [events.length]) })
+    .returning('last_event_seq');
+  const first = Number(last) - events.length + 1;
+  await tx('events').insert(
+    events.map((e, i) => ({
+      shop_id: shopId,
+      seq: first + i,
+      type: e.type,
+      session_id: e.sessionId ?? null,
+      data: JSON.stringify(e.data),
+      ...(e.occurredAt ? { occurred_at: e.occurredAt } : {}),
+    })),
+  );
+  await tx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, shopId]);
+}
+
+/** Wakes whoever waits for this shop's events (a webhook replay or resume has work without a new event). */
+export async function wakeEventReaders(db: Knex, shopId: string): Promise<void> {
+  await db.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, shopId]);
+}
+
+export async function appendEvent(tx: Knex.Transaction, shopId: string, event: NewEvent): Promise<void> {
+  await appendEvents(tx, shopId, [event]);
+}
+
+interface EventRow {
+  id: number;
+  shop_id: string;
+  seq: number;
+  type: EventType;
+  session_id: string | null;
+  data: Record<string, unknown>;
+  occurred_at: Date;
+}
+
+export function toShopEvent(r: EventRow): ShopEvent {
+  return { id: eventIdOf(r.id), shopId: r.shop_id, seq: Number(r.seq), type: r.type, sessionId: r.session_id, occurredAt: r.occurred_at.toISOString(), data: r.data };
+}
+
+export async function listEvents(
+  db: Knex,
+  shopId: string,
+  opts: { after: number; limit: number; types?: readonly string[] },
+): Promise<ShopEvent[]> {
+  const q = db<EventRow>('events').where({ shop_id: shopId }).where('seq', '>', opts.after).orderBy('seq').limit(opts.limit);
+  if (opts.types && opts.types.length) q.whereIn('type', opts.types as string[]);
+  return ((await q) as EventRow[]).map(toShopEvent);
+}
+
+export async function getEventBySeq(db: Knex, shopId: string, seq: number): Promise<ShopEvent | null> {
+  const row = await db<EventRow>('events').where({ shop_id: shopId, seq }).first();
+  return row ? toShopEvent(row as EventRow) : null;
+}
+
+/** The shop's newest cursor: a stream or webhook created now starts after it. */
+export async function lastEventSeq(db: Knex, shopId: string): Promise<number> {
+  const row = await db('shops').where({ id: shopId }).first('last_event_seq');
+  return row ? Number(row.last_event_seq) : 0;
+}

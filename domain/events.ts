@@ -1,0 +1,73 @@
+/**
+ * Events out (SPEC 6): what the chat backend hears. One per change, written in the transaction of
+ * that change; read by cursor, streamed (SSE) and delivered to webhooks in this one envelope.
+ * Type names are a public contract: add types, never rename one.
+ */
+import type { CloseReason, SessionSettingsSnapshot } from './session';
+
+export interface EventDataByType {
+  'session.opened': {
+    sessionId: string;
+    buyerId: string;
+    topic: string;
+    wantsHuman: boolean;
+    botEngaged: boolean;
+    policy: string;
+    settingsSnapshot: SessionSettingsSnapshot;
+  };
+  /** kind: live routing, queue drain, automatic (pool) or manual (pool) assignment. */
+  'session.assigned': { sessionId: string; agentId: string; operator: string; reason: string; assignmentId: string; kind: 'live' | 'queue' | 'auto' | 'manual' };
+  /** position: 1 = served next among the shop's queued sessions. */
+  'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
+  'session.closed': { sessionId: string; reason: CloseReason; closedAt: string; agentId: string | null; settingsSnapshot: SessionSettingsSnapshot; toOfflinePool: boolean };
+  'offline_message.created': { sessionId: string; offlineMessageId: number; origin: string; topic: string; wantsHuman: boolean; botEngaged: boolean };
+  'distribution.run.finished': {
+    runId: number;
+    trigger: string;
+    outcome: 'succeeded' | 'failed';
+    failureReason: string | null;
+    eligibleCount: number;
+    assignedCount: number;
+    skippedCount: number;
+    perAgent: Record<string, number>;
+  };
+  'agent.status_changed': { agentId: string; from: string; to: string };
+}
+
+export type EventType = keyof EventDataByType;
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'session.opened',
+  'session.assigned',
+  'session.queued',
+  'session.closed',
+  'offline_message.created',
+  'distribution.run.finished',
+  'agent.status_changed',
+];
+
+export type NewEvent = { [T in EventType]: { type: T; sessionId?: string | null; occurredAt?: string; data: EventDataByType[T] } }[EventType];
+
+/** The envelope every reader gets: the log row, the SSE data, the webhook body. */
+export interface ShopEvent {
+  /** Globally unique; the `webhook-id` of its deliveries, so receivers drop repeats. */
+  id: string;
+  shopId: string;
+  /** The shop's cursor: gapless and in commit order. */
+  seq: number;
+  type: EventType;
+  sessionId: string | null;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+export function eventIdOf(globalId: number): string {
+  return `evt_${globalId}`;
+}
+
+/** Events of one session keep their order on every channel; other events are ordered per agent or per shop. */
+export function orderingKeyOf(e: Pick<ShopEvent, 'sessionId' | 'data' | 'type'>): string {
+  if (e.sessionId) return `session:${e.sessionId}`;
+  if (e.type === 'agent.status_changed') return `agent:${String(e.data.agentId)}`;
+  return 'shop';
+}

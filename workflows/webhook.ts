@@ -1,0 +1,77 @@
+/**
+ * One run per webhook endpoint (id `webhook:<shopId>:<endpointId>`): delivers the shop's events in
+ * order per session, retries a failing receiver on durable timers with exponential backoff (visible
+ * in the Web UI), pauses the endpoint after WEBHOOK_RETRY_WINDOW_MS of failure, and wakes on
+ * `webhookEndpointChanged` (resumed, replayed, edited or deleted).
+ */
+import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks';
+import { WEBHOOK_IDLE_WAIT_MS, WEBHOOK_RETRY_WINDOW_MS, webhookBackoffMs } from '../domain/webhooks';
+
+export interface WebhookEndpointInput {
+  shopId: string;
+  endpointId: string;
+  /** How long an idle delivery activity waits (long-polls) for new events. */
+  idleWaitMs?: number;
+  /**
+   * A durable pause between idle polls (default none: the long-poll is the wait). The time-skipping
+   * test server cannot skip time while an activity runs, so tests poll briefly and pause here.
+   */
+  idlePauseMs?: number;
+  carried?: { failures: number; failingSince: number | null };
+}
+
+export const webhookEndpointChangedSignal = defineSignal<[]>('webhookEndpointChanged');
+
+const acts = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  // Database or worker trouble, not the receiver's: retried until it works.
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export async function webhookEndpointWorkflow(input: WebhookEndpointInput): Promise<void> {
+  let failures = input.carried?.failures ?? 0;
+  let failingSince = input.carried?.failingSince ?? null;
+  let changes = 0;
+  setHandler(webhookEndpointChangedSignal, () => {
+    changes++;
+  });
+  const idleWaitMs = input.idleWaitMs ?? WEBHOOK_IDLE_WAIT_MS;
+
+  for (;;) {
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof webhookEndpointWorkflow>({ ...input, carried: { failures, failingSince } });
+    }
+    const seen = changes;
+    const result = await acts.deliverWebhookEvents({ shopId: input.shopId, endpointId: input.endpointId, idleWaitMs });
+    if (result.kind === 'gone') return;
+    if (result.kind === 'paused') {
+      failures = 0;
+      failingSince = null;
+      await condition(() => changes !== seen);
+      continue;
+    }
+    if (result.kind === 'idle') {
+      if (input.idlePauseMs) await condition(() => changes !== seen, input.idlePauseMs);
+      continue;
+    }
+    if (result.failed === 0) {
+      failures = 0;
+      failingSince = null;
+      continue;
+    }
+    failures++;
+    failingSince ??= Date.now();
+    if (Date.now() - failingSince >= WEBHOOK_RETRY_WINDOW_MS) {
+      await acts.pauseWebhookEndpoint({
+        endpointId: input.endpointId,
+        reason: `paused after failing for ${Math.round((Date.now() - failingSince) / 3_600_000)} h: ${result.lastError ?? 'unknown error'}`,
+      });
+      continue;
+    }
+    // Backoff on a durable timer; a change (resume, replay, new URL) retries at once.
+    await condition(() => changes !== seen, webhookBackoffMs(failures));
+  }
+}
