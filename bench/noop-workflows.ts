@@ -3,7 +3,7 @@
  * the same signals and doing nothing with them. The API and worker code paths stay identical, so
  * the difference measured is our workflow logic and its activities.
  */
-import { condition, defineSignal, defineUpdate, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 
 export async function conversationWorkflow(): Promise<void> {
   let messages = 0;
@@ -11,5 +11,17 @@ export async function conversationWorkflow(): Promise<void> {
   setHandler(defineSignal('agentMessage'), () => void messages++);
   // The start call waits on this update; the baseline answers it at once.
   setHandler(defineUpdate<null>('sessionOpened'), () => null);
+  await condition(() => false);
+}
+
+/**
+ * Floor for bench/delivery.ts: a run that waits for its assignment signal and, on it, marks itself
+ * active in visibility, as a pooled session's run does, and nothing else.
+ */
+export async function pooledNoopWorkflow(): Promise<void> {
+  let assigned = false;
+  setHandler(defineSignal('agentAssigned'), () => void (assigned = true));
+  await condition(() => assigned);
+  upsertSearchAttributes({ SessionStatus: ['active'] });
   await condition(() => false);
 }

@@ -9,7 +9,9 @@ export const WEBHOOK_BACKOFF_MAX_MS = HOUR_MS;
 export const WEBHOOK_REQUEST_TIMEOUT_MS = 10_000;
 /** Events one delivery activity takes at a time; sessions in parallel, each session in order. */
 export const WEBHOOK_BATCH_SIZE = 100;
-export const WEBHOOK_SESSION_LANES = 8;
+export const WEBHOOK_SESSION_LANES = 16;
+/** One delivery activity keeps going (batch after batch, waiting while idle) at most this long. */
+export const WEBHOOK_ACTIVITY_BUDGET_MS = 60_000;
 /** An idle endpoint's activity waits this long for new events before the run loops (heartbeating). */
 export const WEBHOOK_IDLE_WAIT_MS = MINUTE_MS / 2;
 export const WEBHOOK_ENDPOINTS_PER_SHOP_MAX = 20;

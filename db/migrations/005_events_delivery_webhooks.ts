@@ -23,6 +23,8 @@ export async function up(knex: Knex): Promise<void> {
     t.text('session_id');
     t.jsonb('data').notNullable();
     t.timestamp('occurred_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    // When the row was written (≈ its commit): what event latency is measured from.
+    t.timestamp('recorded_at', { useTz: true }).notNullable().defaultTo(knex.raw('clock_timestamp()'));
     t.unique(['shop_id', 'seq']);
   });
 
