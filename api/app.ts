@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context';
 import { authenticateShop } from './auth';
-import { registerErrorHandling } from './errors';
+import { ApiError, registerErrorHandling } from './errors';
+import { registerStrictValidation } from './validation';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import keyRoutes from './routes/keys';
@@ -19,14 +22,66 @@ import shopRoutes from './routes/shop';
 import settingsRoutes from './routes/settings';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
+/** Per-key request budget; 0 turns limiting off (benchmarks). */
+export const RATE_LIMIT_PER_MINUTE_DEFAULT = 6000;
+
+/** An operationId from method and path where a route names none: GET /v1/shops/:shopId/sessions/:sessionId → getSessionsBySessionId. */
+function operationIdOf(method: string, url: string): string {
+  const words = url
+    .split('/')
+    .filter((p) => p && p !== 'v1' && p !== 'shops' && p !== ':shopId')
+    .map((p) => (p.startsWith(':') ? `By-${p.slice(1)}` : p))
+    .join('-')
+    .split(/[-_]/)
+    .filter(Boolean);
+  return method.toLowerCase() + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+}
+
+/** Answers 431 / 400 in the documented error shape when Node's HTTP parser refuses a request. */
+function clientErrorHandler(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({ error: { code: tooLarge ? 'headers_too_large' : 'bad_http_request', message: tooLarge ? 'request line or headers too large' : 'malformed HTTP request' } });
+  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
 
 /** Builds the HTTP app without listening: the server process listens, tests use `inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logLevel === 'silent' ? false : { level: deps.logLevel ?? 'info' },
     bodyLimit: BODY_LIMIT_BYTES,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    clientErrorHandler,
+    // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as import('fastify').FastifyReply).code(tooLong ? 414 : 400).send({ error: { code: tooLong ? 'uri_too_long' : 'invalid_url', message: err.message.slice(0, 200) } });
+    },
   });
+  registerStrictValidation(app);
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !route.schema.hide && !(route.schema as { operationId?: string }).operationId) {
+      const method = Array.isArray(route.method) ? route.method[0] : route.method;
+      (route.schema as { operationId?: string }).operationId = operationIdOf(method, route.url);
+    }
+  });
+  const perMinute = deps.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE_DEFAULT;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      // Per credential (the key's hash, never the key), else per address.
+      keyGenerator: (req) => {
+        const auth = req.headers.authorization;
+        return auth ? `key:${createHash('sha256').update(auth).digest('base64url')}` : `ip:${req.ip}`;
+      },
+      allowList: (req) => req.url === '/healthz' || req.url === '/livez' || req.url === '/readyz' || req.url === '/metrics',
+      errorResponseBuilder: (_req, ctx) => new ApiError('rate_limited', `more than ${ctx.max} requests a minute with this key; retry after ${ctx.after}`, 429),
+    });
+  }
   app.decorate('deps', deps);
   let listener: PgListener | undefined;
   app.decorate('pgListener', () => (listener ??= PgListener.forDb(deps.db)));

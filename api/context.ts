@@ -13,6 +13,8 @@ export interface AppDeps {
   logLevel?: string;
   /** Webhook secrets and the network policy; webhook registration answers 503 without it. */
   webhooks?: WebhookDeps;
+  /** Requests per minute per key (default RATE_LIMIT_PER_MINUTE_DEFAULT); 0: no limit. */
+  rateLimitPerMinute?: number;
 }
 
 declare module 'fastify' {

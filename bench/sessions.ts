@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const running = [realWorker.run(), noopWorker.run()];
 
     const load = async (taskQueue: string, prefix: string): Promise<LoadResult> => {
-      const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent' });
+      const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/bench`;
       const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };

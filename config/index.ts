@@ -16,7 +16,7 @@ export interface AppConfig {
     apiKey: string | undefined;
     tls: { enabled: boolean; serverName?: string; caPath?: string; certPath?: string; keyPath?: string };
   };
-  api: { host: string; port: number; adminToken: string | undefined };
+  api: { host: string; port: number; adminToken: string | undefined; rateLimitPerMinute: number | undefined };
   ports: { postgres: number; temporal: number; temporalUi: number };
   webhooks: {
     /** Encrypts signing secrets at rest; webhooks cannot be registered without it. */
@@ -68,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       host: nonEmpty(env.API_HOST) ?? '127.0.0.1',
       port: intFromEnv(env, 'API_PORT', 3000),
       adminToken: nonEmpty(env.ADMIN_TOKEN),
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE ? Number(env.RATE_LIMIT_PER_MINUTE) : undefined,
     },
     ports: {
       postgres: intFromEnv(env, 'POSTGRES_PORT', 54329),

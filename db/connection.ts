@@ -11,5 +11,7 @@ export function createDb(databaseUrl: string, pool: { min?: number; max?: number
     client: 'pg',
     connection: databaseUrl,
     pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
+    // A request waiting for a connection gives up soon (503) instead of hanging through an outage.
+    acquireConnectionTimeout: 5_000,
   });
 }

@@ -9,6 +9,8 @@ export class DomainError extends Error {
     readonly code: string,
     message: string,
     readonly httpStatus: number = 400,
+    /** Structured facts for the caller (e.g. which items conflicted and who holds them). */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'DomainError';

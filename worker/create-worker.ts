@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions as WorkerCreateOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 /** The workflows entry file: .ts when run from source (tsx, vitest), .js from a compiled build. */
@@ -14,6 +14,9 @@ export interface WorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** A pre-built bundle (tests build one per file and reuse it); else the worker bundles workflows/. */
   workflowBundle?: WorkflowBundle;
+  /** Extra workflow interceptor modules and sinks (the benchmark's probe). */
+  workflowInterceptorModules?: string[];
+  sinks?: WorkerCreateOptions['sinks'];
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -22,6 +25,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowInterceptorModules ? { interceptors: { workflowModules: opts.workflowInterceptorModules } } : {}),
+    ...(opts.sinks ? { sinks: opts.sinks } : {}),
     activities: createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks }),
   });
 }

@@ -8,6 +8,7 @@ export interface Credential {
   kind: KeyKind;
   agentId: string | null;
   keyId: string;
+  label: string | null;
 }
 
 /** What a merchant may see of a key: never the key itself, only a SHA-256 of it is stored. */
@@ -62,8 +63,8 @@ export async function issueApiKeyRecord(
 }
 
 export async function findCredential(db: Knex, key: string): Promise<Credential | null> {
-  const row = await db('api_keys').where({ key_hash: hashKey(key) }).whereNull('revoked_at').first('id', 'shop_id', 'kind', 'agent_id');
-  return row ? { shopId: row.shop_id, kind: row.kind, agentId: row.agent_id, keyId: row.id } : null;
+  const row = await db('api_keys').where({ key_hash: hashKey(key) }).whereNull('revoked_at').first('id', 'shop_id', 'kind', 'agent_id', 'label');
+  return row ? { shopId: row.shop_id, kind: row.kind, agentId: row.agent_id, keyId: row.id, label: row.label } : null;
 }
 
 export async function listApiKeys(db: Knex, shopId: string, opts: { includeRevoked: boolean }): Promise<ApiKeyRecord[]> {

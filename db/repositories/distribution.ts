@@ -341,7 +341,7 @@ function effectBindings(shopId: string, operator: string, kind: 'auto' | 'manual
 
 export interface ManualAssignmentResult {
   assigned: number[];
-  notAssigned: { id: number; status: string }[];
+  notAssigned: { id: number; status: string; reason: string | null; agentId: string | null }[];
 }
 
 /**
@@ -356,11 +356,11 @@ export async function assignManually(
     await lockShopRouting(tx, req.shopId);
     const agent = await tx('agents').where({ id: req.agentId, shop_id: req.shopId }).first('id');
     if (!agent) throw new DomainError('unknown_agents', `no agent ${req.agentId} in this shop`);
-    const rows: { id: number; status: string; session_id: string }[] = await tx('offline_messages')
+    const rows: { id: number; status: string; session_id: string; skip_reason: string | null; agent_id: string | null }[] = await tx('offline_messages')
       .where({ shop_id: req.shopId })
       .whereIn('id', req.messageIds)
       .forUpdate()
-      .select('id', 'status', 'session_id');
+      .select('id', 'status', 'session_id', 'skip_reason', 'agent_id');
     const found = new Set(rows.map((r) => r.id));
     const missing = req.messageIds.filter((id) => !found.has(id));
     if (missing.length) throw new DomainError('unknown_offline_messages', `no such offline messages in this shop: ${missing.join(', ')}`, 404);
@@ -379,7 +379,7 @@ export async function assignManually(
       assigned: pending.map((r) => r.id).sort((a, b) => a - b),
       notAssigned: rows
         .filter((r) => r.status !== 'pending')
-        .map((r) => ({ id: r.id, status: r.status }))
+        .map((r) => ({ id: r.id, status: r.status, reason: r.status === 'assigned' ? 'already_assigned' : r.skip_reason, agentId: r.agent_id }))
         .sort((a, b) => a.id - b.id),
     };
   });

@@ -7,7 +7,8 @@ import { DomainError } from '../../../domain/errors';
 import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
 import { queryShop, runDistributionNow, updateDistributionSettings } from '../../../temporal/shop-gateway';
 import { outboxStateOfRun } from '../../../db/repositories/outbox';
-import { notFound } from '../../errors';
+import { actorOf } from '../../actor';
+import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
 
 const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
@@ -115,7 +116,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     },
     async (req) => {
       const settings = await validated(app, req.params.shopId, req.body.settings);
-      return updateDistributionSettings(client, taskQueue, req.params.shopId, { settings, changedBy: req.body.changedBy ?? 'merchant' });
+      return updateDistributionSettings(client, taskQueue, req.params.shopId, { settings, changedBy: actorOf(req, req.body.changedBy) });
     },
   );
 
@@ -286,7 +287,8 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
       schema: {
         tags: ['pools'],
         summary: 'Assign chosen pool messages to an agent by hand; each becomes that agent\'s session',
-        description: 'Messages no longer pending (already assigned or skipped) are listed in notAssigned, never assigned twice.',
+        description:
+          'Messages no longer pending (already assigned or skipped) are listed in notAssigned with the reason and the agent holding them, never assigned twice. When none could be taken the call is 409 offline_messages_taken with that list in error.details. The operator recorded is the calling key; `operator` is a display name beside it.',
         security: securedByShopKey,
         params: shopParams,
         body: {
@@ -294,7 +296,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
           required: ['messageIds', 'agentId'],
           additionalProperties: false,
           properties: {
-            messageIds: { type: 'array', minItems: 1, maxItems: DISTRIBUTION_RUN_HARD_CAP, uniqueItems: true, items: { type: 'integer', minimum: 1 } },
+            messageIds: { type: 'array', minItems: 1, maxItems: DISTRIBUTION_RUN_HARD_CAP, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
             agentId: externalId,
             operator: { type: 'string', minLength: 1, maxLength: 200, description: 'The merchant user, recorded as operator' },
           },
@@ -304,7 +306,14 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
             type: 'object',
             properties: {
               assigned: { type: 'array', items: { type: 'integer' } },
-              notAssigned: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' } } } },
+              notAssigned: {
+                type: 'array',
+                description: 'Messages not taken by this call, with why and who holds them',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'integer' }, status: { type: 'string', enum: ['assigned', 'skipped'] }, reason: { type: ['string', 'null'] }, agentId: { type: ['string', 'null'] } },
+                },
+              },
             },
           },
           ...errorResponses,
@@ -316,9 +325,12 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
         shopId: req.params.shopId,
         messageIds: req.body.messageIds,
         agentId: req.body.agentId,
-        operator: req.body.operator ?? 'merchant',
+        operator: actorOf(req, req.body.operator),
         at: new Date().toISOString(),
       });
+      if (result.assigned.length === 0) {
+        throw new ApiError('offline_messages_taken', 'none of these messages is pending any more', 409, result.notAssigned);
+      }
       return result;
     },
   );

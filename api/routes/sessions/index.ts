@@ -117,7 +117,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         tags: ['sessions'],
         summary: 'Start a customer-service session (idempotent per sessionId)',
         description:
-          'Starts the session run `conversation:<shopId>:<sessionId>` and answers once the session is recorded with its settings snapshot and, with wantsHuman, routed (assigned, queued or offline). Calling it again with the same sessionId returns the same run and the session as it stands; an ended session is never started again. 503 session_not_ready: the run exists but has not recorded the session in time (Postgres unavailable); repeat the same call.',
+          'Starts the session run `conversation:<shopId>:<sessionId>` and answers once the session is recorded with its settings snapshot and, with wantsHuman, routed (assigned, queued or offline). Calling it again with the same sessionId returns the same run and the session as it stands; an ended session is never started again. The same id with another buyer, topic or flags is 409 session_exists_different. 503 session_not_ready: the run exists but has not recorded the session in time (Postgres unavailable); repeat the same call.',
         security: securedByShopKey,
         params: shopParams,
         body: {
@@ -159,6 +159,17 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         policy: req.body.policy ?? 'current',
       });
       const session = await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
+      // The same id with other content is another session the caller thinks it is starting.
+      const differs =
+        session &&
+        (session.buyerId !== req.body.buyerId ||
+          session.topic !== req.body.topic ||
+          session.botEngaged !== (req.body.botEngaged ?? false) ||
+          session.policy !== (req.body.policy ?? 'current') ||
+          ((req.body.wantsHuman ?? false) && !session.wantsHuman));
+      if (differs) {
+        throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, { session });
+      }
       const queuePosition = session?.status === 'queued' ? await queuePositionOf(app.deps.db, req.params.shopId, req.body.sessionId) : null;
       return reply.code(201).send({ ...started, session, queuePosition });
     },

@@ -4,6 +4,7 @@ import { DomainError } from '../../../domain/errors';
 import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_MIN } from '../../../domain/limits';
 import { AGENT_REPLY_TIMEOUT_FIXED, validateSessionSettingsChange } from '../../../domain/session';
 import { updateSessionSettings } from '../../../temporal/shop-gateway';
+import { actorOf } from '../../actor';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 
 const sessionSettingsSchema = {
@@ -61,7 +62,7 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
       const { client, taskQueue } = app.deps.temporal;
       return updateSessionSettings(client, taskQueue, req.params.shopId, {
         buyerIdleMinutes: req.body.buyerIdleMinutes as number,
-        changedBy: req.body.changedBy ?? 'merchant',
+        changedBy: actorOf(req, req.body.changedBy),
       });
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { getShop, renameShop } from '../../../db/repositories/shops';
 import { isValidTimeZone } from '../../../domain/time-zone';
+import { actorOf } from '../../actor';
 import { updateShopTimeZone } from '../../../temporal/shop-gateway';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
@@ -68,7 +69,7 @@ export default async function shopRoutes(app: FastifyInstance): Promise<void> {
       if (!shop) throw notFound(`shop ${shopId}`);
       if (timeZone !== undefined && timeZone !== shop.timeZone) {
         const { client, taskQueue } = app.deps.temporal;
-        await updateShopTimeZone(client, taskQueue, shopId, { timeZone, changedBy: changedBy ?? 'merchant' });
+        await updateShopTimeZone(client, taskQueue, shopId, { timeZone, changedBy: actorOf(req, changedBy) });
       }
       if (name !== undefined) await renameShop(app.deps.db, shopId, name);
       return { ...shop, name: name ?? shop.name, timeZone: timeZone ?? shop.timeZone };
