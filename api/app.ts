@@ -7,6 +7,7 @@ import type { AppDeps } from './context';
 import { authenticateShop } from './auth';
 import { ApiError, registerErrorHandling } from './errors';
 import { registerStrictValidation } from './validation';
+import { registerComponents } from './components';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import keyRoutes from './routes/keys';
@@ -24,6 +25,8 @@ import settingsRoutes from './routes/settings';
 const BODY_LIMIT_BYTES = 256 * 1024;
 /** Per-key request budget; 0 turns limiting off (benchmarks). */
 export const RATE_LIMIT_PER_MINUTE_DEFAULT = 6000;
+/** Every Temporal call a request makes ends by then: an outage is a prompt 503, not a hang. */
+export const TEMPORAL_CALL_DEADLINE_MS = 8_000;
 
 /** An operationId from method and path where a route names none: GET /v1/shops/:shopId/sessions/:sessionId → getSessionsBySessionId. */
 function operationIdOf(method: string, url: string): string {
@@ -63,6 +66,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerStrictValidation(app);
   app.addHook('onRoute', (route) => {
+    const client = deps.temporal.client;
+    if (typeof client.withDeadline === 'function') {
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, req, reply) {
+        return client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, async () => handler.call(this, req, reply));
+      };
+    }
     if (route.schema && !route.schema.hide && !(route.schema as { operationId?: string }).operationId) {
       const method = Array.isArray(route.method) ? route.method[0] : route.method;
       (route.schema as { operationId?: string }).operationId = operationIdOf(method, route.url);
@@ -90,9 +100,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
+  registerComponents(app);
 
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name (Error, ShopEvent, …).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
+      servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start on this machine' }],
       openapi: '3.0.3',
       info: {
         title: 'Customer-service session orchestration API',

@@ -25,6 +25,7 @@ import { createWorker } from '../worker/create-worker';
 import { startDelivery } from '../worker/delivery';
 import { startShopWorkflow } from '../temporal/shop-gateway';
 import { pooledNoopWorkflow } from './noop-workflows';
+import { WORKER_TUNING_DEFAULTS } from '../config';
 import { machineLine, percentile, runLimited, startBenchInfra } from './support';
 
 const arg = (name: string, fallback: number) => {
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const sinks = { probe: { assigned: { fn: (_info: unknown, workflowId: string) => void activeAt.set(workflowId, performance.now()), callDuringReplay: false } } };
     const probeModule = require.resolve('./assignment-probe');
     const worker = await createWorker({
-      connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db, listener, webhooks, workflowInterceptorModules: [probeModule], sinks,
+      connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db, listener, webhooks, workflowInterceptorModules: [probeModule], sinks, tuning: WORKER_TUNING_DEFAULTS,
     });
     const noop = await Worker.create({
       connection: env.nativeConnection,
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       taskQueue: 'bench-noop',
       workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), workflowInterceptorModules: [probeModule] }),
       sinks,
+      ...WORKER_TUNING_DEFAULTS,
     });
     const running = [worker.run(), noop.run()];
     cleanups.push(async () => {

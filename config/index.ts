@@ -24,9 +24,32 @@ export interface AppConfig {
     allowLoopback: boolean;
     allowPrivate: boolean;
   };
+  worker: WorkerTuning;
   dataDir: string;
   cacheDir: string;
   logLevel: string;
+}
+
+/** Worker sizing (see the README's measurements): how many session runs stay cached, how much runs at once. */
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+}
+
+/** Every session waiting in the pool keeps a run; cached runs answer their assignment without a replay. */
+export const WORKER_TUNING_DEFAULTS: WorkerTuning = {
+  maxCachedWorkflows: 10_000,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentActivityTaskExecutions: 200,
+};
+
+function countFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 2) throw new Error(`${name} must be a whole number ≥ 2, got ${JSON.stringify(raw)}`);
+  return value;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -79,6 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       secretKey: nonEmpty(env.WEBHOOK_SECRET_KEY),
       allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === 'true',
       allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    },
+    worker: {
+      maxCachedWorkflows: countFromEnv(env, 'WORKER_MAX_CACHED_WORKFLOWS', WORKER_TUNING_DEFAULTS.maxCachedWorkflows),
+      maxConcurrentWorkflowTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions),
+      maxConcurrentActivityTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', WORKER_TUNING_DEFAULTS.maxConcurrentActivityTaskExecutions),
     },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
     cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),

@@ -10,6 +10,8 @@ echo "[cs] lint" >&2
 npx eslint . || exit 1
 echo "[cs] type-check" >&2
 npx tsc --noEmit || exit 1
+echo "[cs] typed client matches the served OpenAPI" >&2
+node --import tsx scripts/generate-client.ts --check || exit 1
 
 results=.data/test-results.json
 rm -f "$results"

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions as WorkerCreateOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { WorkerTuning } from '../config';
 
 /** The workflows entry file: .ts when run from source (tsx, vitest), .js from a compiled build. */
 export const WORKFLOWS_PATH = ['index.ts', 'index.js']
@@ -17,6 +18,8 @@ export interface WorkerOptions extends ActivityDeps {
   /** Extra workflow interceptor modules and sinks (the benchmark's probe). */
   workflowInterceptorModules?: string[];
   sinks?: WorkerCreateOptions['sinks'];
+  /** Cache and concurrency; the SDK's defaults when absent. */
+  tuning?: WorkerTuning;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -27,6 +30,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.workflowInterceptorModules ? { interceptors: { workflowModules: opts.workflowInterceptorModules } } : {}),
     ...(opts.sinks ? { sinks: opts.sinks } : {}),
+    ...(opts.tuning ?? {}),
     activities: createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks }),
   });
 }

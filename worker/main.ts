@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const listener = PgListener.forDb(db);
   const webhooks = webhookDeps(config);
   if (!webhooks) log.warn('WEBHOOK_SECRET_KEY is not set: webhook deliveries will fail until it is');
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks, tuning: config.worker });
   const delivery = await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener });
 
   // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done.

@@ -119,9 +119,17 @@ describe('runs, records and manual assignment over HTTP', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.assigned).toEqual(pending);
-    expect(res.body.notAssigned).toEqual([{ id: taken[0], status: 'assigned' }]);
+    const holder = (await stack.tdb.db('offline_messages').where({ id: taken[0] }).first('agent_id')).agent_id;
+    expect(res.body.notAssigned).toEqual([{ id: taken[0], status: 'assigned', reason: 'already_assigned', agentId: holder }]);
+    // The operator is the key that made the call; the typed name only stands beside it.
+    const keyId = (await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id')).id;
     const record = await stack.tdb.db('assignment_records').where({ offline_message_id: pending[0] }).first();
-    expect(record).toMatchObject({ operator: 'owner@shop', kind: 'manual', reason: '离线留言分配' });
+    expect(record).toMatchObject({ kind: 'manual', reason: '离线留言分配' });
+    expect(record.operator).toBe(`owner@shop [key ${keyId}]`);
+    // Nothing left to take: a conflict, naming each message and who holds it.
+    const again = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [taken[0]], agentId: agent.id } });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'offline_messages_taken', details: [{ id: taken[0], status: 'assigned', agentId: holder }] });
     const manualSession = (await stack.tdb.db('offline_messages').where({ id: pending[0] }).first('session_id')).session_id;
     await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${manualSession}`, { key }), (r) => r.body.live?.status === 'active');
 

@@ -14,7 +14,8 @@ const capacity = {
 } as const;
 const status = { type: 'string', enum: AGENT_STATUSES, description: 'online: receives new sessions; suspended (小休): on a break; offline' } as const;
 
-export const agentSchema = {
+export const agentSchemaDef = {
+  $id: 'Agent',
   type: 'object',
   properties: {
     id: { type: 'string' },
@@ -28,6 +29,7 @@ export const agentSchema = {
     statusChangedAt: { type: 'string', format: 'date-time' },
   },
 } as const;
+const agentSchema = { $ref: 'Agent#' } as const;
 
 const agentParams = {
   type: 'object',

@@ -42,7 +42,8 @@ export const distributionSettingsSchema = {
   },
 } as const;
 
-const runSchema = {
+export const runSchemaDef = {
+  $id: 'DistributionRun',
   type: 'object',
   properties: {
     id: { type: ['integer', 'null'] },
@@ -62,6 +63,9 @@ const runSchema = {
     perAgent: { type: 'object', additionalProperties: { type: 'integer' } },
   },
 } as const;
+const runSchema = { $ref: 'DistributionRun#' } as const;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+const { $id: _runId, ...runShape } = runSchemaDef;
 
 type Params = { shopId: string };
 
@@ -135,7 +139,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
               timeZone: { type: 'string' },
               nextSlot: { type: ['string', 'null'], format: 'date-time' },
               distribution: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
-              lastRun: { ...runSchema, type: ['object', 'null'] },
+              lastRun: { ...runShape, type: ['object', 'null'] },
             },
           },
           ...errorResponses,

@@ -36,7 +36,6 @@ function parseTypes(raw: string | undefined): string[] | undefined {
 }
 
 export default async function eventRoutes(app: FastifyInstance): Promise<void> {
-  app.addSchema(shopEventSchema);
   // Open streams end when the server closes, so shutdown does not wait for their clients.
   const streams = new Set<AbortController>();
   app.addHook('preClose', async () => {

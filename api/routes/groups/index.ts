@@ -13,7 +13,8 @@ const scopes = {
 } as const;
 const agentIds = { type: 'array', maxItems: 1000, uniqueItems: true, items: externalId } as const;
 
-const groupSchema = {
+export const groupSchemaDef = {
+  $id: 'RoutingGroup',
   type: 'object',
   properties: {
     id: { type: 'string' },
@@ -23,6 +24,7 @@ const groupSchema = {
     agentIds: { type: 'array', items: { type: 'string' } },
   },
 } as const;
+const groupSchema = { $ref: 'RoutingGroup#' } as const;
 
 /** Postgres SQLSTATE for a unique-constraint violation. */
 const UNIQUE_VIOLATION = '23505';

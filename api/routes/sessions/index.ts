@@ -34,7 +34,8 @@ const snapshotSchema = {
   },
 } as const;
 
-const sessionRecordSchema = {
+export const sessionRecordSchemaDef = {
+  $id: 'Session',
   type: 'object',
   properties: {
     shopId: { type: 'string' },
@@ -55,8 +56,10 @@ const sessionRecordSchema = {
     createdAt: { type: 'string', format: 'date-time' },
   },
 } as const;
+const sessionRecordSchema = { $ref: 'Session#' } as const;
 
-const liveViewSchema = {
+export const liveViewSchemaDef = {
+  $id: 'LiveSession',
   type: ['object', 'null'],
   description: "The session run's own state (query sessionState); null once the run has ended",
   properties: {
@@ -90,6 +93,7 @@ const liveViewSchema = {
     closedAt: nullableTime,
   },
 } as const;
+const liveViewSchema = { $ref: 'LiveSession#' } as const;
 
 const isCursor = (v: unknown): v is SessionCursor =>
   typeof v === 'object' && v !== null && typeof (v as SessionCursor).at === 'string' && typeof (v as SessionCursor).sessionId === 'string';

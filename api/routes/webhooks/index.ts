@@ -23,7 +23,7 @@ import { startOrWakeWebhookRun } from '../../../temporal/webhook-gateway';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 
-const endpointSchema = {
+export const endpointSchema = {
   $id: 'WebhookEndpoint',
   type: 'object',
   required: ['id', 'shopId', 'url', 'eventTypes', 'description', 'status', 'pausedReason', 'cursor', 'failingSince', 'createdAt', 'updatedAt'],
@@ -43,7 +43,7 @@ const endpointSchema = {
   },
 } as const;
 
-const attemptSchema = {
+export const attemptSchema = {
   $id: 'WebhookAttempt',
   type: 'object',
   required: ['id', 'eventSeq', 'webhookId', 'ok', 'statusCode', 'error', 'durationMs', 'attemptedAt'],
@@ -83,8 +83,6 @@ function requireWebhooks(deps: WebhookDeps | undefined): WebhookDeps {
 }
 
 export default async function webhookRoutes(app: FastifyInstance): Promise<void> {
-  app.addSchema(endpointSchema);
-  app.addSchema(attemptSchema);
   const { client, taskQueue } = app.deps.temporal;
 
   const load = async (req: FastifyRequest<{ Params: EndpointParams }>): Promise<EndpointRow> => {
