@@ -2,6 +2,8 @@ import type { Db } from '../db/connection';
 import { closeSession, openSession, releasePoolWait, type CloseOutcome, type CloseSessionRequest } from '../db/repositories/sessions';
 import { routeSession, type Assignment, type RouteOutcome } from '../db/repositories/routing';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
+import { log } from '@temporalio/activity';
+import { workerMetrics } from '../infra/worker-metrics';
 
 export interface SessionActivityDeps {
   db: Db;
@@ -15,15 +17,34 @@ export interface SessionActivityDeps {
 export function createSessionActivities({ db }: SessionActivityDeps) {
   return {
     async openSession(req: StartSessionRequest & { at: string }): Promise<SessionSettingsSnapshot> {
-      return openSession(db, req);
+      const { snapshot, created } = await openSession(db, req);
+      if (created) {
+        workerMetrics().sessionsOpened.add(1);
+        log.info('session opened', { shopId: req.shopId, sessionId: req.sessionId, topic: req.topic, wantsHuman: req.wantsHuman, settingsVersion: snapshot.settingsVersion });
+      }
+      return snapshot;
     },
 
     async routeSession(req: { shopId: string; sessionId: string; at: string }): Promise<RouteOutcome> {
-      return routeSession(db, req.shopId, req.sessionId, req.at);
+      const outcome = await routeSession(db, req.shopId, req.sessionId, req.at);
+      workerMetrics().sessionsRouted.add(1, { outcome: outcome.kind });
+      log.info(`session ${outcome.kind === 'assigned' ? 'routed' : outcome.kind}`, {
+        shopId: req.shopId,
+        sessionId: req.sessionId,
+        outcome: outcome.kind,
+        ...(outcome.kind === 'assigned' ? { agentId: outcome.assignment.agentId, reason: outcome.assignment.reason } : {}),
+        ...(outcome.kind === 'queued' ? { queuePosition: outcome.position } : {}),
+      });
+      return outcome;
     },
 
     async closeSession(req: CloseSessionRequest): Promise<CloseOutcome> {
-      return closeSession(db, req);
+      const outcome = await closeSession(db, req);
+      if (outcome.kind === 'closed' && outcome.closedNow) {
+        workerMetrics().sessionsClosed.add(1, { reason: outcome.closeReason });
+        log.info('session closed', { shopId: req.shopId, sessionId: req.sessionId, reason: outcome.closeReason, toOfflinePool: req.toOfflinePool });
+      }
+      return outcome;
     },
 
     /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { workerMetrics } from '../infra/worker-metrics';
 import type { Db } from '../db/connection';
 import { distributeOfflineMessages, type DistributionRequest, type DistributionRun } from '../db/repositories/distribution';
 import { currentDistributionSettings, saveDistributionSettings, type VersionedDistributionSettings } from '../db/repositories/distribution-settings';
@@ -46,7 +47,13 @@ export function createShopActivities({ db }: { db: Db }) {
      * sessions' runs hear of their agent from the outbox relay, not inside this activity.
      */
     async distributeOfflineMessages(req: DistributionRequest): Promise<DistributionRun> {
-      return distributeOfflineMessages(db, req);
+      const run = await distributeOfflineMessages(db, req);
+      workerMetrics().distributionRuns.add(1, { trigger: run.trigger, outcome: run.outcome });
+      workerMetrics().distributionAssigned.add(run.assignedCount);
+      const fields = { shopId: req.shopId, runId: run.id, trigger: run.trigger, outcome: run.outcome, failureReason: run.failureReason, eligible: run.eligibleCount, assigned: run.assignedCount };
+      if (run.outcome === 'failed') log.warn('distribution run failed', fields);
+      else log.info('distribution run finished', fields);
+      return run;
     },
   };
 }

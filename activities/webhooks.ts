@@ -13,6 +13,7 @@ import { orderingKeyOf, type ShopEvent } from '../domain/events';
 import { WEBHOOK_ACTIVITY_BUDGET_MS, WEBHOOK_BATCH_SIZE, WEBHOOK_SESSION_LANES } from '../domain/webhooks';
 import type { WebhookDeps } from '../infra/webhook-deps';
 import { sendWebhook } from '../infra/webhook-client';
+import { workerMetrics } from '../infra/worker-metrics';
 
 export interface WebhookActivityDeps {
   db: Db;
@@ -44,6 +45,7 @@ export function createWebhookActivities({ db, listener, webhooks }: WebhookActiv
           if (done.has(event.seq)) continue;
           const result = await sendWebhook({ url: ep.url, secret, webhookId: event.id, body: JSON.stringify(event), policy: webhooks!.policy });
           await recordAttempt(db, { endpointId: ep.id, shopId: ep.shop_id, eventSeq: event.seq, webhookId: event.id, ...result });
+          workerMetrics().webhookDeliveries.add(1, { outcome: result.ok ? 'ok' : 'failed' });
           if (!result.ok) {
             // Later events of this session wait for this one: order per session.
             failed++;

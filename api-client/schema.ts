@@ -17,6 +17,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API process is up (no dependency checked) */
+        get: operations["getLivez"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ready to serve: Postgres, Temporal, and a worker polling the task queue; 503 otherwise
+         * @description A worker counts while it has polled the task queue within the last 90 s, so a stopped worker turns this 503 within that time.
+         */
+        get: operations["getReadyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/shops": {
         parameters: {
             query?: never;
@@ -924,6 +961,85 @@ export interface operations {
                             error?: string;
                         };
                         temporal?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getLivez: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getReadyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                        postgres?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                        temporal?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                        worker?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ok?: boolean;
+                        postgres?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                        temporal?: {
+                            ok?: boolean;
+                            error?: string;
+                        };
+                        worker?: {
                             ok?: boolean;
                             error?: string;
                         };

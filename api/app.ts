@@ -8,6 +8,7 @@ import { authenticateShop } from './auth';
 import { ApiError, registerErrorHandling } from './errors';
 import { registerStrictValidation } from './validation';
 import { registerComponents } from './components';
+import { registerMetrics } from './metrics';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import keyRoutes from './routes/keys';
@@ -101,6 +102,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
   registerComponents(app);
+  app.decorate('metricsRegistry', registerMetrics(app));
+  // Every log line of a request names the shop, session, agent… its path is about.
+  app.addHook('preHandler', async (req) => {
+    const p = req.params as Record<string, string> | undefined;
+    if (p && Object.keys(p).length) req.log = req.log.child(Object.fromEntries(Object.entries(p).filter(([k]) => ['shopId', 'sessionId', 'agentId', 'groupId', 'endpointId', 'runId'].includes(k))));
+  });
 
   await app.register(swagger, {
     // Shared schemas keep their $id as their component name (Error, ShopEvent, …).

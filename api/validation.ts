@@ -11,6 +11,7 @@ import { ApiError } from './errors';
 
 /** Deeper than any request this API takes; a bound on the work a hostile body can cause. */
 const MAX_DEPTH = 16;
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
 const BAD_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function strictAjv(coerceTypes: boolean): Ajv {

@@ -24,7 +24,7 @@ export interface AppConfig {
     allowLoopback: boolean;
     allowPrivate: boolean;
   };
-  worker: WorkerTuning;
+  worker: WorkerTuning & { metricsHost: string; metricsPort: number };
   dataDir: string;
   cacheDir: string;
   logLevel: string;
@@ -107,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxCachedWorkflows: countFromEnv(env, 'WORKER_MAX_CACHED_WORKFLOWS', WORKER_TUNING_DEFAULTS.maxCachedWorkflows),
       maxConcurrentWorkflowTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions),
       maxConcurrentActivityTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', WORKER_TUNING_DEFAULTS.maxConcurrentActivityTaskExecutions),
+      metricsHost: nonEmpty(env.WORKER_METRICS_HOST) ?? '127.0.0.1',
+      metricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
     },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
     cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),

@@ -18,7 +18,7 @@ import { createAgent } from '../db/repositories/agents';
 import { createShop } from '../db/repositories/shops';
 import { CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, MINUTE_MS } from '../domain/limits';
 import type { StartSessionRequest } from '../domain/session';
-import { conversationWorkflowId, CUSTOM_SEARCH_ATTRIBUTES, shopWorkflowId } from '../domain/temporal-names';
+import { conversationWorkflowId, CUSTOM_SEARCH_ATTRIBUTES, indexedValueTypeOf, shopWorkflowId } from '../domain/temporal-names';
 import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
 import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     });
     env = timeSkipping;
     await timeSkipping.connection.operatorService
-      .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, 2])) })
+      .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, indexedValueTypeOf(a)])) })
       .catch(() => undefined);
     const worker = await createWorker({
       connection: timeSkipping.nativeConnection,

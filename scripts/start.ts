@@ -12,7 +12,7 @@ import { Connection } from '@temporalio/client';
 import { loadConfig, PROJECT_ROOT } from '../config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/temporal-names';
+import { CUSTOM_SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../domain/temporal-names';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/embedded-postgres';
 import { step } from '../infra/log';
 import { newSecretKey } from '../infra/secret-box';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         '--namespace', config.temporal.namespace,
         '--db-filename', path.join(config.dataDir, 'temporal.db'),
         '--log-level', 'warn',
-        ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((attr) => ['--search-attribute', `${attr.name}=Keyword`]),
+        ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((attr) => ['--search-attribute', `${attr.name}=${searchAttributeTypeName(attr)}`]),
       ],
       process.env,
     );

@@ -8,6 +8,7 @@ import type { Db } from '../db/connection';
 import { PgListener } from '../db/notifications';
 import { OutboxRelay, type OutboxRelayOptions } from '../temporal/outbox-relay';
 import { outboxSender } from '../temporal/outbox-sender';
+import { workerMetrics } from '../infra/worker-metrics';
 
 export interface Delivery {
   relay: OutboxRelay;
@@ -24,7 +25,16 @@ export async function startDelivery(opts: {
   relay?: OutboxRelayOptions;
 }): Promise<Delivery> {
   const listener = opts.listener ?? PgListener.forDb(opts.db);
-  const relay = new OutboxRelay(opts.db, outboxSender(opts.client, opts.taskQueue), { log: opts.log, ...opts.relay });
+  const relay = new OutboxRelay(opts.db, outboxSender(opts.client, opts.taskQueue), {
+    log: opts.log,
+    onBatch: ({ delivered, retried, dead }) => {
+      const m = workerMetrics();
+      m.outboxDelivered.add(delivered);
+      m.outboxRetried.add(retried);
+      m.outboxDeadLettered.add(dead);
+    },
+    ...opts.relay,
+  });
   await relay.start(listener);
   return {
     relay,

@@ -9,11 +9,13 @@ import { createLogger } from '../infra/logger';
 import { PgListener } from '../db/notifications';
 import { webhookDeps } from '../infra/webhook-deps';
 import { createWorker } from './create-worker';
+import { installWorkerRuntime } from '../infra/worker-runtime';
 import { startDelivery } from './delivery';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
+  installWorkerRuntime(log, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   if (!config.databaseUrl || !config.temporal.address) {
     throw new Error('worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start sets both for the embedded stack)');
   }
@@ -23,11 +25,16 @@ async function main(): Promise<void> {
   const listener = PgListener.forDb(db);
   const webhooks = webhookDeps(config);
   if (!webhooks) log.warn('WEBHOOK_SECRET_KEY is not set: webhook deliveries will fail until it is');
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks, tuning: config.worker });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks, tuning: {
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
+    },
+  });
   const delivery = await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener });
 
   // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done.
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` }, 'worker started');
   try {
     await worker.run();
   } finally {

@@ -21,7 +21,7 @@ import type { SessionActivities } from '../activities/sessions';
 import { CONVERSATION_MESSAGES_PER_RUN, OFFLINE_POOL_RUN_WAIT_MS } from '../domain/limits';
 import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
-import { AGENT_ID_ATTR, SESSION_STATUS_ATTR } from '../domain/temporal-names';
+import { AGENT_ID_ATTR, CLOSE_REASON_ATTR, NEXT_DEADLINE_ATTR, SESSION_STATUS_ATTR } from '../domain/temporal-names';
 
 // ---- Messages (wire names are permanent: renaming one breaks running sessions) ----
 
@@ -137,6 +137,8 @@ const localActs = proxyLocalActivities<SessionActivities>({
 
 /** Patch id: runs started before opening became a local activity replay the regular activity. */
 const OPEN_AS_LOCAL_ACTIVITY = 'open-session-local-activity';
+/** Patch id: runs from before CloseReason / NextDeadline were search attributes do not upsert them. */
+const ON_CALL_SEARCH_ATTRIBUTES = 'close-reason-next-deadline-attributes';
 /** Patch id: runs that went to the offline pool before this waited for nothing and ended. */
 const AWAIT_POOL_ASSIGNMENT = 'await-pool-assignment';
 
@@ -352,6 +354,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.closedAt = now;
     if (toOfflinePool) pooledAt = now;
     setStatus('closed');
+    if (patched(ON_CALL_SEARCH_ATTRIBUTES)) {
+      upsertSearchAttributes([{ key: CLOSE_REASON_ATTR, value: result.closeReason }, { key: NEXT_DEADLINE_ATTR, value: null }]);
+      shownDeadline = null;
+    }
   };
 
   const route = async () => {
@@ -387,7 +393,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.closeReason = null;
     state.closedAt = null;
     applyAssignment(a);
+    if (patched(ON_CALL_SEARCH_ATTRIBUTES)) upsertSearchAttributes([{ key: CLOSE_REASON_ATTR, value: null }]);
   };
+  // The deadline last written to visibility, so an unchanged one costs nothing.
+  let shownDeadline: number | null = null;
 
   for (;;) {
     if (state.status === 'closed' || state.status === 'offline') {
@@ -423,6 +432,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const snapshot = state.snapshot;
     if (snapshot === null) throw ApplicationFailure.nonRetryable('session has no settings snapshot');
     const deadline = nextDeadline({ ...state, snapshot });
+    if ((deadline?.at ?? null) !== shownDeadline && patched(ON_CALL_SEARCH_ATTRIBUTES)) {
+      shownDeadline = deadline?.at ?? null;
+      upsertSearchAttributes([{ key: NEXT_DEADLINE_ATTR, value: deadline ? new Date(deadline.at) : null }]);
+    }
     const seen = changes;
     const wake = () =>
       changes !== seen || closeRequest !== null || leaveQueueRequested || routeRequested || messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN;

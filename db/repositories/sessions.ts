@@ -8,7 +8,7 @@ import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRout
  * Records a new session with the shop's settings in force now (SPEC 1.2). Idempotent: a second
  * call for the same session returns the snapshot the first one stored.
  */
-export async function openSession(db: Knex, req: StartSessionRequest & { at: string }): Promise<SessionSettingsSnapshot> {
+export async function openSession(db: Knex, req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; created: boolean }> {
   return db.transaction(async (tx) => {
     const settings = await currentSessionSettings(tx, req.shopId);
     const snapshot = snapshotFor(settings.version, settings.buyerIdleMinutes, req.policy);
@@ -31,7 +31,7 @@ export async function openSession(db: Knex, req: StartSessionRequest & { at: str
       .returning('session_id');
     if (inserted.length === 0) {
       const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).first('settings_snapshot');
-      return row.settings_snapshot as SessionSettingsSnapshot;
+      return { snapshot: row.settings_snapshot as SessionSettingsSnapshot, created: false };
     }
     await appendEvent(tx, req.shopId, {
       type: 'session.opened',
@@ -47,7 +47,7 @@ export async function openSession(db: Knex, req: StartSessionRequest & { at: str
         settingsSnapshot: snapshot,
       },
     });
-    return snapshot;
+    return { snapshot, created: true };
   });
 }
 
@@ -66,7 +66,8 @@ export interface CloseSessionRequest {
 }
 
 export type CloseOutcome =
-  | { kind: 'closed'; closeReason: CloseReason; freedAgentId: string | null; drained: Assignment[] }
+  /** closedNow: this call closed it (false: a retry found it closed already). */
+  | { kind: 'closed'; closeReason: CloseReason; freedAgentId: string | null; drained: Assignment[]; closedNow?: boolean }
   | { kind: 'assigned_meanwhile'; assignment: Assignment };
 
 /**
@@ -78,7 +79,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
     await lockShopRouting(tx, req.shopId);
     const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first();
     if (!row) throw new Error(`session ${req.shopId}/${req.sessionId} is not recorded`);
-    if (row.status === 'closed') return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [] };
+    if (row.status === 'closed') return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [], closedNow: false };
     if (req.onlyIfQueued && row.status === 'active' && row.agent_id) {
       return { kind: 'assigned_meanwhile', assignment: assignmentOfRow(row) };
     }
@@ -119,7 +120,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
         .update({ active_sessions: tx.raw('active_sessions - 1') });
       drained = await drainQueueForAgent(tx, req.shopId, freedAgentId, req.at);
     }
-    return { kind: 'closed', closeReason: req.reason, freedAgentId, drained };
+    return { kind: 'closed', closeReason: req.reason, freedAgentId, drained, closedNow: true };
   });
 }
 

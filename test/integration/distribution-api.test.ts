@@ -122,10 +122,11 @@ describe('runs, records and manual assignment over HTTP', () => {
     const holder = (await stack.tdb.db('offline_messages').where({ id: taken[0] }).first('agent_id')).agent_id;
     expect(res.body.notAssigned).toEqual([{ id: taken[0], status: 'assigned', reason: 'already_assigned', agentId: holder }]);
     // The operator is the key that made the call; the typed name only stands beside it.
-    const keyId = (await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id')).id;
+    const { id: keyId, label } = await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id', 'label');
+    const actor = `owner@shop [key ${keyId}${label ? ` "${label}"` : ''}]`;
     const record = await stack.tdb.db('assignment_records').where({ offline_message_id: pending[0] }).first();
     expect(record).toMatchObject({ kind: 'manual', reason: '离线留言分配' });
-    expect(record.operator).toBe(`owner@shop [key ${keyId}]`);
+    expect(record.operator).toBe(actor);
     // Nothing left to take: a conflict, naming each message and who holds it.
     const again = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [taken[0]], agentId: agent.id } });
     expect(again.status).toBe(409);

@@ -82,8 +82,9 @@ describe('sessions over HTTP on the dev server', () => {
 
     const put = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, { key, body: { buyerIdleMinutes: 45, changedBy: 'owner@shop' } });
     expect(put.status).toBe(200);
-    const keyId = (await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id')).id;
-    expect(put.body).toMatchObject({ version: 1, buyerIdleMinutes: 45, changedBy: `owner@shop [key ${keyId}]` });
+    const { id: keyId, label } = await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id', 'label');
+    const actor = `owner@shop [key ${keyId}${label ? ` "${label}"` : ''}]`;
+    expect(put.body).toMatchObject({ version: 1, buyerIdleMinutes: 45, changedBy: actor });
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key })).body.version).toBe(1);
 
     // The history of the shop run names who changed what.
@@ -91,7 +92,7 @@ describe('sessions over HTTP on the dev server', () => {
     const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
     expect(accepted).toHaveLength(1);
     const payload = accepted[0].workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0];
-    expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({ buyerIdleMinutes: 45, changedBy: `owner@shop [key ${keyId}]` });
+    expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({ buyerIdleMinutes: 45, changedBy: actor });
 
     await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-new', buyerId: 'b2', topic: 'presales' } });
     const fresh = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-new`, { key });

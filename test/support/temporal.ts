@@ -3,7 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Db } from '../../db/connection';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../domain/temporal-names';
+import { CUSTOM_SEARCH_ATTRIBUTES, indexedValueTypeOf } from '../../domain/temporal-names';
 import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
 import { startDelivery, type Delivery } from '../../worker/delivery';
 import { SecretBox } from '../../infra/secret-box';
@@ -31,7 +31,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   await env.connection.operatorService
     .addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, 2 /* KEYWORD */])),
+      searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, indexedValueTypeOf(a)])),
     })
     .catch(() => undefined);
   return env;

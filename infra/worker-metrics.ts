@@ -1,0 +1,39 @@
+/**
+ * Business counters of the worker, exported with the Temporal SDK's own metrics through the
+ * runtime's Prometheus exporter (WORKER_METRICS_PORT). Labels never carry a shop or session id:
+ * their number would grow without bound; logs carry those.
+ */
+import { Runtime } from '@temporalio/worker';
+import type { MetricCounter } from '@temporalio/common';
+
+interface Counters {
+  sessionsOpened: MetricCounter;
+  sessionsClosed: MetricCounter;
+  sessionsRouted: MetricCounter;
+  distributionRuns: MetricCounter;
+  distributionAssigned: MetricCounter;
+  outboxDelivered: MetricCounter;
+  outboxRetried: MetricCounter;
+  outboxDeadLettered: MetricCounter;
+  webhookDeliveries: MetricCounter;
+}
+
+let counters: Counters | undefined;
+
+/** Created on first use from the process's Temporal runtime (a no-op meter where no exporter is set). */
+export function workerMetrics(): Counters {
+  if (counters) return counters;
+  const meter = Runtime.instance().metricMeter;
+  counters = {
+    sessionsOpened: meter.createCounter('cs_sessions_opened', '', 'Sessions recorded with their settings snapshot'),
+    sessionsClosed: meter.createCounter('cs_sessions_closed', '', 'Session closes, by reason'),
+    sessionsRouted: meter.createCounter('cs_sessions_routed', '', 'Routing outcomes of sessions that want a human: assigned, queued, offline'),
+    distributionRuns: meter.createCounter('cs_distribution_runs', '', 'Distribution runs, by trigger and outcome'),
+    distributionAssigned: meter.createCounter('cs_distribution_assigned', '', 'Offline messages assigned by distribution runs'),
+    outboxDelivered: meter.createCounter('cs_outbox_delivered', '', 'Outbox rows delivered to Temporal'),
+    outboxRetried: meter.createCounter('cs_outbox_retried', '', 'Outbox deliveries that failed and will be retried'),
+    outboxDeadLettered: meter.createCounter('cs_outbox_dead_lettered', '', 'Outbox rows moved to the dead letter'),
+    webhookDeliveries: meter.createCounter('cs_webhook_deliveries', '', 'Webhook delivery attempts, by outcome (ok, failed)'),
+  };
+  return counters;
+}
