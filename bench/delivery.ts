@@ -109,6 +109,8 @@ async function main(): Promise<void> {
     const onReceive = setInterval(() => {
       for (const r of receiver.received) if (r.event.seq !== null && !receivedAt.has(r.event.seq)) receivedAt.set(r.event.seq, Date.now());
     }, 5);
+    global.gc?.();
+    const memBefore = process.memoryUsage();
     let t0 = performance.now();
     let done = 0;
     await runLimited(
@@ -119,6 +121,9 @@ async function main(): Promise<void> {
       START_CONCURRENCY,
     );
     const startSecs = (performance.now() - t0) / 1000;
+    global.gc?.();
+    const memAfter = process.memoryUsage();
+    const perRunKiB = (memAfter.heapUsed + memAfter.external - memBefore.heapUsed - memBefore.external) / N / 1024;
     const eventsDuringLoad = Number((await db('shops').where({ id: SHOP }).first('last_event_seq')).last_event_seq);
     await waitUntil('every event delivered', async () => receivedAt.size >= eventsDuringLoad);
     clearInterval(onReceive);
@@ -174,6 +179,7 @@ async function main(): Promise<void> {
       machineLine(),
       `event latency (commit → verified webhook), ${latencies.length} events while ${N} sessions started at ${(N / startSecs).toFixed(0)}/s:`,
       `  p50 ${percentile(latencies, 50).toFixed(0)} ms   p99 ${percentile(latencies, 99).toFixed(0)} ms   max ${latencies.at(-1)!.toFixed(0)} ms   (goal p50 ≤ 200, p99 ≤ 1000)`,
+      `worker memory with ${N} pooled runs cached: heap+external +${(((memAfter.heapUsed + memAfter.external) - (memBefore.heapUsed + memBefore.external)) / 2 ** 20).toFixed(0)} MiB (≈ ${perRunKiB.toFixed(0)} KiB a run), rss ${(memAfter.rss / 2 ** 20).toFixed(0)} MiB`,
       `run-now answer (${N} assigned)          ${answerMs.toFixed(0)} ms   (goal < 2000)`,
       `run-now → last of ${N} sessions running with its agent   ${(endToEndMs / 1000).toFixed(1)} s   (goal ≤ 20 s; every signal sent after ${(relayedMs / 1000).toFixed(1)} s; all active in visibility after ${(visibleMs / 1000).toFixed(1)} s)`,
       `floor: ${N} signals → runs past that task              ${(floorMs / 1000).toFixed(1)} s   (every signal sent after ${(signalledMs / 1000).toFixed(1)} s; visibility after ${(floorVisibleMs / 1000).toFixed(1)} s)`,

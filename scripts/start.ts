@@ -140,13 +140,16 @@ async function main(): Promise<void> {
   startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], env);
   startChild('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], env);
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
-  await waitFor('API', async () => (await fetch(`${apiUrl}/healthz`)).ok);
+  await waitFor('API', async () => (await fetch(`${apiUrl}/livez`)).ok);
+  step('API up; waiting until ready (Postgres, Temporal and the worker polling)…');
+  await waitFor('readiness', async () => (await fetch(`${apiUrl}/readyz`)).ok);
 
   const lines = [
     '',
     `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     `  API            ${apiUrl}   (docs: ${apiUrl}/docs, OpenAPI: ${apiUrl}/openapi.json)`,
-    `  health         ${apiUrl}/healthz`,
+    `  health         ${apiUrl}/readyz   (live: /livez)`,
+    `  metrics        ${apiUrl}/metrics   worker: http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`,
     config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    http://localhost:${config.ports.temporalUi}`,
     `  admin token    ${token}   (create a shop: POST /v1/admin/shops)`,
     '  Ctrl-C stops everything; data stays in .data/',
