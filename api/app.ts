@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context';
@@ -59,6 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logLevel === 'silent' ? false : { level: deps.logLevel ?? 'info' },
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler,
+    // Long enough that an over-long id reaches schema validation (400) rather than the router (414).
+    maxParamLength: 1000,
     // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
@@ -66,7 +69,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   registerStrictValidation(app);
+  // Which methods each path answers, so an undeclared method is a 405 with Allow, not a 404.
+  const methodsByPath = FindMyWay({ ignoreTrailingSlash: false, maxParamLength: 1000 });
+  app.decorate('allowedMethods', (url: string) => {
+    const path = url.split('?')[0];
+    return ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => methodsByPath.find(m as HTTPMethod, path) !== null);
+  });
   app.addHook('onRoute', (route) => {
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (m !== 'HEAD' && !methodsByPath.hasRoute(m as HTTPMethod, route.url)) methodsByPath.on(m as HTTPMethod, route.url, () => undefined);
+    }
     const client = deps.temporal.client;
     if (typeof client.withDeadline === 'function') {
       const handler = route.handler;

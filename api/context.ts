@@ -20,6 +20,8 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** Methods the API answers on a concrete path (empty: no such path). */
+    allowedMethods(url: string): string[];
     /** Prometheus registry of this API process (api/metrics.ts). */
     metricsRegistry: import('prom-client').Registry;
     /** The process's LISTEN connection (event streams), opened on first use. */

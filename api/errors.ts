@@ -102,7 +102,20 @@ function frameworkCode(status: number, fastifyCode: string | undefined): string 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.addSchema(errorBodySchema);
 
+  // Methods outside the API's vocabulary (QUERY, TRACE, …) are refused before any body parsing.
+  app.addHook('onRequest', async (req, reply) => {
+    if (['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].includes(req.method)) return;
+    const allowed = app.allowedMethods(req.url);
+    if (allowed.length) void reply.header('allow', allowed.join(', '));
+    return reply.code(405).send({ error: { code: 'method_not_allowed', message: `${req.method} is not supported` } });
+  });
+
   app.setNotFoundHandler((req, reply) => {
+    const allowed = app.allowedMethods(req.url);
+    if (allowed.length > 0) {
+      void reply.code(405).header('allow', allowed.join(', ')).send({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use ${allowed.join(', ')}` } });
+      return;
+    }
     void reply.code(404).send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.slice(0, 200)}` } });
   });
 

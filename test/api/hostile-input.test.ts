@@ -109,3 +109,17 @@ describe('hostile input on every operation', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('methods and lengths the router refuses', () => {
+  it('an undeclared method on a known path is 405 with Allow; an over-long id is a 400 from the schema', async () => {
+    const res = await stack.app.inject({ method: 'DELETE', url: `/v1/shops/${SHOP}/sessions`, headers: { authorization: `Bearer ${key}` } });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, POST');
+    expect(res.json().error.code).toBe('method_not_allowed');
+    const unknown = await stack.app.inject({ method: 'GET', url: '/v1/nowhere' });
+    expect(unknown.statusCode).toBe(404);
+    const long = await stack.app.inject({ method: 'GET', url: `/v1/shops/${SHOP}/agents/${'a'.repeat(300)}`, headers: { authorization: `Bearer ${key}` } });
+    expect(long.statusCode).toBe(400);
+    expect(long.json().error.code).toBe('invalid_request');
+  });
+});

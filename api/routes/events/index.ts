@@ -102,7 +102,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
           },
         },
         response: {
-          200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          200: { description: 'A stream of events: `id: <seq>`, `event: <type>`, `data: <ShopEvent JSON>`', content: { 'text/event-stream': { schema: {} } } },
           ...errorResponses,
         },
       },
