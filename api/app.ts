@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler,
     // Long enough that an over-long id reaches schema validation (400) rather than the router (414).
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
