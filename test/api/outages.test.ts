@@ -3,25 +3,16 @@
  * Postgres unreachable (even before the key check), Temporal unreachable. And recovery needs no
  * restart: the same app answers again once the dependency is back.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app';
 import { createDb } from '../../db/connection';
 import { createShop } from '../../db/repositories/shops';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/ports';
 
 let tdb: TestDatabase;
 let key: string;
-
-/** A loopback port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
@@ -31,7 +22,7 @@ afterAll(async () => tdb?.drop());
 
 describe('outages', () => {
   it('Postgres unreachable: 503 database_unavailable with Retry-After, on every kind of route', async () => {
-    const db = createDb(`postgres://postgres:postgres@127.0.0.1:${await deadPort()}/none`);
+    const db = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`);
     const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 100 }).catch(() => null);
     const app = await buildApp({ db, temporal: { client: new Client({ connection: connection ?? Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent' });
     try {
@@ -54,7 +45,7 @@ describe('outages', () => {
   });
 
   it('Temporal unreachable: 503 temporal_unavailable; reads from Postgres still answer', async () => {
-    const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await deadPort()}`, connectTimeout: 500 }) });
+    const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 }) });
     const app = await buildApp({ db: tdb.db, temporal: { client, taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent' });
     try {
       const headers = { authorization: `Bearer ${key}` };

@@ -5,7 +5,6 @@
  * ids; CloseReason and NextDeadline are searchable; /readyz turns 503 once the worker stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
@@ -15,6 +14,7 @@ import { ADMIN_TOKEN, call, createShopViaApi } from '../support/stack';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startDevServer, TEST_WEBHOOKS, uniqueTaskQueue } from '../support/temporal';
 import { until } from '../support/wait';
+import { freePort } from '../support/ports';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
@@ -24,14 +24,6 @@ let workerExited: Promise<void>;
 const logs: Record<string, unknown>[] = [];
 let metricsPort = 0;
 const taskQueue = uniqueTaskQueue('obs');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   [env, tdb] = await Promise.all([startDevServer(), createTestDatabase()]);

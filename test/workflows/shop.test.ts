@@ -120,11 +120,17 @@ describe('the schedule', () => {
     const zone = 'America/Sao_Paulo';
     const { shopId } = await seedShop(tdb.db, { timeZone: zone });
     await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start: '23:30', end: '00:30' }] }), 'test');
+    // Start before the window (at 23:00 local), whatever time the earlier tests left the clock at:
+    // started inside it, the slots already past would not fire.
+    const nowMs = await env.currentTimeMs();
+    const [h, m] = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(nowMs).split(':').map(Number);
+    const minutesTo2300 = (23 * 60 - (h * 60 + m) + 24 * 60) % (24 * 60);
+    if (minutesTo2300 > 0) await env.sleep(minutesTo2300 * MINUTE_MS);
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
     const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
     const first = Date.parse(view!.nextSlot!);
     await env.sleep(first + 61 * MINUTE_MS - (await env.currentTimeMs()));
-    const runs = await until(() => runsOf(shopId), (r) => r.length === 3, 'three runs');
+    const runs = await until(() => runsOf(shopId), (r) => r.length === 3, 'three runs', 90_000);
     const local = runs.map((r) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(r.slot));
     expect(local).toEqual(['23:30', '00:00', '00:30']);
   });
