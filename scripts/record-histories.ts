@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -24,6 +23,7 @@ import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
 import { CALM_KEEPALIVE } from '../infra/test-server-keepalive';
 import { startDelivery } from '../worker/delivery';
+import { sessionStateQuery } from '../workflows/conversation';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
 import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
 import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../workflows/shop';
@@ -85,9 +85,6 @@ async function main(): Promise<void> {
       ...extra,
     });
     const settle = () => new Promise((r) => setTimeout(r, 300));
-    const untilStatus = async (handle: WorkflowHandle, status: string) => {
-      while ((await handle.describe()).status.name !== status) await settle();
-    };
 
     await worker.runUntil(async () => {
       await createShop(db, { id: 'rec', name: 'Recorder', timeZone: 'Asia/Shanghai' });
@@ -142,13 +139,14 @@ async function main(): Promise<void> {
       await startConversation(client, TASK_QUEUE, { ...req('offline', { wantsHuman: true }), shopId: 'rec-off' });
       // Not result(): on the time-skipping server it unlocks time, which then leaps years ahead and
       // leaves the offline message outside the 24 h distribution scope.
-      await untilStatus(client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')), 'COMPLETED');
+      // Its run waits in the pool for the assignment (from generation 3 on).
+      while ((await db('sessions').where({ shop_id: 'rec-off', session_id: 'offline' }).first('status'))?.status !== 'offline') await settle();
       await createAgent(db, 'rec-off', { name: 'Back', capacity: 5, status: 'online' });
       await startShopWorkflow(client, TASK_QUEUE, 'rec-off');
       await runDistributionNow(client, TASK_QUEUE, 'rec-off', 'recorder');
-      // The assignment reaches the session through the outbox: wait for its next run to be running.
+      // The assignment reaches the waiting run through the outbox.
       const resumed = client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline'));
-      await untilStatus(resumed, 'RUNNING');
+      while ((await resumed.query(sessionStateQuery)).status !== 'active') await settle();
       await reportMessage(client, 'rec-off', 'offline', { from: 'agent', messageId: 'hello' });
       await client.workflow.getHandle(conversationWorkflowId('rec-off', 'offline')).result();
       await save('conversation-resumed-from-pool', conversationWorkflowId('rec-off', 'offline'));
