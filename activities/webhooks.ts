@@ -12,6 +12,8 @@ import { advanceEndpointCursor, deliveredSeqs, getEndpointRow, pauseEndpoint, re
 import { orderingKeyOf, type ShopEvent } from '../domain/events';
 import { WEBHOOK_ACTIVITY_BUDGET_MS, WEBHOOK_BATCH_SIZE, WEBHOOK_SESSION_LANES } from '../domain/webhooks';
 import type { WebhookDeps } from '../infra/webhook-deps';
+import { inOrderPerKey } from '../infra/lanes';
+import { assertDeliverableUrl } from '../infra/network-policy';
 import { sendWebhook } from '../infra/webhook-client';
 import { workerMetrics } from '../infra/worker-metrics';
 
@@ -35,29 +37,29 @@ export function createWebhookActivities({ db, listener, webhooks }: WebhookActiv
     let lastError: string | null = null;
     let failed = 0;
     let sent = 0;
-    const lanes = new Map<string, ShopEvent[]>();
-    for (const e of events) lanes.set(orderingKeyOf(e), [...(lanes.get(orderingKeyOf(e)) ?? []), e]);
-    const queues = [...lanes.values()];
-    let next = 0;
-    const lane = async () => {
-      while (next < queues.length) {
-        for (const event of queues[next++]) {
-          if (done.has(event.seq)) continue;
-          const result = await sendWebhook({ url: ep.url, secret, webhookId: event.id, body: JSON.stringify(event), policy: webhooks!.policy });
-          await recordAttempt(db, { endpointId: ep.id, shopId: ep.shop_id, eventSeq: event.seq, webhookId: event.id, ...result });
-          workerMetrics().webhookDeliveries.add(1, { outcome: result.ok ? 'ok' : 'failed' });
-          if (!result.ok) {
-            // Later events of this session wait for this one: order per session.
-            failed++;
-            lastError = result.error;
-            break;
-          }
-          sent++;
-          done.add(event.seq);
+    // Once per batch (not per event): the URL must still resolve to an address webhooks may reach.
+    const refused = await assertDeliverableUrl(ep.url, webhooks!.policy).then(
+      () => null,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    await inOrderPerKey(events, orderingKeyOf, WEBHOOK_SESSION_LANES, async (group) => {
+      for (const event of group) {
+        if (done.has(event.seq)) continue;
+        const result = refused
+          ? { ok: false, statusCode: null, error: refused, durationMs: 0 }
+          : await sendWebhook({ url: ep.url, secret, webhookId: event.id, body: JSON.stringify(event) });
+        await recordAttempt(db, { endpointId: ep.id, shopId: ep.shop_id, eventSeq: event.seq, webhookId: event.id, ...result });
+        workerMetrics().webhookDeliveries.add(1, { outcome: result.ok ? 'ok' : 'failed' });
+        if (!result.ok) {
+          // Later events of this session wait for this one: order per session.
+          failed++;
+          lastError = result.error;
+          break;
         }
+        sent++;
+        done.add(event.seq);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(WEBHOOK_SESSION_LANES, queues.length) }, lane));
+    });
     // The cursor moves to the last event before the first one still undelivered.
     let cursor = Number(ep.cursor);
     for (const e of events) {

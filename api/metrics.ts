@@ -21,7 +21,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
   const limited = new Counter({ name: 'cs_http_rate_limited_total', help: 'Requests refused with 429 by the per-key rate limit', registers: [registry] });
   const { db } = app.deps;
 
-  const live = new Gauge({
+  new Gauge({
     name: 'cs_sessions_live',
     help: 'Sessions not closed, by status (open: no human yet; queued; active: an agent holds it; offline: waiting in the pool)',
     labelNames: ['status'] as const,
@@ -32,7 +32,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
       for (const status of ['open', 'queued', 'active', 'offline']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
   });
-  const queueWait = new Gauge({
+  new Gauge({
     name: 'cs_queue_oldest_wait_seconds',
     help: 'How long the longest-waiting queued session has waited',
     registers: [registry],
@@ -41,7 +41,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
       this.set(row?.at ? (Date.now() - new Date(row.at).getTime()) / 1000 : 0);
     },
   });
-  const pool = new Gauge({
+  new Gauge({
     name: 'cs_offline_pool_pending',
     help: 'Offline messages waiting in the pools',
     registers: [registry],
@@ -49,7 +49,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
       this.set(Number((await db('offline_messages').where({ status: 'pending' }).count({ n: '*' }))[0].n));
     },
   });
-  const outbox = new Gauge({
+  new Gauge({
     name: 'cs_outbox_rows',
     help: 'Outbox rows not delivered: pending (incl. backing off) and dead (dead letter)',
     labelNames: ['state'] as const,
@@ -62,7 +62,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
     },
   });
   const outboxAge = new Gauge({ name: 'cs_outbox_oldest_pending_seconds', help: 'Age of the oldest undelivered outbox row', registers: [registry] });
-  const endpoints = new Gauge({
+  new Gauge({
     name: 'cs_webhook_endpoints',
     help: 'Webhook endpoints by status (paused: failing too long, or paused by the merchant)',
     labelNames: ['status'] as const,
@@ -72,7 +72,6 @@ export function registerMetrics(app: FastifyInstance): Registry {
       for (const status of ['active', 'paused']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
   });
-  void [live, queueWait, pool, outbox, endpoints];
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

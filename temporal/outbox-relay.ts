@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/connection';
 import type { PgListener } from '../db/notifications';
+import { inOrderPerKey } from '../infra/lanes';
 import {
   claimOutbox,
   extendOutboxLease,
@@ -115,40 +116,29 @@ export class OutboxRelay {
     let retried = 0;
     let dead = 0;
     try {
-      const byWorkflow = new Map<string, OutboxRow[]>();
-      for (const row of rows) {
-        const key = workflowKey(row);
-        byWorkflow.set(key, [...(byWorkflow.get(key) ?? []), row]);
-      }
-      const queues = [...byWorkflow.values()];
-      let next = 0;
-      const lane = async () => {
-        while (next < queues.length) {
-          const queue = queues[next++];
-          for (const [i, row] of queue.entries()) {
-            try {
-              await this.send(row.payload);
-              delivered.push(row.id);
-              open.delete(row.id);
-            } catch (err) {
-              const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-              const outcome = await markOutboxFailed(this.db, row, message, err instanceof PermanentDeliveryError);
-              if (outcome === 'dead') dead++;
-              else retried++;
-              this.opts.log?.warn({ outboxId: row.id, kind: row.kind, attempts: row.attempts, outcome, err: message }, 'outbox delivery failed');
-              // Later rows of this workflow wait for the failed one: release their lease to retry with it.
-              for (const later of queue.slice(i + 1)) {
-                await markOutboxFailed(this.db, { id: later.id, attempts: Math.max(0, later.attempts - 1) }, 'waiting for an earlier message of the same workflow');
-                retried++;
-                open.delete(later.id);
-              }
-              open.delete(row.id);
-              break;
+      await inOrderPerKey(rows, workflowKey, this.concurrency, async (queue) => {
+        for (const [i, row] of queue.entries()) {
+          try {
+            await this.send(row.payload);
+            delivered.push(row.id);
+            open.delete(row.id);
+          } catch (err) {
+            const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+            const outcome = await markOutboxFailed(this.db, row, message, err instanceof PermanentDeliveryError);
+            if (outcome === 'dead') dead++;
+            else retried++;
+            this.opts.log?.warn({ outboxId: row.id, kind: row.kind, attempts: row.attempts, outcome, err: message }, 'outbox delivery failed');
+            // Later rows of this workflow wait for the failed one: release their lease to retry with it.
+            for (const later of queue.slice(i + 1)) {
+              await markOutboxFailed(this.db, { id: later.id, attempts: Math.max(0, later.attempts - 1) }, 'waiting for an earlier message of the same workflow');
+              retried++;
+              open.delete(later.id);
             }
+            open.delete(row.id);
+            break;
           }
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, queues.length) }, lane));
+      });
       await markOutboxDelivered(this.db, delivered);
     } finally {
       clearInterval(heartbeat);

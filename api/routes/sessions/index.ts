@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { queuePositionOf } from '../../../db/repositories/routing';
-import { getSession, listSessionClosures, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
+import { getSession, listSessionClosures, type SessionRecord, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
 import type { SessionPolicy } from '../../../domain/session';
 import {
   closeConversation,
@@ -108,6 +108,11 @@ async function explainMissingRun(req: FastifyRequest<{ Params: SessionParams }>,
   throw err;
 }
 
+/** The session's place in the shop's queue (1 = served next) while it is queued; else null. */
+async function placeInQueue(app: FastifyInstance, session: SessionRecord | null): Promise<number | null> {
+  return session?.status === 'queued' ? queuePositionOf(app.deps.db, session.shopId, session.sessionId) : null;
+}
+
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const { client, taskQueue } = app.deps.temporal;
 
@@ -174,8 +179,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       if (differs) {
         throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, { session });
       }
-      const queuePosition = session?.status === 'queued' ? await queuePositionOf(app.deps.db, req.params.shopId, req.body.sessionId) : null;
-      return reply.code(201).send({ ...started, session, queuePosition });
+      return reply.code(201).send({ ...started, session, queuePosition: await placeInQueue(app, session) });
     },
   );
 
@@ -303,7 +307,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       const { shopId, sessionId } = req.params;
       await requestHuman(client, shopId, sessionId).catch((err) => explainMissingRun(req, err));
       const session = await getSession(app.deps.db, shopId, sessionId);
-      return { session, queuePosition: session?.status === 'queued' ? await queuePositionOf(app.deps.db, shopId, sessionId) : null };
+      return { session, queuePosition: await placeInQueue(app, session) };
     },
   );
 

@@ -85,6 +85,12 @@ function requireWebhooks(deps: WebhookDeps | undefined): WebhookDeps {
 export default async function webhookRoutes(app: FastifyInstance): Promise<void> {
   const { client, taskQueue } = app.deps.temporal;
 
+  /** The endpoint's run re-reads it (resumed, replayed, edited, deleted); an activity long-polling for events looks again at once. */
+  const wakeDelivery = async (shopId: string, endpointId: string) => {
+    await startOrWakeWebhookRun(client, taskQueue, shopId, endpointId);
+    await wakeEventReaders(app.deps.db, shopId);
+  };
+
   const load = async (req: FastifyRequest<{ Params: EndpointParams }>): Promise<EndpointRow> => {
     const row = await getEndpointRow(app.deps.db, req.params.shopId, req.params.endpointId);
     if (!row) throw notFound(`webhook endpoint ${req.params.endpointId}`);
@@ -195,9 +201,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
         status: req.body.status,
       });
       if (!row) throw notFound(`webhook endpoint ${req.params.endpointId}`);
-      await startOrWakeWebhookRun(client, taskQueue, req.params.shopId, row.id);
-      // A delivery activity waiting for new events looks again at once.
-      await wakeEventReaders(app.deps.db, req.params.shopId);
+      await wakeDelivery(req.params.shopId, row.id);
       return toEndpoint(row);
     },
   );
@@ -217,8 +221,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     async (req, reply) => {
       if (!(await deleteEndpoint(app.deps.db, req.params.shopId, req.params.endpointId))) throw notFound(`webhook endpoint ${req.params.endpointId}`);
       // The run wakes, finds the endpoint gone and ends.
-      await startOrWakeWebhookRun(client, taskQueue, req.params.shopId, req.params.endpointId);
-      await wakeEventReaders(app.deps.db, req.params.shopId);
+      await wakeDelivery(req.params.shopId, req.params.endpointId);
       return reply.code(204).send();
     },
   );
@@ -307,9 +310,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     async (req) => {
       const row = await resetEndpointCursor(app.deps.db, req.params.shopId, req.params.endpointId, req.body.after);
       if (!row) throw notFound(`webhook endpoint ${req.params.endpointId}`);
-      await startOrWakeWebhookRun(client, taskQueue, req.params.shopId, row.id);
-      // A delivery activity waiting for new events looks again at once.
-      await wakeEventReaders(app.deps.db, req.params.shopId);
+      await wakeDelivery(req.params.shopId, row.id);
       return toEndpoint(row);
     },
   );
