@@ -122,6 +122,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop (and agent) this API key acts for */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{shopId}": {
         parameters: {
             query?: never;
@@ -150,7 +167,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline */
+        /**
+         * List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline
+         * @description An agent's key lists only that agent's sessions.
+         */
         get: operations["getSessions"];
         put?: never;
         /**
@@ -510,6 +530,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shops/{shopId}/assignment-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Assignment records (分配记录), newest first: who assigned which session to whom, or why it was skipped */
+        get: operations["listAssignmentRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{shopId}/distribution/daily-counts": {
         parameters: {
             query?: never;
@@ -591,7 +628,7 @@ export interface paths {
         };
         /**
          * The shop's event log after a cursor, oldest first
-         * @description Poll with `after` = the `nextCursor` of the previous page. Every change is here, written in the same transaction as the change.
+         * @description Poll with `after` = the `nextCursor` of the previous page. Every change is here, written in the same transaction as the change. An agent's key reads only the events that name that agent.
          */
         get: operations["listEvents"];
         put?: never;
@@ -804,6 +841,8 @@ export interface components {
             messageCount?: number;
             /** Format: date-time */
             createdAt?: string;
+            /** @description The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool */
+            assignmentReason?: string | null;
         };
         /** @description The session run's own state (query sessionState); null once the run has ended */
         LiveSession: {
@@ -910,6 +949,27 @@ export interface components {
             perAgent?: {
                 [key: string]: number;
             };
+        };
+        OfflineMessage: {
+            id?: number;
+            sessionId?: string;
+            buyerId?: string;
+            topic?: string;
+            wantsHuman?: boolean;
+            botEngaged?: boolean;
+            /**
+             * @description bot_only: the buyer talked only to the bot and never had a human agent
+             * @enum {string}
+             */
+            origin?: "no_agent_online" | "queue_timeout" | "left_queue" | "bot_only";
+            /** @enum {string} */
+            status?: "pending" | "assigned" | "skipped";
+            agentId?: string | null;
+            skipReason?: string | null;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            resolvedAt?: string | null;
         };
     };
     responses: never;
@@ -1395,6 +1455,95 @@ export interface operations {
             };
         };
     };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shopId: string;
+                        shopName: string;
+                        timeZone: string;
+                        /**
+                         * @description shop: the merchant's key; agent: one agent's own key
+                         * @enum {string}
+                         */
+                        kind: "shop" | "agent";
+                        keyId: string;
+                        label: string | null;
+                        agent: {
+                            agentId?: string;
+                            name?: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get: {
         parameters: {
             query?: never;
@@ -1574,6 +1723,8 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "all" | "queued" | "active" | "closed" | "open" | "offline";
+                /** @description Only this agent's sessions */
+                agentId?: string;
                 limit?: number;
                 /** @description Opaque cursor from the previous page */
                 cursor?: string;
@@ -3150,24 +3301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            id?: number;
-                            sessionId?: string;
-                            buyerId?: string;
-                            topic?: string;
-                            wantsHuman?: boolean;
-                            botEngaged?: boolean;
-                            /** @enum {string} */
-                            origin?: "no_agent_online" | "queue_timeout" | "left_queue";
-                            /** @enum {string} */
-                            status?: "pending" | "assigned" | "skipped";
-                            agentId?: string | null;
-                            skipReason?: string | null;
-                            /** Format: date-time */
-                            createdAt?: string;
-                            /** Format: date-time */
-                            resolvedAt?: string | null;
-                        }[];
+                        items?: components["schemas"]["OfflineMessage"][];
                         nextCursor?: string | null;
                     };
                 };
@@ -3975,6 +4109,106 @@ export interface operations {
             };
         };
     };
+    listAssignmentRecords: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Records with a smaller id (the last id of the previous page) */
+                before?: number;
+                kind?: "auto" | "manual" | "live";
+                outcome?: "assigned" | "skipped";
+            };
+            header?: never;
+            path: {
+                shopId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: number;
+                            offlineMessageId: number | null;
+                            sessionId: string;
+                            agentId: string | null;
+                            /** @description 系统自动分配 for automatic runs, else the merchant key that assigned */
+                            operator: string;
+                            /** @enum {string} */
+                            kind: "auto" | "manual" | "live";
+                            /** @enum {string} */
+                            outcome: "assigned" | "skipped";
+                            /** @description The message to the agent (离线留言分配), or why the message was skipped */
+                            reason: string | null;
+                            runId: number | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getDistributionDailyCounts: {
         parameters: {
             query?: {
@@ -4446,6 +4680,8 @@ export interface operations {
                 limit?: number;
                 /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
+                /** @description Only this session's events (its timeline) */
+                sessionId?: string;
             };
             header?: never;
             path: {

@@ -23,6 +23,8 @@ import webhookRoutes from './routes/webhooks';
 import { PgListener } from '../db/notifications';
 import shopRoutes from './routes/shop';
 import settingsRoutes from './routes/settings';
+import meRoutes from './routes/me';
+import { registerConsole } from './console';
 
 const BODY_LIMIT_BYTES = 256 * 1024;
 /** Per-key request budget; 0 turns limiting off (benchmarks). */
@@ -80,7 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (m !== 'HEAD' && !methodsByPath.hasRoute(m as HTTPMethod, route.url)) methodsByPath.on(m as HTTPMethod, route.url, () => undefined);
     }
     const client = deps.temporal.client;
-    if (typeof client.withDeadline === 'function') {
+    // API routes only: the console's static files answer from a stream the wrapper would not wait for.
+    if (typeof client.withDeadline === 'function' && route.url.startsWith('/v1/')) {
       const handler = route.handler;
       route.handler = function (this: FastifyInstance, req, reply) {
         return client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, async () => handler.call(this, req, reply));
@@ -146,6 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(adminRoutes, { prefix: '/v1/admin' });
+  await app.register(meRoutes, { prefix: '/v1' });
+  await registerConsole(app);
   await app.register(
     async (shop) => {
       // One place decides who may touch /v1/shops/:shopId/**.

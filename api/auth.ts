@@ -12,17 +12,23 @@ function bearer(req: FastifyRequest): string | null {
 
 const unauthorized = () => new ApiError('unauthorized', 'a valid API key is required (Authorization: Bearer <key>)', 401);
 
-/** onRequest hook for /v1/shops/:shopId/**: the key must belong to the shop named in the path. */
-export async function authenticateShop(req: FastifyRequest): Promise<void> {
+/** onRequest hook for routes any live shop or agent key may call (GET /v1/me). */
+export async function authenticateKey(req: FastifyRequest): Promise<void> {
   const key = bearer(req);
   if (!key) throw unauthorized();
   const credential = await findCredential(req.server.deps.db, key);
   if (!credential) throw unauthorized();
+  req.credential = credential;
+}
+
+/** onRequest hook for /v1/shops/:shopId/**: the key must belong to the shop named in the path. */
+export async function authenticateShop(req: FastifyRequest): Promise<void> {
+  await authenticateKey(req);
+  const credential = req.credential!;
   const { shopId } = req.params as { shopId?: string };
   if (credential.shopId !== shopId) {
     throw new ApiError('shop_forbidden', 'this API key belongs to another shop', 403);
   }
-  req.credential = credential;
   // Agent keys reach only routes that opt in (their own status and capacity); the rest is the merchant's.
   if (credential.kind === 'agent' && !req.routeOptions.config.allowAgentKey) {
     throw new ApiError('merchant_only', 'this operation needs the shop (merchant) key', 403);

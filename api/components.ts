@@ -9,7 +9,8 @@ import { sessionRecordSchemaDef, liveViewSchemaDef } from './routes/sessions';
 import { endpointSchema, attemptSchema } from './routes/webhooks';
 import { groupSchemaDef } from './routes/groups';
 import { runSchemaDef } from './routes/distribution';
+import { offlineMessageSchemaDef } from './routes/pools';
 
 export function registerComponents(app: FastifyInstance): void {
-  for (const schema of [agentSchemaDef, shopEventSchema, sessionRecordSchemaDef, liveViewSchemaDef, endpointSchema, attemptSchema, groupSchemaDef, runSchemaDef]) app.addSchema(schema);
+  for (const schema of [agentSchemaDef, shopEventSchema, sessionRecordSchemaDef, liveViewSchemaDef, endpointSchema, attemptSchema, groupSchemaDef, runSchemaDef, offlineMessageSchemaDef]) app.addSchema(schema);
 }

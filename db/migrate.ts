@@ -5,6 +5,7 @@ import * as distributionRunKey from './migrations/002_distribution_run_key';
 import * as distributionRunObservations from './migrations/003_distribution_run_observations';
 import * as sessionClosures from './migrations/004_session_closures';
 import * as eventsDeliveryWebhooks from './migrations/005_events_delivery_webhooks';
+import * as consoleReads from './migrations/006_console_reads';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003_distribution_run_observations': distributionRunObservations,
   '004_session_closures': sessionClosures,
   '005_events_delivery_webhooks': eventsDeliveryWebhooks,
+  '006_console_reads': consoleReads,
 };
 
 const source: Knex.MigrationSource<string> = {

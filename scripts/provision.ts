@@ -1,13 +1,22 @@
-/** `npm run provision`: fetches or builds both Temporal servers into the cache ahead of time. */
+/**
+ * `npm run provision`: fetches or builds both Temporal servers into the cache, installs Debian's
+ * chromium for the console tests, and builds the console, ahead of time (npm start / npm test do the
+ * same on first use).
+ */
 import { loadConfig } from '../config';
 import { step } from '../infra/log';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 import { resolveTestServer } from '../infra/test-server';
+import { ensureChromium } from '../infra/chromium';
+import { buildConsole } from './build-console';
 
 async function main(): Promise<void> {
   const { cacheDir } = loadConfig();
   step(`Temporal CLI (dev server + Web UI): ${await resolveTemporalCli(cacheDir)}`);
   step(`time-skipping test server: ${resolveTestServer(cacheDir)}`);
+  step(`browser for the console tests: ${ensureChromium()}`);
+  buildConsole();
+  step('console built: console/dist');
 }
 
 main().catch((err) => {

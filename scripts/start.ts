@@ -15,6 +15,7 @@ import { migrateLatest } from '../db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../domain/temporal-names';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/embedded-postgres';
 import { step } from '../infra/log';
+import { buildConsole } from './build-console';
 import { newSecretKey } from '../infra/secret-box';
 import { resolveTemporalCli } from '../infra/temporal-cli';
 
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     postgres = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.ports.postgres });
     databaseUrl = await ensureDatabase(postgres.url, DATABASE_NAME);
   }
+  buildConsole();
   const db = createDb(databaseUrl);
   const applied = await migrateLatest(db);
   step(`database ready (migrations applied now: ${applied.length ? applied.join(', ') : 'none, already current'})`);
@@ -147,11 +149,12 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  console        ${apiUrl}/console/   (sign in with a merchant or agent key)`,
     `  API            ${apiUrl}   (docs: ${apiUrl}/docs, OpenAPI: ${apiUrl}/openapi.json)`,
     `  health         ${apiUrl}/readyz   (live: /livez)`,
     `  metrics        ${apiUrl}/metrics   worker: http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`,
     config.temporal.address ? `  Temporal       ${temporalAddress}` : `  Temporal UI    http://localhost:${config.ports.temporalUi}`,
-    `  admin token    ${token}   (create a shop: POST /v1/admin/shops)`,
+    `  admin token    ${token}   (create a shop and its merchant key: npm run shop:create -- <id> <name>)`,
     '  Ctrl-C stops everything; data stays in .data/',
     '',
   ];

@@ -10,8 +10,12 @@ echo "[cs] lint" >&2
 npx eslint . || exit 1
 echo "[cs] type-check" >&2
 npx tsc --noEmit || exit 1
+npx tsc -p console --noEmit || exit 1
 echo "[cs] typed client matches the served OpenAPI" >&2
 node --import tsx scripts/generate-client.ts --check || exit 1
+echo "[cs] console bundle and its browser" >&2
+node --import tsx scripts/build-console.ts || exit 1
+node --import tsx -e 'require("./infra/chromium").ensureChromium()' || exit 1
 
 results=.data/test-results.json
 rm -f "$results"

@@ -454,3 +454,41 @@ export async function dailyAutoAssignedCounts(db: Knex, shopId: string, timeZone
   ).rows;
   return rows.map((r) => ({ day: r.day, autoAssigned: r.n }));
 }
+
+export interface AssignmentRecord {
+  id: number;
+  offlineMessageId: number | null;
+  sessionId: string;
+  agentId: string | null;
+  operator: string;
+  kind: string;
+  outcome: string;
+  reason: string | null;
+  runId: number | null;
+  createdAt: string;
+}
+
+/** The shop's assignment records (分配记录), newest first: automatic and manual, assigned and skipped. */
+export async function listAssignmentRecords(
+  db: Knex,
+  shopId: string,
+  opts: { limit: number; beforeId?: number; kind?: 'auto' | 'manual' | 'live'; outcome?: 'assigned' | 'skipped' },
+): Promise<AssignmentRecord[]> {
+  const q = db('assignment_records').where({ shop_id: shopId }).orderBy('id', 'desc').limit(opts.limit);
+  if (opts.beforeId) q.where('id', '<', opts.beforeId);
+  if (opts.kind) q.where({ kind: opts.kind });
+  if (opts.outcome) q.where({ outcome: opts.outcome });
+  const rows = await q.select('id', 'offline_message_id', 'session_id', 'agent_id', 'operator', 'kind', 'outcome', 'reason', 'run_id', 'created_at');
+  return rows.map((r) => ({
+    id: Number(r.id),
+    offlineMessageId: r.offline_message_id === null ? null : Number(r.offline_message_id),
+    sessionId: r.session_id,
+    agentId: r.agent_id,
+    operator: r.operator,
+    kind: r.kind,
+    outcome: r.outcome,
+    reason: r.reason,
+    runId: r.run_id === null ? null : Number(r.run_id),
+    createdAt: (r.created_at as Date).toISOString(),
+  }));
+}

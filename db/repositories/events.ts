@@ -54,10 +54,13 @@ export function toShopEvent(r: EventRow): ShopEvent {
 export async function listEvents(
   db: Knex,
   shopId: string,
-  opts: { after: number; limit: number; types?: readonly string[] },
+  opts: { after: number; limit: number; types?: readonly string[]; sessionId?: string; agentId?: string },
 ): Promise<ShopEvent[]> {
   const q = db<EventRow>('events').where({ shop_id: shopId }).where('seq', '>', opts.after).orderBy('seq').limit(opts.limit);
   if (opts.types && opts.types.length) q.whereIn('type', opts.types as string[]);
+  if (opts.sessionId) q.where({ session_id: opts.sessionId });
+  // An agent's view: the events that name that agent (its assignments, closes, status changes).
+  if (opts.agentId) q.whereRaw("data->>'agentId' = ?", [opts.agentId]);
   return ((await q) as EventRow[]).map(toShopEvent);
 }
 

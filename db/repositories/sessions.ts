@@ -141,6 +141,8 @@ export interface SessionRecord {
   closedAt: string | null;
   messageCount: number;
   createdAt: string;
+  /** The latest assignment's message to the agent (离线留言分配 for pool sessions); null if never assigned by record. */
+  assignmentReason: string | null;
 }
 
 const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -162,6 +164,17 @@ interface SessionRow {
   closed_at: Date | null;
   message_count: number;
   created_at: Date;
+  assignment_reason: string | null;
+}
+
+/** The session columns plus its latest assignment's reason (one index probe per row). */
+function selectWithAssignment(db: Knex): Knex.QueryBuilder {
+  return db('sessions as s').select(
+    's.*',
+    db.raw(
+      `(SELECT ar.reason FROM assignment_records ar WHERE ar.shop_id = s.shop_id AND ar.session_id = s.session_id AND ar.outcome = 'assigned' ORDER BY ar.id DESC LIMIT 1) AS assignment_reason`,
+    ),
+  );
 }
 
 function toRecord(row: SessionRow): SessionRecord {
@@ -182,11 +195,12 @@ function toRecord(row: SessionRow): SessionRecord {
     closedAt: isoOrNull(row.closed_at),
     messageCount: row.message_count,
     createdAt: row.created_at.toISOString(),
+    assignmentReason: row.assignment_reason ?? null,
   };
 }
 
 export async function getSession(db: Knex, shopId: string, sessionId: string): Promise<SessionRecord | null> {
-  const row = await db<SessionRow>('sessions').where({ shop_id: shopId, session_id: sessionId }).first();
+  const row = await selectWithAssignment(db).where({ 's.shop_id': shopId, 's.session_id': sessionId }).first();
   return row ? toRecord(row as SessionRow) : null;
 }
 
@@ -221,9 +235,10 @@ export interface SessionCursor {
 export async function listSessions(
   db: Knex,
   shopId: string,
-  opts: { filter: SessionListFilter; limit: number; cursor?: SessionCursor },
+  opts: { filter: SessionListFilter; limit: number; cursor?: SessionCursor; agentId?: string },
 ): Promise<SessionRecord[]> {
-  const q = db<SessionRow>('sessions').where({ shop_id: shopId });
+  const q = selectWithAssignment(db).where({ 's.shop_id': shopId });
+  if (opts.agentId) q.where({ 's.agent_id': opts.agentId });
   if (opts.filter === 'queued') {
     q.where({ status: 'queued' }).orderBy([{ column: 'queued_at' }, { column: 'session_id' }]);
     if (opts.cursor) q.whereRaw('(queued_at, session_id) > (?, ?)', [opts.cursor.at, opts.cursor.sessionId]);

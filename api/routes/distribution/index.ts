@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, listDistributionRuns } from '../../../db/repositories/distribution';
+import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, listAssignmentRecords, listDistributionRuns } from '../../../db/repositories/distribution';
 import { assertTargetExists, currentDistributionSettings } from '../../../db/repositories/distribution-settings';
 import { getShop } from '../../../db/repositories/shops';
 import { validateDistributionSettings, type DistributionSettings } from '../../../domain/distribution';
@@ -261,6 +261,59 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
         .select({ offlineMessageId: 'offline_message_id', sessionId: 'session_id', agentId: 'agent_id', operator: 'operator', outcome: 'outcome', reason: 'reason' });
       return { run, records, delivery: await outboxStateOfRun(app.deps.db, run.id!) };
     },
+  );
+
+  app.get<{ Params: Params; Querystring: { limit: number; before?: number; kind?: 'auto' | 'manual' | 'live'; outcome?: 'assigned' | 'skipped' } }>(
+    '/assignment-records',
+    {
+      schema: {
+        tags: ['distribution'],
+        operationId: 'listAssignmentRecords',
+        summary: 'Assignment records (分配记录), newest first: who assigned which session to whom, or why it was skipped',
+        security: securedByShopKey,
+        params: shopParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Records with a smaller id (the last id of the previous page)' },
+            kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
+            outcome: { type: 'string', enum: ['assigned', 'skipped'] },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['items'],
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'offlineMessageId', 'sessionId', 'agentId', 'operator', 'kind', 'outcome', 'reason', 'runId', 'createdAt'],
+                  properties: {
+                    id: { type: 'integer' },
+                    offlineMessageId: { type: ['integer', 'null'] },
+                    sessionId: { type: 'string' },
+                    agentId: { type: ['string', 'null'] },
+                    operator: { type: 'string', description: '系统自动分配 for automatic runs, else the merchant key that assigned' },
+                    kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
+                    outcome: { type: 'string', enum: ['assigned', 'skipped'] },
+                    reason: { type: ['string', 'null'], description: 'The message to the agent (离线留言分配), or why the message was skipped' },
+                    runId: { type: ['integer', 'null'] },
+                    createdAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({
+      items: await listAssignmentRecords(app.deps.db, req.params.shopId, { limit: req.query.limit, beforeId: req.query.before, kind: req.query.kind, outcome: req.query.outcome }),
+    }),
   );
 
   app.get<{ Params: Params; Querystring: { days: number } }>(

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { EVENTS_CHANNEL, listEvents } from '../../../db/repositories/events';
 import { EVENT_TYPES } from '../../../domain/events';
 import { PAGE_SIZE_MAX } from '../../../domain/limits';
+import type { FastifyRequest } from 'fastify';
+import { AGENT_KEY_ALLOWED } from '../../auth';
 import { ApiError } from '../../errors';
-import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
 
 /** Stream keepalive comment, so proxies and clients see a live connection. */
 const SSE_KEEPALIVE_MS = 15_000;
@@ -31,6 +33,11 @@ const typesParam = {
   description: `Comma-separated event types to keep (${EVENT_TYPES.join(', ')}); default all`,
 } as const;
 
+/** An agent's key reads only the events that name that agent. */
+function agentScope(req: FastifyRequest): string | undefined {
+  return req.credential?.kind === 'agent' ? (req.credential.agentId ?? undefined) : undefined;
+}
+
 function parseTypes(raw: string | undefined): string[] | undefined {
   return raw ? [...new Set(raw.split(','))] : undefined;
 }
@@ -42,14 +49,16 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     for (const s of streams) s.abort();
   });
 
-  app.get<{ Params: { shopId: string }; Querystring: { after: number; limit: number; types?: string } }>(
+  app.get<{ Params: { shopId: string }; Querystring: { after: number; limit: number; types?: string; sessionId?: string } }>(
     '/events',
     {
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['events'],
         operationId: 'listEvents',
         summary: "The shop's event log after a cursor, oldest first",
-        description: 'Poll with `after` = the `nextCursor` of the previous page. Every change is here, written in the same transaction as the change.',
+        description:
+          "Poll with `after` = the `nextCursor` of the previous page. Every change is here, written in the same transaction as the change. An agent's key reads only the events that name that agent.",
         security: securedByShopKey,
         params: shopParams,
         querystring: {
@@ -59,6 +68,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
             after: { type: 'integer', minimum: 0, maximum: CURSOR_MAX, default: 0, description: 'Return events with seq greater than this' },
             limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 100 },
             types: typesParam,
+            sessionId: { ...externalId, description: "Only this session's events (its timeline)" },
           },
         },
         response: {
@@ -76,7 +86,13 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const items = await listEvents(app.deps.db, req.params.shopId, { after: req.query.after, limit: req.query.limit, types: parseTypes(req.query.types) });
+      const items = await listEvents(app.deps.db, req.params.shopId, {
+        after: req.query.after,
+        limit: req.query.limit,
+        types: parseTypes(req.query.types),
+        sessionId: req.query.sessionId,
+        agentId: agentScope(req),
+      });
       return { items, nextCursor: items.at(-1)?.seq ?? req.query.after, hasMore: items.length === req.query.limit };
     },
   );
@@ -84,6 +100,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { shopId: string }; Querystring: { after?: number; types?: string; maxSeconds: number } }>(
     '/events/stream',
     {
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['events'],
         operationId: 'streamEvents',
@@ -121,6 +138,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
         cursor = Number(row?.last_event_seq ?? 0);
       }
       const types = parseTypes(req.query.types);
+      const agentId = agentScope(req);
       const listener = app.pgListener();
       const closed = new AbortController();
       streams.add(closed);
@@ -133,7 +151,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
       let lastWrite = Date.now();
       try {
         while (!closed.signal.aborted) {
-          const events = await listEvents(db, shopId, { after: cursor, limit: 500, types });
+          const events = await listEvents(db, shopId, { after: cursor, limit: 500, types, agentId });
           for (const e of events) {
             raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
             cursor = e.seq;

@@ -3,7 +3,8 @@ import { listOfflineMessages, type OfflineMessageStatus } from '../../../db/repo
 import { listSessions } from '../../../db/repositories/sessions';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 
-const offlineMessageSchema = {
+export const offlineMessageSchemaDef = {
+  $id: 'OfflineMessage',
   type: 'object',
   properties: {
     id: { type: 'integer' },
@@ -12,7 +13,7 @@ const offlineMessageSchema = {
     topic: { type: 'string' },
     wantsHuman: { type: 'boolean' },
     botEngaged: { type: 'boolean' },
-    origin: { type: 'string', enum: ['no_agent_online', 'queue_timeout', 'left_queue'] },
+    origin: { type: 'string', enum: ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only'], description: 'bot_only: the buyer talked only to the bot and never had a human agent' },
     status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
     agentId: { type: ['string', 'null'] },
     skipReason: { type: ['string', 'null'] },
@@ -88,7 +89,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
           },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: offlineMessageSchema }, nextCursor: { type: ['string', 'null'] } } },
+          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'OfflineMessage#' } }, nextCursor: { type: ['string', 'null'] } } },
           ...errorResponses,
         },
       },

@@ -11,6 +11,7 @@ import {
   requestHuman,
   startConversation,
 } from '../../../temporal/session-gateway';
+import { AGENT_KEY_ALLOWED, assertMayActOnAgent } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 
@@ -54,6 +55,7 @@ export const sessionRecordSchemaDef = {
     closedAt: nullableTime,
     messageCount: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },
+    assignmentReason: { type: ['string', 'null'], description: "The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool" },
   },
 } as const;
 const sessionRecordSchema = { $ref: 'Session#' } as const;
@@ -183,18 +185,21 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.get<{ Params: { shopId: string }; Querystring: { status: SessionListFilter; limit: number; cursor?: string } }>(
+  app.get<{ Params: { shopId: string }; Querystring: { status: SessionListFilter; limit: number; cursor?: string; agentId?: string } }>(
     '/sessions',
     {
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['sessions'],
         summary: 'List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline',
+        description: "An agent's key lists only that agent's sessions.",
         security: securedByShopKey,
         params: shopParams,
         querystring: {
           type: 'object',
           properties: {
             status: { type: 'string', enum: ['all', 'queued', 'active', 'closed', 'open', 'offline'], default: 'all' },
+            agentId: { ...externalId, description: "Only this agent's sessions" },
             ...pageQuery,
           },
         },
@@ -209,7 +214,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
     async (req) => {
       const cursor = decodeCursor(req.query.cursor, isCursor);
-      const items = await listSessions(app.deps.db, req.params.shopId, { filter: req.query.status, limit: req.query.limit, cursor });
+      if (req.query.agentId) assertMayActOnAgent(req, req.query.agentId);
+      const agentId = req.credential?.kind === 'agent' ? (req.credential.agentId ?? undefined) : req.query.agentId;
+      const items = await listSessions(app.deps.db, req.params.shopId, { filter: req.query.status, limit: req.query.limit, cursor, agentId });
       const last = items.at(-1);
       const nextCursor =
         items.length === req.query.limit && last
@@ -222,6 +229,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Params: SessionParams }>(
     '/sessions/:sessionId',
     {
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['sessions'],
         summary: "One session: its Postgres record, every close it has had, and while its run is open the run's live state and next deadline",
@@ -255,7 +263,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     async (req) => {
       const { shopId, sessionId } = req.params;
       const session = await getSession(app.deps.db, shopId, sessionId);
-      if (!session) throw notFound(`session ${sessionId}`);
+      // An agent's key sees its own sessions only; another agent's is as good as absent.
+      if (!session || (req.credential?.kind === 'agent' && session.agentId !== req.credential.agentId)) throw notFound(`session ${sessionId}`);
       const live = await queryConversation(client, shopId, sessionId).catch((err) => {
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;

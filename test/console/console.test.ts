@@ -1,0 +1,310 @@
+/**
+ * The web console in a real headless Chromium (Debian's, driven by Playwright) against the real
+ * stack: dev server, Postgres, worker, the API listening on loopback and serving /console/.
+ * Each step is what a merchant or an agent does on the page; the outcome is checked both on the page
+ * and through the API. Screenshots of every page go to .data/screenshots/ for review.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensureChromium } from '../../infra/chromium';
+import { buildConsole } from '../../scripts/build-console';
+import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
+
+const SHOP = 'console-a';
+const OTHER_SHOP = 'console-b';
+const SCREENSHOTS = path.resolve(__dirname, '..', '..', '.data', 'screenshots');
+
+let stack: Stack;
+let baseUrl: string;
+let browser: Browser;
+let shopKey: string;
+let otherKey: string;
+let wang: { id: string; apiKey: string };
+let li: { id: string; apiKey: string };
+const contexts: BrowserContext[] = [];
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  // A failing page says why in the test output.
+  page.on('pageerror', (err) => process.stderr.write(`[browser] page error: ${err.message}\n`));
+  page.on('response', (r) => r.status() >= 500 && process.stderr.write(`[browser] ${r.status()} ${r.url()}\n`));
+  return page;
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/console/`);
+  await page.getByTestId('key-input').fill(key);
+  await page.getByTestId('sign-in').click();
+  await page.getByTestId('page-title').waitFor();
+}
+
+async function open(page: Page, path: string): Promise<void> {
+  await page.getByTestId(`nav-${path}`).click();
+  await page.waitForFunction(`window.location.hash === '#/${path}'`);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.waitForTimeout(300); // let antd's transitions settle so the picture is what a user sees
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function newAgent(name: string, capacity: number): Promise<{ id: string; apiKey: string }> {
+  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key: shopKey, body: { name, capacity } });
+  expect(res.status).toBe(201);
+  return { id: res.body.agent.id, apiKey: res.body.apiKey };
+}
+
+async function startSession(sessionId: string, wantsHuman = true): Promise<void> {
+  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key: shopKey, body: { sessionId, buyerId: `buyer-${sessionId}`, topic: 'presales', wantsHuman } });
+  expect(res.status).toBe(201);
+}
+
+/** A half-hour HH:MM `hours` from now in the shop's zone, so no scheduled run fires during the test. */
+function shopHalfHour(hoursFromNow: number): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date());
+  return `${String((Number(parts) + hoursFromNow) % 24).padStart(2, '0')}:00`;
+}
+
+/** Types into an antd Select with search and takes the first match, as a keyboard user would. */
+async function pickOption(page: Page, selectTestId: string, option: string): Promise<void> {
+  await page.getByTestId(selectTestId).click();
+  await page.keyboard.type(option);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+}
+
+/** The <input> of an antd InputNumber, wherever antd put the test id. */
+function numberInput(page: Page, testId: string) {
+  return page.locator(`input[data-testid="${testId}"], [data-testid="${testId}"] input`).first();
+}
+
+beforeAll(async () => {
+  buildConsole();
+  const executablePath = ensureChromium();
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  stack = await startStack();
+  baseUrl = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  shopKey = await createShopViaApi(stack.app, SHOP);
+  otherKey = await createShopViaApi(stack.app, OTHER_SHOP);
+  // Distribution off while the pool fills, so nothing assigns before the merchant does.
+  const off = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, {
+    key: shopKey,
+    body: { settings: { enabled: false, scope: 'human_requested', windows: [{ start: '00:00', end: '23:30' }], target: { kind: 'routing_rules' }, minOnlineAgents: 1, maxAvgPending: null, perAgentCap: 10 } },
+  });
+  expect(off.status).toBe(200);
+  wang = await newAgent('小王', 5);
+  li = await newAgent('小李', 5);
+  const group = await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, { key: shopKey, body: { name: '售前组', scopes: ['presales'], agentIds: [wang.id, li.id] } });
+  expect(group.status).toBe(201);
+  // Nobody online: these three buyers who asked for a human land in the offline-message pool.
+  for (const id of ['pool-1', 'pool-2', 'pool-3']) await startSession(id);
+  await until(
+    () => call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey }),
+    (r) => r.body.items.length === 3,
+    'three offline messages',
+  );
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('web console in Chromium', () => {
+  it('signs in with a merchant key kept out of the URL, in Chinese first, and switches to English', async () => {
+    const page = await newPage();
+    await page.goto(`${baseUrl}/console/`);
+    await page.getByTestId('key-input').fill('csk_not-a-key');
+    await page.getByTestId('sign-in').click();
+    await expect.poll(() => page.getByTestId('sign-in-error').textContent()).toContain('密钥无效');
+
+    await signIn(page, shopKey);
+    expect(await page.getByTestId('shop-name').textContent()).toBe(`Shop ${SHOP}`);
+    expect(await page.getByTestId('page-title').textContent()).toBe('全部会话');
+    expect(page.url()).not.toContain(shopKey);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    await page.getByTestId('live-status').and(page.locator('[data-connected="true"]')).waitFor();
+    await page.getByTestId('sessions-table').getByText('pool-1', { exact: true }).waitFor();
+    await shot(page, 'sessions');
+
+    // The session's timeline, with the close that sent it to the pool and its snapshot.
+    await page.getByTestId('sessions-table').getByText('pool-1', { exact: true }).click();
+    const drawer = page.getByTestId('session-drawer');
+    await drawer.getByTestId('session-timeline').getByText('会话开始').waitFor();
+    await drawer.getByTestId('session-timeline').getByText('转为离线留言').waitFor();
+    expect(await drawer.getByTestId('session-snapshot').textContent()).toContain('20');
+    await shot(page, 'session-timeline');
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('lang-switch').click();
+    expect(await page.getByTestId('page-title').textContent()).toBe('All sessions');
+    await page.getByTestId('lang-switch').click();
+    expect(await page.getByTestId('page-title').textContent()).toBe('全部会话');
+
+    // A reload keeps the sign-in for this tab's session.
+    await page.reload();
+    expect(await page.getByTestId('page-title').textContent()).toBe('全部会话');
+  });
+
+  it('session settings: a rejected buyer-idle value is explained and nothing changes; a good one is saved', async () => {
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'session-settings');
+    expect(await page.getByTestId('agent-reply-rule').textContent()).toContain('6 小时');
+    const before = await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key: shopKey });
+
+    await numberInput(page, 'buyer-idle-input').fill('400');
+    expect(await page.getByTestId('buyer-idle-error').textContent()).toContain('5 到 360');
+    expect(await page.getByTestId('save-session-settings').isDisabled()).toBe(true);
+    await numberInput(page, 'buyer-idle-input').fill('12.5');
+    expect(await page.getByTestId('buyer-idle-error').textContent()).toContain('整数');
+    await shot(page, 'session-settings-rejected');
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key: shopKey })).body).toEqual(before.body);
+
+    await numberInput(page, 'buyer-idle-input').fill('30');
+    await page.getByTestId('save-session-settings').click();
+    await expect
+      .poll(async () => (await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key: shopKey })).body)
+      .toMatchObject({ buyerIdleMinutes: 30, version: before.body.version + 1 });
+    await expect.poll(() => page.getByTestId('session-settings-version').textContent()).toBe(String(before.body.version + 1));
+    await shot(page, 'session-settings');
+  });
+
+  it('auto-distribution: overlapping windows are explained, the dry run previews, the save is versioned with its next slot', async () => {
+    const online = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${wang.id}`, { key: shopKey, body: { status: 'online' } });
+    expect(online.status).toBe(200);
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'distribution');
+    await page.getByTestId('enabled').click();
+
+    // A second window inside the first: the same rule the API applies, explained before saving.
+    await page.getByTestId('add-window').click();
+    await page.getByTestId('settings-violation').waitFor();
+    expect(await page.getByTestId('settings-violation').textContent()).toContain('时间段不能重叠');
+    expect(await page.getByTestId('save-distribution').isDisabled()).toBe(true);
+
+    const [start, end] = [shopHalfHour(6), shopHalfHour(8)];
+    const [start2, end2] = [shopHalfHour(9), shopHalfHour(10)];
+    await pickOption(page, 'window-0-start', start);
+    await pickOption(page, 'window-0-end', end);
+    await pickOption(page, 'window-1-start', start2);
+    await pickOption(page, 'window-1-end', end2);
+    await page.getByTestId('settings-violation').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('proposed-next-slot').textContent()).toContain(start);
+
+    await page.getByTestId('dry-run').click();
+    await page.getByTestId('dry-run-result').waitFor();
+    // Three pending messages from buyers who asked for a human, one online agent with room for 5.
+    expect(await page.getByTestId('dry-run-assigned').textContent()).toBe('3');
+    await shot(page, 'distribution-settings');
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey })).body.items).toHaveLength(3);
+
+    const before = await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/distribution`, { key: shopKey });
+    await page.getByTestId('save-distribution').click();
+    const saved = await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/distribution`, { key: shopKey }),
+      (r) => r.body.version === before.body.version + 1,
+      'saved distribution settings',
+    );
+    expect(saved.body.settings).toMatchObject({ enabled: true, windows: [{ start, end }, { start: start2, end: end2 }] });
+    await expect.poll(() => page.getByTestId('next-slot').textContent()).toContain(start);
+  });
+
+  it('the pool: select, assign to an agent, see the records; the agent sees 离线留言分配', async () => {
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'pool');
+    const table = page.getByTestId('pool-table');
+    await table.getByText('pool-1', { exact: true }).waitFor();
+    for (const id of ['pool-1', 'pool-2']) await table.locator('tr', { hasText: id }).locator('input[type="checkbox"]').check();
+    await pickOption(page, 'assign-agent', '小王');
+    await page.getByTestId('assign-button').click();
+
+    await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey }),
+      (r) => r.body.items.length === 1,
+      'one message left in the pool',
+    );
+    // The table follows without a reload; the records name the operator (the merchant key) and the message.
+    await table.getByText('pool-1', { exact: true }).waitFor({ state: 'detached' });
+    const records = page.getByTestId('records-table');
+    await records.getByText('pool-2', { exact: true }).waitFor();
+    expect(await records.textContent()).toContain('离线留言分配');
+    expect(await records.textContent()).toContain('手动分配');
+    await shot(page, 'pool');
+
+    const desk = await newPage();
+    await signIn(desk, wang.apiKey);
+    expect(await desk.getByTestId('page-title').textContent()).toBe('我的工作台');
+    await desk.getByTestId('my-session-pool-1').waitFor();
+    expect(await desk.getByTestId('my-session-pool-1').getByTestId('transfer-message').textContent()).toContain('离线留言分配');
+    await shot(desk, 'agent-desk');
+  });
+
+  it('an agent goes 小休 on their page and the merchant sees it live; a session queues and is assigned live', async () => {
+    const merchant = await newPage();
+    await signIn(merchant, shopKey);
+    await open(merchant, 'agents');
+    await merchant.getByTestId('live-status').and(merchant.locator('[data-connected="true"]')).waitFor();
+    expect(await merchant.getByTestId(`agent-status-${wang.id}`).textContent()).toBe('在线');
+
+    const desk = await newPage();
+    await signIn(desk, wang.apiKey);
+    await desk.getByTestId('my-status').getByText('小休').click();
+    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('小休');
+    await shot(merchant, 'agents');
+
+    // 小王 back online, full at 2 seats (pool-1, pool-2): the next buyer queues, and the queue page follows.
+    await desk.getByTestId('my-status').getByText('在线').click();
+    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('在线');
+    await numberInput(desk, 'my-capacity').fill('2');
+    await desk.getByTestId('save-capacity').click();
+    await expect.poll(async () => (await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${wang.id}`, { key: shopKey })).body.capacity).toBe(2);
+
+    await open(merchant, 'queue');
+    await startSession('queued-1');
+    await merchant.getByTestId('queue-table').getByText('queued-1', { exact: true }).waitFor();
+    await shot(merchant, 'queue');
+    await numberInput(desk, 'my-capacity').fill('3');
+    await desk.getByTestId('save-capacity').click();
+    await merchant.getByTestId('queue-table').getByText('queued-1', { exact: true }).waitFor({ state: 'detached' });
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/queued-1`, { key: shopKey })).body.session).toMatchObject({ status: 'active', agentId: wang.id });
+    await desk.getByTestId('my-session-queued-1').waitFor();
+  });
+
+  it("another shop's key sees nothing of this shop", async () => {
+    const page = await newPage();
+    await signIn(page, otherKey);
+    expect(await page.getByTestId('shop-name').textContent()).toBe(`Shop ${OTHER_SHOP}`);
+    await page.getByTestId('sessions-table').locator('.ant-empty').waitFor();
+    expect(await page.getByTestId('sessions-table').textContent()).not.toContain('pool-');
+    await open(page, 'pool');
+    await page.getByTestId('pool-table').locator('.ant-empty').waitFor();
+    await open(page, 'agents');
+    await page.getByTestId('agents-table').locator('.ant-empty').waitFor();
+    expect(await page.getByTestId('agents-table').textContent()).not.toContain('小王');
+    // Its key does not reach this shop's paths either, whatever the page would ask.
+    const probe = await page.evaluate(
+      async ([shop, key]) => (await fetch(`/v1/shops/${shop}/sessions`, { headers: { authorization: `Bearer ${key}` } })).status,
+      [SHOP, otherKey],
+    );
+    expect(probe).toBe(403);
+    // An agent's key reads its own sessions only.
+    const liSees = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions`, { key: li.apiKey });
+    expect(liSees.status).toBe(200);
+    expect(liSees.body.items).toEqual([]);
+  });
+});
