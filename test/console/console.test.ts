@@ -285,6 +285,34 @@ describe('web console in Chromium', () => {
     await desk.getByTestId('my-session-queued-1').waitFor();
   });
 
+  it('a merchant adds an agent and a routing group on the page; the agent signs in with the key shown once', async () => {
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'agents');
+    await page.getByTestId('add-agent').click();
+    await page.getByTestId('new-agent-name').fill('小张');
+    await page.getByTestId('create-agent').click();
+    const key = (await page.getByTestId('new-agent-key').locator('code').first().textContent())?.trim() ?? '';
+    expect(key).toMatch(/^csk_/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('agents-table').getByText('小张', { exact: true }).waitFor();
+
+    await page.getByTestId('add-group').click();
+    await page.getByTestId('group-name').fill('售后组');
+    await page.getByTestId('group-scopes').click();
+    await page.keyboard.type('aftersales');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('save-group').click();
+    await page.getByTestId('groups-table').getByText('售后组', { exact: true }).waitFor();
+    const groups = await call(stack.app, 'GET', `/v1/shops/${SHOP}/groups`, { key: shopKey });
+    expect(groups.body.items.find((g: { name: string }) => g.name === '售后组')).toMatchObject({ scopes: ['aftersales'] });
+
+    const desk = await newPage();
+    await signIn(desk, key);
+    expect(await desk.getByTestId('key-kind').textContent()).toContain('小张');
+  });
+
   it("another shop's key sees nothing of this shop", async () => {
     const page = await newPage();
     await signIn(page, otherKey);

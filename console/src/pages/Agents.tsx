@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tag } from 'antd';
+import { App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
 import { ok, type Schemas } from '../api';
 import { useT } from '../i18n';
@@ -14,8 +14,24 @@ export const STATUS_COLORS: Record<AgentStatus, string> = { online: 'green', sus
 export function AgentsPage() {
   const { api, me } = useSignedIn();
   const { t } = useT();
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const shop = { path: { shopId: me.shopId } };
+  // An agent's key is shown once, here: the merchant hands it to the agent for 我的工作台.
+  const showKey = (name: string, apiKey: string) =>
+    modal.info({
+      title: `${t('agentKey')} · ${name}`,
+      content: (
+        <Space orientation="vertical">
+          <Typography.Text type="secondary">{t('agentKeyOnce')}</Typography.Text>
+          <Typography.Text code copyable data-testid="new-agent-key">{apiKey}</Typography.Text>
+        </Space>
+      ),
+    });
+  const issueKey = (agentId: string, name: string) =>
+    act(async () => {
+      const issued = await ok(api.POST('/v1/shops/{shopId}/keys', { params: shop, body: { agentId, label: `${name} · console` } }));
+      if (issued.apiKey) showKey(name, issued.apiKey);
+    });
   const agents = useLoad(() => ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })), []);
   const groups = useLoad(() => ok(api.GET('/v1/shops/{shopId}/groups', { params: shop })), []);
   useShopEvents(['agent.status_changed', 'session.assigned', 'session.closed'], agents.reload);
@@ -83,6 +99,7 @@ export function AgentsPage() {
             { title: t('load'), render: (_, a) => <span data-testid={`agent-load-${a.id}`}>{a.activeSessions} / {a.capacity}</span> },
             { title: t('groups'), dataIndex: 'groupIds', render: (ids: string[]) => ids.map((g) => <Tag key={g}>{(groups.data?.items ?? []).find((x) => x.id === g)?.name ?? g}</Tag>) },
             { title: t('lastAssigned'), dataIndex: 'lastAssignedAt', render: (v: string | null) => shopTime(v, me.timeZone) },
+            { title: '', render: (_, a) => <Button size="small" onClick={() => void issueKey(a.id!, a.name ?? '')}>{t('issueAgentKey')}</Button> },
           ]}
         />
       </Card>
@@ -107,7 +124,10 @@ export function AgentsPage() {
           initialValues={{ capacity: 5 }}
           onFinish={(v: { name: string; capacity: number }) => {
             setNewAgent(false);
-            void act(() => ok(api.POST('/v1/shops/{shopId}/agents', { params: shop, body: { name: v.name, capacity: v.capacity } })));
+            void act(async () => {
+              const created = await ok(api.POST('/v1/shops/{shopId}/agents', { params: shop, body: { name: v.name, capacity: v.capacity } }));
+              if (created.apiKey) showKey(v.name, created.apiKey);
+            });
           }}
         >
           <Form.Item name="name" label={t('name')} rules={[{ required: true }]}>
