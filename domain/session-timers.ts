@@ -32,3 +32,16 @@ export function nextDeadline(s: TimerInputs): Deadline | null {
         : { at: s.turnSince + buyerIdleTimeoutMs(s.snapshot), reason: 'buyer_idle_timeout' };
   }
 }
+
+/** How the timer reads in the Temporal UI: which rule it is (agent-reply 6h, buyer-idle 20m, queue 24h, legacy agent-reply 72h). */
+export function timerSummary(d: Deadline, snapshot: SessionSettingsSnapshot): string {
+  const hours = (ms: number) => `${Math.round(ms / 3_600_000)}h`;
+  switch (d.reason) {
+    case 'queue_timeout':
+      return `queue ${hours(snapshot.queueTimeoutMs)}`;
+    case 'buyer_idle_timeout':
+      return `buyer-idle ${snapshot.buyerIdleMinutes}m`;
+    default:
+      return `${snapshot.policy === 'legacy' ? 'legacy ' : ''}agent-reply ${hours(snapshot.agentReplyTimeoutMs)}`;
+  }
+}

@@ -23,7 +23,7 @@ import { step } from '../infra/log';
 import { resolveTestServer } from '../infra/test-server';
 import { CALM_KEEPALIVE } from '../infra/test-server-keepalive';
 import { startDelivery } from '../worker/delivery';
-import { sessionStateQuery } from '../workflows/conversation';
+import { sessionStateQuery } from '../contracts/conversation';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
 import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
 import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../workflows/shop';
@@ -125,6 +125,16 @@ async function main(): Promise<void> {
       await client.workflow.getHandle(conversationWorkflowId('rec-q', 'patient')).result();
       await save('conversation-left-queue', conversationWorkflowId('rec-q', 'leaver'));
       await save('conversation-queue-timeout', conversationWorkflowId('rec-q', 'patient'));
+
+      // Bot-only: the bot talked, the buyer went quiet; the session enters the pool as bot_only and
+      // its run waits there (from generation 4 on).
+      await startConversation(client, TASK_QUEUE, req('botonly', { botEngaged: true }));
+      await reportMessage(client, 'rec', 'botonly', { from: 'buyer', messageId: 'q' });
+      await reportMessage(client, 'rec', 'botonly', { from: 'agent', messageId: 'bot' });
+      await timeSkipping.sleep(21 * MINUTE_MS);
+      while ((await db('offline_messages').where({ shop_id: 'rec', session_id: 'botonly' }).first('origin'))?.origin !== 'bot_only') await settle();
+      await settle();
+      await save('conversation-bot-only-pooled', conversationWorkflowId('rec', 'botonly'));
 
       // Continue-as-new: the first run's history ends in ContinuedAsNew.
       const { runId } = await startConversation(client, TASK_QUEUE, req('chatty'));

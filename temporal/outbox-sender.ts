@@ -1,14 +1,15 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OfflineAssignedMessage, OutboxMessage } from '../db/repositories/outbox';
 import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
-import { agentAssignedSignal, conversationWorkflow } from '../workflows/conversation';
+import { agentAssignedSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
 import { notifyAgentAvailable } from './shop-gateway';
 
 /** The session's run ended (it waited in the pool past its expiry, or predates waiting): start its next run with the agent. */
 async function restartWithAgent(client: Client, taskQueue: string, message: OfflineAssignedMessage): Promise<void> {
-  await client.workflow.signalWithStart(conversationWorkflow, {
+  await client.workflow.signalWithStart<ConversationWorkflow, [typeof message.assignment]>(CONVERSATION_WORKFLOW_TYPE, {
     workflowId: message.workflowId,
     taskQueue,
+    staticSummary: conversationSummary(message.session.request),
     args: [{ resume: message.session }],
     signal: agentAssignedSignal,
     signalArgs: [message.assignment],

@@ -12,14 +12,16 @@ import {
   agentMessageSignal,
   buyerMessageSignal,
   closeSessionUpdate,
-  conversationWorkflow,
+  CONVERSATION_WORKFLOW_TYPE,
+  conversationSummary,
+  type ConversationWorkflow,
   requestHumanUpdate,
   leaveQueueUpdate,
   sessionOpenedUpdate,
   sessionStateQuery,
   type CloseRequest,
   type ConversationView,
-} from '../workflows/conversation';
+} from '../contracts/conversation';
 
 export interface StartedSession {
   workflowId: string;
@@ -37,10 +39,11 @@ export const SESSION_OPEN_WAIT_MS = 15_000;
  */
 export async function startConversation(client: Client, taskQueue: string, req: StartSessionRequest): Promise<StartedSession> {
   const workflowId = conversationWorkflowId(req.shopId, req.sessionId);
-  const startWorkflowOperation = new WithStartWorkflowOperation(conversationWorkflow, {
+  const startWorkflowOperation = new WithStartWorkflowOperation<ConversationWorkflow>(CONVERSATION_WORKFLOW_TYPE, {
     workflowId,
     taskQueue,
     args: [{ start: req }],
+    staticSummary: conversationSummary(req),
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: [

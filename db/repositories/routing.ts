@@ -191,7 +191,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
 export async function insertOfflineMessage(
   tx: Knex.Transaction,
   row: Pick<SessionRow, 'shop_id' | 'session_id' | 'buyer_id' | 'topic' | 'wants_human' | 'bot_engaged'>,
-  origin: 'no_agent_online' | 'queue_timeout' | 'left_queue',
+  origin: 'no_agent_online' | 'queue_timeout' | 'left_queue' | 'bot_only',
   at: string,
 ): Promise<number> {
   const [created] = await tx('offline_messages')

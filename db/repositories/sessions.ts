@@ -60,6 +60,8 @@ export interface CloseSessionRequest {
   toOfflinePool: boolean;
   /** Close only a session still queued; if a seat was given to it meanwhile, report that instead. */
   onlyIfQueued: boolean;
+  /** The pool message's origin when it is not the queue's (bot_only: the bot talked, no human ever did). */
+  offlineOrigin?: 'bot_only';
   lastBuyerMessageAt: string | null;
   lastAgentMessageAt: string | null;
   messageCount: number;
@@ -108,7 +110,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
       data: { sessionId: req.sessionId, reason: req.reason, closedAt: req.at, agentId: freedAgentId, settingsSnapshot: row.settings_snapshot, toOfflinePool: req.toOfflinePool },
     });
     if (req.toOfflinePool) {
-      await insertOfflineMessage(tx, row, req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue', req.at);
+      await insertOfflineMessage(tx, row, req.offlineOrigin ?? (req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue'), req.at);
       // The run waits in the pool for its assignment (see conversationWorkflow).
       await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ awaiting_run: true });
     }

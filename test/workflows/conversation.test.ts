@@ -13,7 +13,7 @@ import { AGENT_REPLY_TIMEOUT_MS, CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, LEGACY_
 import type { StartSessionRequest } from '../../domain/session';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { closeConversation, queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
-import type { ConversationView } from '../../workflows/conversation';
+import type { ConversationView } from '../../contracts/conversation';
 import type { TestDatabase } from '../support/database';
 import { seedShop } from '../support/seed';
 import { resultOrExplain, type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';

@@ -9,7 +9,7 @@ import { getSession } from '../../db/repositories/sessions';
 import { HOUR_MS } from '../../domain/limits';
 import type { StartSessionRequest } from '../../domain/session';
 import { closeConversation, leaveQueue, queryConversation, startConversation } from '../../temporal/session-gateway';
-import type { ConversationView } from '../../workflows/conversation';
+import type { ConversationView } from '../../contracts/conversation';
 import type { TestDatabase } from '../support/database';
 import { until } from '../support/wait';
 import { seedShop } from '../support/seed';

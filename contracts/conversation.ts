@@ -1,0 +1,109 @@
+/**
+ * The conversation run's public contract: its workflow type, input, messages (signals, updates,
+ * query) and the view it answers with. The API, the outbox sender, scripts and tests import this,
+ * never the workflow code. Wire names are permanent: renaming one breaks running sessions.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentAssignment, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
+import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from '../domain/session';
+import { nextDeadline } from '../domain/session-timers';
+
+export type { AgentAssignment, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
+
+/** The registered workflow type (the exported function's name in workflows/). */
+export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
+
+export interface BuyerMessage {
+  /** The chat backend's message id; a re-sent report with the same id is ignored. */
+  messageId?: string;
+}
+export interface AgentMessage {
+  messageId?: string;
+  agentId?: string;
+}
+export interface CloseRequest {
+  by: 'agent' | 'buyer';
+}
+
+export interface ConversationView {
+  shopId: string;
+  sessionId: string;
+  buyerId: string;
+  topic: string;
+  status: SessionStatus;
+  agentId: string | null;
+  turn: Turn;
+  snapshot: SessionSettingsSnapshot | null;
+  nextDeadline: { at: string; reason: CloseReason } | null;
+  queuedAt: string | null;
+  startedAt: string;
+  lastBuyerMessageAt: string | null;
+  lastAgentMessageAt: string | null;
+  messageCount: number;
+  assignments: AssignmentEvent[];
+  closeReason: CloseReason | null;
+  closedAt: string | null;
+}
+
+/**
+ * start: a new session. carried: the same run continued as new. resume: the session's request waited
+ * in the offline-message pool and was assigned; this run starts with the agentAssigned signal.
+ */
+export type ConversationInput =
+  | { start: StartSessionRequest; carried?: undefined; resume?: undefined }
+  | { carried: ConversationState; start?: undefined; resume?: undefined }
+  | {
+      resume: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot; messageCount?: number };
+      start?: undefined;
+      carried?: undefined;
+    };
+
+/** The workflow's signature, for typed client calls by type name. */
+export type ConversationWorkflow = (input: ConversationInput) => Promise<ConversationView>;
+
+export const buyerMessageSignal = defineSignal<[BuyerMessage]>('buyerMessage');
+export const agentMessageSignal = defineSignal<[AgentMessage]>('agentMessage');
+export const humanRequestedSignal = defineSignal<[]>('humanRequested');
+/** Sent by Postgres-side assignment (queue drain, pool distribution) through the outbox. */
+export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
+export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
+export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');
+/**
+ * Completes once the session is recorded with its settings snapshot and, when the buyer asked for a
+ * human, routed (assigned, queued or offline). The start call waits on it, so what it returns is settled.
+ */
+export const sessionOpenedUpdate = defineUpdate<ConversationView, []>('sessionOpened');
+export const sessionStateQuery = defineQuery<ConversationView>('sessionState');
+/** 转人工 that answers once routed (assigned, queued with its place, or offline). */
+export const requestHumanUpdate = defineUpdate<ConversationView, []>('requestHuman');
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** What the run answers with (query sessionState, every update, its result). */
+export function viewOf(s: ConversationState): ConversationView {
+  const deadline = s.snapshot ? nextDeadline({ ...s, snapshot: s.snapshot }) : null;
+  return {
+    shopId: s.request.shopId,
+    sessionId: s.request.sessionId,
+    buyerId: s.request.buyerId,
+    topic: s.request.topic,
+    status: s.status,
+    agentId: s.agentId,
+    turn: s.turn,
+    snapshot: s.snapshot,
+    nextDeadline: deadline ? { at: new Date(deadline.at).toISOString(), reason: deadline.reason } : null,
+    queuedAt: iso(s.queuedAt),
+    startedAt: new Date(s.startedAt).toISOString(),
+    lastBuyerMessageAt: iso(s.lastBuyerMessageAt),
+    lastAgentMessageAt: iso(s.lastAgentMessageAt),
+    messageCount: s.messageCount,
+    assignments: s.assignments,
+    closeReason: s.closeReason,
+    closedAt: iso(s.closedAt),
+  };
+}
+
+/** The run's one-line summary in the Temporal UI. */
+export function conversationSummary(req: Pick<StartSessionRequest, 'shopId' | 'buyerId' | 'topic'>): string {
+  return `session · shop ${req.shopId} · buyer ${req.buyerId} · topic ${req.topic}`;
+}

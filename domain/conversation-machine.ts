@@ -1,0 +1,329 @@
+/**
+ * The conversation's rules as a pure state machine (SPEC 1 and 2). The workflow
+ * (workflows/conversation.ts) only interprets it: it feeds in what happened — a message, a request, an
+ * activity's result — as events, executes the commands that come back (search-attribute writes), and
+ * asks `decide` what the loop does next (route, close, wait for a deadline, wait in the pool, end).
+ * No clock, no I/O: times arrive in the events, so every interleaving can be tested in memory
+ * (test/domain/conversation-machine.test.ts).
+ */
+import { CONVERSATION_MESSAGES_PER_RUN } from './limits';
+import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
+import { nextDeadline, type Deadline } from './session-timers';
+
+/** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
+const RECENT_MESSAGE_IDS = 64;
+const ASSIGNMENTS_KEPT = 20;
+
+/** An agent given to the session by Postgres-side assignment (queue drain, pool distribution). */
+export interface AgentAssignment {
+  assignmentId: string;
+  agentId: string;
+  operator: string;
+  reason: string;
+}
+
+export interface AssignmentEvent extends AgentAssignment {
+  at: string;
+}
+
+/** The session as the run keeps it. Plain JSON: carried through continue-as-new. Times are epoch ms. */
+export interface ConversationState {
+  request: StartSessionRequest;
+  snapshot: SessionSettingsSnapshot | null;
+  status: SessionStatus;
+  agentId: string | null;
+  turn: Turn;
+  /** When the current turn began: the first unanswered message of the other side. */
+  turnSince: number;
+  queuedAt: number | null;
+  startedAt: number;
+  lastBuyerMessageAt: number | null;
+  lastAgentMessageAt: number | null;
+  messageCount: number;
+  recentMessageIds: string[];
+  assignments: AssignmentEvent[];
+  closeReason: CloseReason | null;
+  closedAt: number | null;
+}
+
+/** One run's machine: the session plus the requests the loop has not acted on yet (never carried). */
+export interface Machine {
+  state: ConversationState;
+  closeRequest: CloseReason | null;
+  leaveQueueRequested: boolean;
+  routeRequested: boolean;
+  /** A routing activity is in flight. */
+  routing: boolean;
+  /** Set while the buyer's request waits in the offline pool (and this run with it). */
+  pooledAt: number | null;
+  poolAssignment: AgentAssignment | null;
+  /** Bumped on every change that moves the deadline, so a waiting loop re-arms its timer. */
+  changes: number;
+  messagesThisRun: number;
+}
+
+/** How routing ended (the routing activity's answer). */
+export type RouteOutcome = { kind: 'assigned'; assignment: AgentAssignment } | { kind: 'queued'; queuedAt: string } | { kind: 'offline' };
+
+/** How a close ended (the close activity's answer). */
+export type CloseOutcome = { kind: 'closed'; closeReason: CloseReason } | { kind: 'assigned_meanwhile'; assignment: AgentAssignment };
+
+/** Where a pooled session came from when it is not a queue or routing outcome. */
+export type PoolOrigin = 'queue_timeout' | 'left_queue' | 'bot_only';
+
+export type MachineEvent =
+  | { type: 'opened'; snapshot: SessionSettingsSnapshot }
+  | { type: 'buyer_message'; at: number; messageId?: string }
+  | { type: 'agent_message'; at: number; messageId?: string }
+  | { type: 'human_requested' }
+  | { type: 'assigned'; at: number; assignment: AgentAssignment }
+  | { type: 'close_requested'; by: 'agent' | 'buyer' }
+  | { type: 'leave_queue_requested' }
+  | { type: 'routed'; at: number; outcome: RouteOutcome }
+  | { type: 'closed'; at: number; outcome: CloseOutcome; toOfflinePool: boolean }
+  | { type: 'resumed_from_pool'; at: number; assignment: AgentAssignment }
+  | { type: 'pool_wait_ended' };
+
+/** Side effects the interpreter performs at once, in order. `patch`: only when that patch is on. */
+export type Command =
+  | { kind: 'status'; status: SessionStatus }
+  | { kind: 'agent'; agentId: string }
+  | { kind: 'closed_attributes'; closeReason: CloseReason; patch: typeof PATCHES.onCallSearchAttributes }
+  | { kind: 'reopened_attributes'; patch: typeof PATCHES.onCallSearchAttributes };
+
+/** What the loop does next. */
+export type Step =
+  | { kind: 'route' }
+  | { kind: 'close'; reason: CloseReason; toOfflinePool: boolean; onlyIfQueued: boolean; origin: PoolOrigin | null }
+  | { kind: 'await_pool'; since: number }
+  | { kind: 'continue_as_new' }
+  | { kind: 'wait'; deadline: Deadline | null }
+  | { kind: 'finish' };
+
+/**
+ * Versioned behaviour (Temporal `patched` ids). Runs whose history predates a patch keep the old
+ * branch, so their replay stays deterministic; the interpreter answers `patched(id)`.
+ */
+export const PATCHES = {
+  /** CloseReason / NextDeadline search attributes. */
+  onCallSearchAttributes: 'close-reason-next-deadline-attributes',
+  /** A pooled session's run waits for its assignment instead of ending. */
+  awaitPoolAssignment: 'await-pool-assignment',
+  /** A close that arrives while routing ends offline is answered by that outcome, not carried into the session's next life. */
+  closeDuringRouting: 'close-during-routing-answered',
+  /** A bot-only session (bot talked, no human ever) enters the offline pool when it closes. */
+  botOnlyToPool: 'bot-only-to-pool',
+  /** 转人工 while routing is in flight (or after an agent came) starts no second routing. */
+  oneRoutingAtATime: 'one-routing-at-a-time',
+} as const;
+
+export interface Env {
+  patched(id: string): boolean;
+  continueAsNewSuggested: boolean;
+}
+
+export function initialState(request: StartSessionRequest, now: number): ConversationState {
+  // Opening a session is the buyer's first contact, so the agent-reply timer runs from the start.
+  return {
+    request,
+    snapshot: null,
+    status: 'open',
+    agentId: null,
+    turn: 'agent',
+    turnSince: now,
+    queuedAt: null,
+    startedAt: now,
+    lastBuyerMessageAt: null,
+    lastAgentMessageAt: null,
+    messageCount: 0,
+    recentMessageIds: [],
+    assignments: [],
+    closeReason: null,
+    closedAt: null,
+  };
+}
+
+export function newMachine(state: ConversationState): Machine {
+  return { state, closeRequest: null, leaveQueueRequested: false, routeRequested: false, routing: false, pooledAt: null, poolAssignment: null, changes: 0, messagesThisRun: 0 };
+}
+
+/** A session that may still change: not closed, not in the pool, no close asked for. */
+export const isLive = (m: Machine): boolean => m.state.status !== 'closed' && m.state.status !== 'offline' && m.closeRequest === null;
+
+/** The one timer that runs now, if any. */
+export function deadlineOf(m: Machine): Deadline | null {
+  return m.state.snapshot ? nextDeadline({ ...m.state, snapshot: m.state.snapshot }) : null;
+}
+
+// ---- Update handlers: when each is refused, and when its answer is settled ----
+
+export type Refusal = { type: 'session_closed' | 'session_not_queued' | 'invalid_close_request'; message: string };
+
+export function refuseClose(m: Machine, by: unknown): Refusal | null {
+  if (by !== 'agent' && by !== 'buyer') return { type: 'invalid_close_request', message: 'by must be "agent" or "buyer"' };
+  if (m.state.status === 'closed' || m.state.status === 'offline') return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
+  return null;
+}
+
+export function refuseLeaveQueue(m: Machine): Refusal | null {
+  if (m.state.status !== 'queued' || m.closeRequest !== null) return { type: 'session_not_queued', message: `session ${m.state.request.sessionId} is ${m.state.status}, not queued` };
+  return null;
+}
+
+export function refuseRequestHuman(m: Machine): Refusal | null {
+  return isLive(m) ? null : { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
+}
+
+const ended = (m: Machine): boolean => m.state.status === 'closed' || m.state.status === 'offline';
+/** The session is recorded and, if it asked for a human, routed — or it ended before routing could. */
+export const openedSettled = (m: Machine): boolean => m.state.snapshot !== null && !m.routing && (!m.routeRequested || ended(m));
+/** Routing asked for by 转人工 is done, was not needed, or the session ended first (a timer won). */
+export const humanRequestSettled = (m: Machine): boolean => !m.routing && (!m.routeRequested || ended(m));
+/** The session ended: closed (by this request, a timer that won, or its queue) or sent to the pool by routing. */
+export const closeSettled = (m: Machine): boolean => m.state.status === 'closed' || m.state.status === 'offline';
+export const leaveQueueSettled = (m: Machine): boolean => m.state.status !== 'queued';
+
+// ---- Transitions ----
+
+function withStatus(m: Machine, status: SessionStatus, commands: Command[]): Machine {
+  commands.push({ kind: 'status', status });
+  return { ...m, state: { ...m.state, status } };
+}
+
+function isDuplicate(s: ConversationState, messageId: string | undefined): { dup: boolean; recent: string[] } {
+  if (messageId === undefined) return { dup: false, recent: s.recentMessageIds };
+  if (s.recentMessageIds.includes(messageId)) return { dup: true, recent: s.recentMessageIds };
+  return { dup: false, recent: [...s.recentMessageIds, messageId].slice(-RECENT_MESSAGE_IDS) };
+}
+
+function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: Command[]): Machine {
+  if (m.state.assignments.some((e) => e.assignmentId === a.assignmentId)) return m;
+  const assignments = [...m.state.assignments, { ...a, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
+  // The buyer is waiting for this agent now.
+  const next = withStatus({ ...m, state: { ...m.state, assignments, agentId: a.agentId, queuedAt: null, turn: 'agent', turnSince: at } }, 'active', commands);
+  commands.push({ kind: 'agent', agentId: a.agentId });
+  return { ...next, changes: m.changes + 1 };
+}
+
+function message(m: Machine, from: Turn, at: number, messageId: string | undefined): Machine {
+  const { dup, recent } = isDuplicate(m.state, messageId);
+  if (!isLive(m) || dup) return m;
+  const s = { ...m.state, recentMessageIds: recent, messageCount: m.state.messageCount + 1 };
+  if (from === 'buyer') s.lastBuyerMessageAt = at;
+  else s.lastAgentMessageAt = at;
+  const next = { ...m, state: s, messagesThisRun: m.messagesThisRun + 1 };
+  // The turn passes to the other side; a repeat from the same side leaves the timer alone. In the
+  // queue only assignment ends the wait: a shop-side message (a bot's) does not.
+  const waitingFor: Turn = from === 'buyer' ? 'agent' : 'buyer';
+  if (s.turn === waitingFor || (from === 'agent' && s.status === 'queued')) return next;
+  return { ...next, state: { ...s, turn: waitingFor, turnSince: at }, changes: m.changes + 1 };
+}
+
+/** Applies one event; returns the new machine and the commands to perform now, in order. */
+export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): { machine: Machine; commands: Command[] } {
+  const commands: Command[] = [];
+  const done = (machine: Machine) => ({ machine, commands });
+  switch (e.type) {
+    case 'opened':
+      return done({ ...m, state: { ...m.state, snapshot: e.snapshot }, routeRequested: m.routeRequested || m.state.request.wantsHuman });
+    case 'buyer_message':
+      return done(message(m, 'buyer', e.at, e.messageId));
+    case 'agent_message':
+      return done(message(m, 'agent', e.at, e.messageId));
+    case 'human_requested': {
+      if (!isLive(m)) return done(m);
+      // 转人工: the run remembers it (it reaches the pool message if routing ends offline).
+      const state = m.state.request.wantsHuman ? m.state : { ...m.state, request: { ...m.state.request, wantsHuman: true } };
+      const needsRouting = m.state.status === 'open' && m.state.agentId === null;
+      // Routing in flight already serves this request; a second one would route the session twice.
+      if (needsRouting && m.routing && env.patched(PATCHES.oneRoutingAtATime)) return done({ ...m, state });
+      return done({ ...m, state, routeRequested: m.routeRequested || needsRouting });
+    }
+    case 'assigned':
+      if (isLive(m)) return done(applyAssignment(m, e.assignment, e.at, commands));
+      if (m.pooledAt !== null && m.poolAssignment === null) return done({ ...m, poolAssignment: e.assignment });
+      return done(m);
+    case 'close_requested':
+      return done(m.closeRequest !== null ? m : { ...m, closeRequest: e.by === 'agent' ? 'closed_by_agent' : 'closed_by_buyer' });
+    case 'leave_queue_requested':
+      return done({ ...m, leaveQueueRequested: true });
+    case 'routed': {
+      const after = { ...m, routing: false };
+      switch (e.outcome.kind) {
+        case 'assigned':
+          return done(applyAssignment(after, e.outcome.assignment, e.at, commands));
+        case 'queued':
+          return done(withStatus({ ...after, state: { ...after.state, queuedAt: Date.parse(e.outcome.queuedAt) } }, 'queued', commands));
+        case 'offline': {
+          // Nobody online: the buyer's request waits in the offline-message pool, and this run with it.
+          const pooled = withStatus({ ...after, pooledAt: e.at }, 'offline', commands);
+          // A close that raced routing is answered by this outcome; it must not close the session's next life.
+          if (pooled.closeRequest !== null && env.patched(PATCHES.closeDuringRouting)) return done({ ...pooled, closeRequest: null });
+          return done(pooled);
+        }
+      }
+      break;
+    }
+    case 'closed': {
+      // Capacity freed while the queue timer fired: the assignment won, the session lives on.
+      if (e.outcome.kind === 'assigned_meanwhile') return done(applyAssignment(m, e.outcome.assignment, e.at, commands));
+      const closed = withStatus(
+        { ...m, state: { ...m.state, closeReason: e.outcome.closeReason, closedAt: e.at }, pooledAt: e.toOfflinePool ? e.at : m.pooledAt },
+        'closed',
+        commands,
+      );
+      commands.push({ kind: 'closed_attributes', closeReason: e.outcome.closeReason, patch: PATCHES.onCallSearchAttributes });
+      return done(closed);
+    }
+    case 'resumed_from_pool': {
+      // From the pool back to life: the same run serves the session again, with the agent.
+      const reopened = { ...m, pooledAt: null, poolAssignment: null, state: { ...m.state, closeReason: null, closedAt: null } };
+      const assigned = applyAssignment(reopened, e.assignment, e.at, commands);
+      commands.push({ kind: 'reopened_attributes', patch: PATCHES.onCallSearchAttributes });
+      return done(assigned);
+    }
+    case 'pool_wait_ended':
+      return done({ ...m, pooledAt: null, poolAssignment: null });
+  }
+  return done(m);
+}
+
+/**
+ * The close a deadline or a request leads to. Queue timeout and leaving the queue send the buyer's
+ * request to the offline pool; so does a bot-only session (the bot talked to the buyer, no human ever
+ * did), as not human-requested, so that distribution scope `all` reaches it.
+ */
+export function closeStep(m: Machine, reason: CloseReason, env: Pick<Env, 'patched'>): Extract<Step, { kind: 'close' }> {
+  if (reason === 'queue_timeout' || reason === 'left_queue') return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: true, origin: reason };
+  const s = m.state;
+  const botOnly = s.request.botEngaged && s.status === 'open' && s.agentId === null && s.assignments.length === 0;
+  if (botOnly && env.patched(PATCHES.botOnlyToPool)) return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: false, origin: 'bot_only' };
+  return { kind: 'close', reason, toOfflinePool: false, onlyIfQueued: false, origin: null };
+}
+
+/** What the loop does next; requests it takes up are consumed in the returned machine. */
+export function decide(m: Machine, env: Env): { machine: Machine; step: Step } {
+  const s = m.state;
+  if (s.status === 'closed' || s.status === 'offline') {
+    // The run waits for the pool's assignment: assigning it is then a signal, not a new start.
+    if (m.pooledAt !== null && env.patched(PATCHES.awaitPoolAssignment)) return { machine: m, step: { kind: 'await_pool', since: m.pooledAt } };
+    return { machine: m, step: { kind: 'finish' } };
+  }
+  if (m.closeRequest !== null) return { machine: m, step: closeStep(m, m.closeRequest, env) };
+  if (m.leaveQueueRequested) {
+    const taken = { ...m, leaveQueueRequested: false };
+    return s.status === 'queued' ? { machine: taken, step: closeStep(taken, 'left_queue', env) } : decide(taken, env);
+  }
+  if (m.routeRequested) {
+    // An agent came (queue drain) before the loop took the request up: nothing left to route.
+    if ((s.status !== 'open' || s.agentId !== null) && env.patched(PATCHES.oneRoutingAtATime)) return decide({ ...m, routeRequested: false }, env);
+    return { machine: { ...m, routeRequested: false, routing: true }, step: { kind: 'route' } };
+  }
+  if (m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || env.continueAsNewSuggested) return { machine: m, step: { kind: 'continue_as_new' } };
+  return { machine: m, step: { kind: 'wait', deadline: deadlineOf(m) } };
+}
+
+/** While waiting: something the loop must act on happened since `seenChanges`. */
+export function shouldWake(m: Machine, seenChanges: number): boolean {
+  return m.changes !== seenChanges || m.closeRequest !== null || m.leaveQueueRequested || m.routeRequested || m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN;
+}
