@@ -1,16 +1,20 @@
 /**
  * `npm run bench:sessions [-- --sessions N --messages M --concurrency C --rounds R]`
  *
- * Starts N sessions and reports M messages each through the real HTTP API (loopback), worker and
- * Temporal dev server, then the same load against a do-nothing workflow (same API path, another
- * task queue), and prints throughput, API latency and the ratio to that baseline. The two loads
- * alternate for R rounds and each figure is the median over the rounds: on a shared 2-core machine
- * a single stall would otherwise decide the ratio.
+ * Starts N sessions of each kind through the real HTTP API (loopback), worker and Temporal dev
+ * server — bot-only (no human asked for), routed to a free agent, and queued behind full agents —
+ * and, beside them, the same start against a do-nothing workflow (same API path and update-with-start,
+ * another task queue): the floor. Then M messages per session for the bot-only sessions and the floor.
+ * Prints throughput and p50/p99 of each, and the ratios to the floor. The loads alternate for R rounds
+ * and each figure is the median over the rounds: on a shared 2-core machine a single stall would
+ * otherwise decide the ratio.
  */
 import type { AddressInfo } from 'node:net';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { buildApp } from '../api/app';
+import { createAgent } from '../db/repositories/agents';
 import { createShop } from '../db/repositories/shops';
+import { AGENT_CAPACITY_MAX } from '../domain/limits';
 import { startDelivery } from '../worker/delivery';
 import { createWorker } from '../worker/create-worker';
 import { machineLine, percentile, runLimited, startBenchInfra } from './support';
@@ -31,28 +35,29 @@ interface PhaseResult {
   p99: number;
 }
 
-interface LoadResult {
-  starts: PhaseResult;
-  messages: PhaseResult;
-}
+type Kind = 'floor' | 'bot-only' | 'routed' | 'queued';
+const KINDS: Kind[] = ['floor', 'bot-only', 'routed', 'queued'];
 
 async function main(): Promise<void> {
   const infra = await startBenchInfra({ withTemporal: true });
-  const baselines: LoadResult[] = [];
-  const reals: LoadResult[] = [];
+  const starts: Record<Kind, PhaseResult[]> = { floor: [], 'bot-only': [], routed: [], queued: [] };
+  const messages: Record<'floor' | 'bot-only', PhaseResult[]> = { floor: [], 'bot-only': [] };
   // Stop Postgres and Temporal even when the benchmark fails.
   try {
     const env = infra.env!;
     const { db } = infra;
-    const created = await createShop(db, { id: 'bench', name: 'Bench', timeZone: 'Asia/Shanghai' });
-    if (!created) throw new Error('bench shop exists');
+    const shop = async (id: string) => {
+      const created = await createShop(db, { id, name: id, timeZone: 'Asia/Shanghai' });
+      if (!created) throw new Error(`shop ${id} exists`);
+      return created.apiKey;
+    };
+    const keys: Record<Kind, string> = { floor: await shop('bench-floor'), 'bot-only': await shop('bench-bot'), routed: await shop('bench-routed'), queued: await shop('bench-queued') };
+    // Enough free seats for every routed start of every round; one full agent makes the others queue.
+    const seatsNeeded = SESSIONS * (ROUNDS + 1);
+    for (let i = 0; i * AGENT_CAPACITY_MAX < seatsNeeded; i++) await createAgent(db, 'bench-routed', { name: `r${i}`, capacity: AGENT_CAPACITY_MAX, status: 'online' });
+    await createAgent(db, 'bench-queued', { name: 'full', capacity: 0, status: 'online' });
 
-    const realWorker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue: 'bench-real',
-      db,
-    });
+    const realWorker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db });
     const delivery = await startDelivery({ db, client: env.client, taskQueue: 'bench-real' });
     const noopWorker = await Worker.create({
       connection: env.nativeConnection,
@@ -61,67 +66,88 @@ async function main(): Promise<void> {
       workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
     });
     const running = [realWorker.run(), noopWorker.run()];
-
-    const load = async (taskQueue: string, prefix: string): Promise<LoadResult> => {
-      const app = await buildApp({ db, temporal: { client: env.client, taskQueue }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 });
+    const apps = {
+      real: await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-real' }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 }),
+      noop: await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-noop' }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 }),
+    };
+    const bases = {} as Record<'real' | 'noop', string>;
+    for (const [name, app] of Object.entries(apps) as ['real' | 'noop', (typeof apps)['real']][]) {
       await app.listen({ host: '127.0.0.1', port: 0 });
-      const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/bench`;
-      const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };
-      const post = async (url: string, body: unknown) => {
-        const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-        if (res.status >= 300) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-      };
+      bases[name] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops`;
+    }
+    const shopOf: Record<Kind, string> = { floor: 'bench-floor', 'bot-only': 'bench-bot', routed: 'bench-routed', queued: 'bench-queued' };
+    const bodyOf: Record<Kind, object> = { floor: {}, 'bot-only': { botEngaged: true }, routed: { wantsHuman: true }, queued: { wantsHuman: true } };
+    const post = async (kind: Kind, path: string, body: unknown, expect?: (json: { session?: { status?: string } }) => boolean) => {
+      const base = kind === 'floor' ? bases.noop : bases.real;
+      const res = await fetch(`${base}/${shopOf[kind]}${path}`, { method: 'POST', headers: { authorization: `Bearer ${keys[kind]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      const json = (await res.json()) as { session?: { status?: string } };
+      if (expect && !expect(json)) throw new Error(`${kind} start ended ${json.session?.status}, not as a ${kind} session`);
+    };
+    const wanted: Record<Kind, string | null> = { floor: null, 'bot-only': 'open', routed: 'active', queued: 'queued' };
 
+    const startAll = async (kind: Kind, prefix: string): Promise<{ phase: PhaseResult; ids: string[] }> => {
       const ids = Array.from({ length: SESSIONS }, (_, i) => `${prefix}-${i}`);
-      let t0 = performance.now();
-      const startLat = await runLimited(
-        ids.map((id) => () => post(`${base}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales' })),
+      const t0 = performance.now();
+      const lat = await runLimited(
+        ids.map((id) => () =>
+          post(kind, '/sessions', { sessionId: id, buyerId: `b-${id}`, topic: 'presales', ...bodyOf[kind] }, wanted[kind] ? (j) => j.session?.status === wanted[kind] : undefined),
+        ),
         CONCURRENCY,
       );
-      const startSecs = (performance.now() - t0) / 1000;
-
-      const messageTasks = ids.flatMap((id) =>
-        Array.from({ length: MESSAGES }, (_, m) => () => post(`${base}/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })),
-      );
-      t0 = performance.now();
-      const msgLat = await runLimited(messageTasks, CONCURRENCY);
-      const msgSecs = (performance.now() - t0) / 1000;
-      await app.close();
-      return {
-        starts: { perSecond: SESSIONS / startSecs, p50: percentile(startLat, 50), p99: percentile(startLat, 99) },
-        messages: { perSecond: messageTasks.length / msgSecs, p50: percentile(msgLat, 50), p99: percentile(msgLat, 99) },
-      };
+      const secs = (performance.now() - t0) / 1000;
+      return { phase: { perSecond: SESSIONS / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) }, ids };
+    };
+    const messageAll = async (kind: 'floor' | 'bot-only', ids: string[]): Promise<PhaseResult> => {
+      const tasks = ids.flatMap((id) => Array.from({ length: MESSAGES }, (_, m) => () => post(kind, `/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })));
+      const t0 = performance.now();
+      const lat = await runLimited(tasks, CONCURRENCY);
+      return { perSecond: tasks.length / ((performance.now() - t0) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
     };
 
-    // Warm-up on both queues (bundles loaded, connections open), then the measured runs.
-    await load('bench-noop', 'warm-noop');
-    await load('bench-real', 'warm-real');
+    // Warm-up (bundles loaded, connections open), then the measured rounds.
+    for (const kind of KINDS) await startAll(kind, `warm-${kind}`);
     for (let round = 0; round < ROUNDS; round++) {
-      baselines.push(await load('bench-noop', `noop-${round}`));
-      reals.push(await load('bench-real', `real-${round}`));
+      const idsOf: Partial<Record<Kind, string[]>> = {};
+      for (const kind of KINDS) {
+        const { phase, ids } = await startAll(kind, `${kind}-${round}`);
+        starts[kind].push(phase);
+        idsOf[kind] = ids;
+      }
+      messages.floor.push(await messageAll('floor', idsOf.floor!));
+      messages['bot-only'].push(await messageAll('bot-only', idsOf['bot-only']!));
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
 
+    await apps.real.close();
+    await apps.noop.close();
     await delivery.stop();
     realWorker.shutdown();
     noopWorker.shutdown();
     await Promise.all(running);
+  } catch (err) {
+    // Said before teardown, whose own complaints would hide it.
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    throw err;
   } finally {
     await infra.stop();
   }
 
-  const baseline = medianLoad(baselines);
-  const real = medianLoad(reals);
-  const row = (name: string, r: LoadResult) =>
-    `${name.padEnd(22)} ${r.starts.perSecond.toFixed(1).padStart(10)} ${r.starts.p50.toFixed(1).padStart(8)} ${r.starts.p99.toFixed(1).padStart(8)}` +
-    `   ${r.messages.perSecond.toFixed(1).padStart(10)} ${r.messages.p50.toFixed(1).padStart(8)} ${r.messages.p99.toFixed(1).padStart(8)}`;
+  const floor = medianPhase(starts.floor);
+  const cell = (r: PhaseResult) => `${r.perSecond.toFixed(1).padStart(10)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}`;
   const lines = [
-    `bench:sessions — ${SESSIONS} sessions × ${MESSAGES} messages, ${CONCURRENCY} concurrent HTTP calls, median of ${ROUNDS} alternating rounds, Temporal dev server + embedded Postgres on loopback`,
+    `bench:sessions — ${SESSIONS} starts of each kind, then ${MESSAGES} messages each (bot-only and floor), ${CONCURRENCY} concurrent HTTP calls, median of ${ROUNDS} alternating rounds, Temporal dev server + embedded Postgres on loopback`,
     machineLine(),
-    `${''.padEnd(22)} ${'sessions/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${'signals/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
-    row('do-nothing workflow', baseline),
-    row('conversationWorkflow', real),
-    `ratio to baseline: sessions/s ${(real.starts.perSecond / baseline.starts.perSecond).toFixed(2)}, signals/s ${(real.messages.perSecond / baseline.messages.perSecond).toFixed(2)} (goal ≥ 0.70)`,
+    `${'start'.padEnd(34)} ${'starts/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${'× floor/s'.padStart(9)} ${'p99 × floor'.padStart(11)}`,
+    ...KINDS.map((kind) => {
+      const r = medianPhase(starts[kind]);
+      const label = kind === 'floor' ? 'floor: do-nothing update-with-start' : `conversation, ${kind}`;
+      return `${label.padEnd(34)} ${cell(r)}   ${(r.perSecond / floor.perSecond).toFixed(2).padStart(9)} ${(r.p99 / floor.p99).toFixed(2).padStart(11)}`;
+    }),
+    `goal for every kind: ≥ 0.80 × floor throughput and p99 ≤ 1.50 × floor p99`,
+    `${'messages (signals)'.padEnd(34)} ${'signals/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    `${'floor'.padEnd(34)} ${cell(medianPhase(messages.floor))}`,
+    `${'conversation, bot-only'.padEnd(34)} ${cell(medianPhase(messages['bot-only']))}   ratio ${(medianPhase(messages['bot-only']).perSecond / medianPhase(messages.floor).perSecond).toFixed(2)}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -135,9 +161,6 @@ function medianPhase(phases: PhaseResult[]): PhaseResult {
   return { perSecond: median(phases.map((p) => p.perSecond)), p50: median(phases.map((p) => p.p50)), p99: median(phases.map((p) => p.p99)) };
 }
 
-function medianLoad(loads: LoadResult[]): LoadResult {
-  return { starts: medianPhase(loads.map((l) => l.starts)), messages: medianPhase(loads.map((l) => l.messages)) };
-}
 
 main().catch((err) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
