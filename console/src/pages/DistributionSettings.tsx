@@ -83,8 +83,8 @@ export function DistributionSettingsPage() {
           <Descriptions.Item label={t('nextSlot', { tz: me.timeZone })}>
             <span data-testid="next-slot">{schedule.data?.nextSlot ? shopTime(schedule.data.nextSlot, me.timeZone) : t('noNextSlot')}</span>
           </Descriptions.Item>
-          {current.data?.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
-          {current.data?.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
         </Descriptions>
       </Card>
       <Form layout="vertical">

@@ -53,7 +53,7 @@ export function SessionSettingsPage() {
           >
             <InputNumber value={value} onChange={(v) => setValue(typeof v === 'number' ? v : null)} style={{ width: 160 }} data-testid="buyer-idle-input" />
           </Form.Item>
-          <Button type="primary" onClick={() => void save()} disabled={!!violation} loading={busy} data-testid="save-session-settings">
+          <Button type="primary" onClick={() => void save()} disabled={!!violation || value === current.data?.buyerIdleMinutes} loading={busy} data-testid="save-session-settings">
             {t('save')}
           </Button>
         </Form>
@@ -66,8 +66,8 @@ export function SessionSettingsPage() {
           <Descriptions.Item label={t('version')}>
             <span data-testid="session-settings-version">{current.data?.version}</span>
           </Descriptions.Item>
-          {current.data?.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
-          {current.data?.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
         </Descriptions>
       </Card>
       <Alert type="info" showIcon title={t('buyerIdleHelp')} />
