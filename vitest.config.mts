@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 300_000,
+    // Every error answer must be in its operation's catalogue (api/error-catalogue.ts).
+    env: { CS_STRICT_ERROR_CODES: '1' },
     reporters: ['default'],
   },
 });

@@ -1147,58 +1147,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "invalid_time_zone";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "shop_exists";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1243,58 +1308,89 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1321,58 +1417,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1399,58 +1577,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1488,58 +1731,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1571,58 +1862,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1663,58 +2002,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "invalid_time_zone";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1749,58 +2170,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_cursor" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1816,6 +2285,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sessionId": "conv-20261122-0001",
+                 *       "buyerId": "buyer-8812",
+                 *       "topic": "presales",
+                 *       "wantsHuman": true,
+                 *       "botEngaged": true
+                 *     }
+                 */
                 "application/json": {
                     sessionId: string;
                     buyerId: string;
@@ -1856,67 +2334,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_exists_different";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "session_not_ready" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1953,58 +2504,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2041,58 +2657,157 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_live";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2121,58 +2836,157 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_not_live";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2205,58 +3019,157 @@ export interface operations {
                     "application/json": components["schemas"]["LiveSession"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_close_request" | "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_not_live";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2282,58 +3195,157 @@ export interface operations {
                     "application/json": components["schemas"]["LiveSession"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_live" | "session_not_queued";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2367,58 +3379,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2434,6 +3494,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "buyerIdleMinutes": 30,
+                 *       "changedBy": "店长小陈"
+                 *     }
+                 */
                 "application/json": {
                     buyerIdleMinutes: number;
                     /** @description Not changeable; present only to be refused */
@@ -2462,58 +3528,157 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_buyer_idle_minutes" | "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_reply_timeout_not_configurable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2540,58 +3705,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2635,58 +3848,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2712,58 +4007,123 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2802,58 +4162,157 @@ export interface operations {
                     "application/json": components["schemas"]["Agent"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2880,58 +4339,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -2965,58 +4472,140 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingGroup"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "group_exists" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3050,58 +4639,157 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingGroup"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "group_exists" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3133,58 +4821,157 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingGroup"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3220,58 +5007,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3306,58 +5141,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_cursor" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3413,58 +5296,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3480,6 +5411,31 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "settings": {
+                 *         "enabled": true,
+                 *         "scope": "human_requested",
+                 *         "windows": [
+                 *           {
+                 *             "start": "09:00",
+                 *             "end": "12:00"
+                 *           },
+                 *           {
+                 *             "start": "13:30",
+                 *             "end": "22:00"
+                 *           }
+                 *         ],
+                 *         "target": {
+                 *           "kind": "routing_rules"
+                 *         },
+                 *         "minOnlineAgents": 1,
+                 *         "maxAvgPending": 5,
+                 *         "perAgentCap": 10
+                 *       },
+                 *       "changedBy": "店长小陈"
+                 *     }
+                 */
                 "application/json": {
                     settings: {
                         enabled: boolean;
@@ -3551,58 +5507,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_distribution_settings" | "invalid_json" | "invalid_number" | "invalid_request" | "invalid_scope" | "invalid_string" | "invalid_target" | "invalid_time_zone" | "invalid_windows" | "unknown_agents" | "unknown_groups" | "window_not_on_half_hour" | "windows_overlap";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3687,58 +5725,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3769,58 +5855,140 @@ export interface operations {
                     "application/json": components["schemas"]["DistributionRun"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3877,58 +6045,140 @@ export interface operations {
                     "application/json": components["schemas"]["DistributionRun"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_distribution_settings" | "invalid_json" | "invalid_number" | "invalid_request" | "invalid_scope" | "invalid_string" | "invalid_target" | "invalid_time_zone" | "invalid_windows" | "unknown_agents" | "unknown_groups" | "window_not_on_half_hour" | "windows_overlap";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -3960,58 +6210,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4053,58 +6351,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4153,58 +6516,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4237,58 +6648,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4304,6 +6763,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "messageIds": [
+                 *         101,
+                 *         102
+                 *       ],
+                 *       "agentId": "agt_0123456789abcdef",
+                 *       "operator": "店长小陈"
+                 *     }
+                 */
                 "application/json": {
                     messageIds: number[];
                     agentId: string;
@@ -4332,58 +6801,157 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unknown_offline_messages";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "offline_messages_taken" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4425,58 +6993,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4524,58 +7140,157 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4616,58 +7331,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "last_merchant_key" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4705,58 +7485,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4787,58 +7615,106 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_cursor" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4865,58 +7741,106 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -4965,67 +7889,140 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "too_many_webhooks";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5051,58 +8048,123 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5126,58 +8188,123 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5215,67 +8342,157 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5301,67 +8518,157 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAttempt"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5392,58 +8699,123 @@ export interface operations {
                     };
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5475,67 +8847,157 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAttempt"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -5567,58 +9029,157 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookEndpoint"];
                 };
             };
-            /** @description Default Response */
+            /** @description The request is invalid; nothing changed */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description No valid API key */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description The key may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
+            /** @description Conflicts with the current state; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
-            /** @description Default Response */
-            422: {
+            /** @description Body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable" | "webhooks_not_configured";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
                 };
             };
         };

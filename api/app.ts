@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { AppDeps } from './context';
 import { authenticateShop } from './auth';
 import { ApiError, registerErrorHandling } from './errors';
+import { catalogueErrors } from './error-catalogue';
 import { registerStrictValidation } from './validation';
 import { registerComponents } from './components';
 import { registerMetrics } from './metrics';
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         return client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, async () => handler.call(this, req, reply));
       };
     }
+    catalogueErrors(route);
     if (route.schema && !route.schema.hide && !(route.schema as { operationId?: string }).operationId) {
       const method = Array.isArray(route.method) ? route.method[0] : route.method;
       (route.schema as { operationId?: string }).operationId = operationIdOf(method, route.url);

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../domain/errors';
+import { declaredCodes, STRICT_ERROR_CODES } from './error-catalogue';
 
 /** Every error body the API sends: a stable machine code and a human message. */
 export const errorBodySchema = {
@@ -122,6 +123,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     const send = (status: number, code: string, message: string, details?: unknown) => {
       if (status >= 400 && status < 500) req.log.info({ code, status }, 'request refused');
+      const declared = status === 500 ? null : declaredCodes(req, status);
+      if (declared && !declared.includes(code)) {
+        // The OpenAPI description promises a closed list per operation and status.
+        req.log.error({ code, status, route: req.routeOptions.url }, 'error code not in the operation\'s catalogue');
+        if (STRICT_ERROR_CODES) {
+          return reply.code(500).send({ error: { code: 'undeclared_error_code', message: `${req.method} ${req.routeOptions.url} answered ${status} ${code}, which its catalogue does not list` } });
+        }
+      }
       return reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
     };
     const outage = (code: string, what: string) => {

@@ -40,6 +40,29 @@ describe('health and documentation', () => {
     expect(start.requestBody.content['application/json'].schema.required).toEqual(['sessionId', 'buyerId', 'topic']);
   });
 
+  it('lists, per operation and status, the error codes it can answer as an enum, with a description', async () => {
+    const res = await call(stack.app, 'GET', '/openapi.json');
+    const operations = Object.entries(res.body.paths as Record<string, Record<string, { responses: Record<string, any> }>>) // eslint-disable-line @typescript-eslint/no-explicit-any
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ id: `${method} ${path}`, responses: op.responses })));
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { id, responses } of operations) {
+      for (const [status, response] of Object.entries(responses)) {
+        if (Number(status) < 400) continue;
+        expect(response.description, `${id} ${status}`).not.toBe('Default Response');
+        const codes = response.content['application/json'].schema.properties.error.properties.code.enum;
+        expect(Array.isArray(codes) && codes.length > 0, `${id} ${status} enumerates its codes`).toBe(true);
+      }
+      expect(responses['401'].content['application/json'].schema.properties.error.properties.code.enum, id).toEqual(['unauthorized']);
+    }
+    const close = res.body.paths['/v1/shops/{shopId}/sessions/{sessionId}/close'].post.responses;
+    expect(close['409'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['session_closed', 'session_not_live']));
+    const settings = res.body.paths['/v1/shops/{shopId}/settings/session'].put.responses;
+    expect(settings['422'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(['agent_reply_timeout_not_configurable']);
+    // A GET has no body: no 413 / 415 to promise.
+    expect(res.body.paths['/v1/shops/{shopId}/queue'].get.responses['415']).toBeUndefined();
+  });
+
   it('serves the docs page', async () => {
     const res = await stack.app.inject({ method: 'GET', url: '/docs/' });
     expect(res.statusCode).toBe(200);

@@ -20,6 +20,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { id: string; name: string; timeZone?: string } }>(
     '/shops',
     {
+      config: { errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
       schema: {
         tags: ['admin'],
         summary: 'Create a shop, start its shop workflow, and return its first merchant API key (shown once)',

@@ -102,6 +102,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
   app.put<{ Params: Params; Body: { settings: DistributionSettings; changedBy?: string } }>(
     '/settings/distribution',
     {
+      config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
       schema: {
         tags: ['distribution'],
         summary: 'Change auto-distribution settings (update updateDistributionSettings of the shop run; versioned)',
@@ -114,6 +115,20 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
           required: ['settings'],
           additionalProperties: false,
           properties: { settings: distributionSettingsSchema, changedBy: { type: 'string', minLength: 1, maxLength: 200 } },
+          examples: [
+            {
+              settings: {
+                enabled: true,
+                scope: 'human_requested',
+                windows: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '22:00' }],
+                target: { kind: 'routing_rules' },
+                minOnlineAgents: 1,
+                maxAvgPending: 5,
+                perAgentCap: 10,
+              },
+              changedBy: '店长小陈',
+            },
+          ],
         },
         response: { 200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } }, ...errorResponses },
       },
@@ -167,6 +182,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
   app.post<{ Params: Params; Body: { settings?: DistributionSettings } }>(
     '/distribution/dry-run',
     {
+      config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
       schema: {
         tags: ['distribution'],
         summary: 'What a run would do now, with the settings in force or the proposed ones; assigns and records nothing',
@@ -341,6 +357,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
   app.post<{ Params: Params; Body: { messageIds: number[]; agentId: string; operator?: string } }>(
     '/offline-messages/assign',
     {
+      config: { errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },
       schema: {
         tags: ['pools'],
         summary: 'Assign chosen pool messages to an agent by hand; each becomes that agent\'s session',
@@ -357,6 +374,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
             agentId: externalId,
             operator: { type: 'string', minLength: 1, maxLength: 200, description: 'The merchant user, recorded as operator' },
           },
+          examples: [{ messageIds: [101, 102], agentId: 'agt_0123456789abcdef', operator: '店长小陈' }],
         },
         response: {
           200: {

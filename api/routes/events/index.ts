@@ -100,7 +100,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { shopId: string }; Querystring: { after?: number; types?: string; maxSeconds: number } }>(
     '/events/stream',
     {
-      config: AGENT_KEY_ALLOWED,
+      config: { ...AGENT_KEY_ALLOWED, errors: { 400: ['invalid_cursor'] } },
       schema: {
         tags: ['events'],
         operationId: 'streamEvents',

@@ -35,6 +35,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { shopId: string }; Body: { name: string; scopes: string[]; agentIds?: string[] } }>(
     '/groups',
     {
+      config: { errors: { 400: ['unknown_agents'], 409: ['group_exists'] } },
       schema: {
         tags: ['groups'],
         summary: 'Create a routing group (分流分组) with its reception scope and members',
@@ -82,6 +83,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: { shopId: string; groupId: string }; Body: { name?: string; scopes?: string[] } }>(
     '/groups/:groupId',
     {
+      config: { errors: { 409: ['group_exists'] } },
       schema: {
         tags: ['groups'],
         summary: "Rename a group or change its reception scope",
@@ -102,6 +104,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
   app.put<{ Params: { shopId: string; groupId: string }; Body: { agentIds: string[] } }>(
     '/groups/:groupId/members',
     {
+      config: { errors: { 400: ['unknown_agents'] } },
       schema: {
         tags: ['groups'],
         summary: "Replace a group's members (agents of this shop only)",

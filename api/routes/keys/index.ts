@@ -40,6 +40,7 @@ export default async function keyRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { shopId: string }; Body: { agentId?: string; label?: string } }>(
     '/keys',
     {
+      config: { errors: { 404: ['not_found'] } },
       schema: {
         tags: ['keys'],
         summary: 'Issue a new merchant key, or with agentId a new key for that agent (shown once)',
@@ -65,6 +66,7 @@ export default async function keyRoutes(app: FastifyInstance): Promise<void> {
   app.delete<{ Params: { shopId: string; keyId: string } }>(
     '/keys/:keyId',
     {
+      config: { errors: { 409: ['last_merchant_key'] } },
       schema: {
         tags: ['keys'],
         summary: 'Revoke a key at once (repeating it is harmless); the last live merchant key cannot be revoked',

@@ -14,6 +14,7 @@ export default async function meRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/me',
     {
+      config: { errors: { 404: ['not_found'] } },
       schema: {
         tags: ['keys'],
         operationId: 'getMe',

@@ -74,6 +74,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   }>(
     '/offline-messages',
     {
+      config: { errors: { 400: ['invalid_cursor'] } },
       schema: {
         tags: ['pools'],
         summary: 'The offline-message pool (留言池), newest first',

@@ -124,6 +124,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   }>(
     '/sessions',
     {
+      config: { errors: { 409: ['session_exists_different'], 503: ['session_not_ready'] } },
       schema: {
         tags: ['sessions'],
         summary: 'Start a customer-service session (idempotent per sessionId)',
@@ -143,6 +144,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
             botEngaged: { type: 'boolean', default: false, description: 'A bot already talked to the buyer' },
             policy: { type: 'string', enum: ['current', 'legacy'], default: 'current', description: 'legacy: created under the old 72 h rule' },
           },
+          examples: [{ sessionId: 'conv-20261122-0001', buyerId: 'buyer-8812', topic: 'presales', wantsHuman: true, botEngaged: true }],
         },
         response: {
           201: {
@@ -188,7 +190,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Params: { shopId: string }; Querystring: { status: SessionListFilter; limit: number; cursor?: string; agentId?: string } }>(
     '/sessions',
     {
-      config: AGENT_KEY_ALLOWED,
+      config: { ...AGENT_KEY_ALLOWED, errors: { 400: ['invalid_cursor'] } },
       schema: {
         tags: ['sessions'],
         summary: 'List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline',
@@ -276,6 +278,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: SessionParams; Body: { from: 'buyer' | 'agent'; messageId?: string; agentId?: string } }>(
     '/sessions/:sessionId/messages',
     {
+      config: { errors: { 409: ['session_not_live'] } },
       schema: {
         tags: ['sessions'],
         summary: 'Report a buyer or agent message; re-arms the timer of the side whose turn it is',
@@ -300,6 +303,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: SessionParams }>(
     '/sessions/:sessionId/request-human',
     {
+      config: { errors: { 409: ['session_closed', 'session_not_live'] } },
       schema: {
         tags: ['sessions'],
         summary: 'The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message',
@@ -323,6 +327,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: SessionParams; Body: { by: 'agent' | 'buyer' } }>(
     '/sessions/:sessionId/close',
     {
+      config: { errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_not_live'] } },
       schema: {
         tags: ['sessions'],
         summary: 'Close the session (closed_by_agent / closed_by_buyer); answers with the final state',
@@ -339,6 +344,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: SessionParams }>(
     '/sessions/:sessionId/leave-queue',
     {
+      config: { errors: { 409: ['session_not_queued', 'session_not_live'] } },
       schema: {
         tags: ['sessions'],
         summary: 'The buyer leaves the queue: the session closes (left_queue) and becomes an offline message',

@@ -36,6 +36,7 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
   app.put<{ Params: { shopId: string }; Body: { buyerIdleMinutes: unknown; agentReplyTimeoutMinutes?: unknown; changedBy?: string } }>(
     '/settings/session',
     {
+      config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
       schema: {
         tags: ['settings'],
         summary: 'Change the buyer-idle timeout; applies at once to sessions started after the change',
@@ -52,6 +53,7 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
             agentReplyTimeoutMinutes: { description: 'Not changeable; present only to be refused' },
             changedBy: { type: 'string', minLength: 1, maxLength: 200, description: 'Merchant user making the change' },
           },
+          examples: [{ buyerIdleMinutes: 30, changedBy: '店长小陈' }],
         },
         response: { 200: sessionSettingsSchema, ...errorResponses },
       },

@@ -39,6 +39,7 @@ export default async function shopRoutes(app: FastifyInstance): Promise<void> {
   app.patch<{ Params: { shopId: string }; Body: { name?: string; timeZone?: string; changedBy?: string } }>(
     '',
     {
+      config: { errors: { 400: ['invalid_time_zone'] } },
       schema: {
         tags: ['shop'],
         summary: 'Rename the shop or change its time zone',

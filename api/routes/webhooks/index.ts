@@ -100,6 +100,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: { shopId: string }; Body: { url: string; events?: string[] | null; description?: string | null } }>(
     '/webhooks',
     {
+      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden'], 409: ['too_many_webhooks'], 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'createWebhook',
@@ -146,6 +147,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Params: { shopId: string } }>(
     '/webhooks',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'listWebhooks',
@@ -161,6 +163,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Params: EndpointParams }>(
     '/webhooks/:endpointId',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'getWebhook',
@@ -176,6 +179,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.patch<{ Params: EndpointParams; Body: { url?: string; events?: string[] | null; description?: string | null; status?: 'active' | 'paused' } }>(
     '/webhooks/:endpointId',
     {
+      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden'], 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'updateWebhook',
@@ -209,6 +213,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.delete<{ Params: EndpointParams }>(
     '/webhooks/:endpointId',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'deleteWebhook',
@@ -229,6 +234,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: EndpointParams }>(
     '/webhooks/:endpointId/test',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'testWebhook',
@@ -251,6 +257,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Params: EndpointParams; Querystring: { limit: number; before?: number } }>(
     '/webhooks/:endpointId/attempts',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'listWebhookAttempts',
@@ -274,6 +281,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: EndpointParams; Body: { seq: number } }>(
     '/webhooks/:endpointId/redeliver',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'redeliverWebhookEvent',
@@ -297,6 +305,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: EndpointParams; Body: { after: number } }>(
     '/webhooks/:endpointId/replay',
     {
+      config: { errors: { 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'replayWebhookEvents',
