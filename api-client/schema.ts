@@ -7898,7 +7898,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid";
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid" | "webhook_url_unresolvable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8351,7 +8351,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid";
+                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid" | "webhook_url_unresolvable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

@@ -100,7 +100,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.post<{ Params: { shopId: string }; Body: { url: string; events?: string[] | null; description?: string | null } }>(
     '/webhooks',
     {
-      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden'], 409: ['too_many_webhooks'], 503: ['webhooks_not_configured'] } },
+      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 409: ['too_many_webhooks'], 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'createWebhook',
@@ -179,7 +179,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
   app.patch<{ Params: EndpointParams; Body: { url?: string; events?: string[] | null; description?: string | null; status?: 'active' | 'paused' } }>(
     '/webhooks/:endpointId',
     {
-      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden'], 503: ['webhooks_not_configured'] } },
+      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 503: ['webhooks_not_configured'] } },
       schema: {
         tags: ['webhooks'],
         operationId: 'updateWebhook',
