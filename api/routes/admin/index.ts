@@ -7,6 +7,7 @@ import { authenticateAdmin } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, SHOP_ID_PATTERN } from '../../schemas';
 import { isValidTimeZone } from '../../../domain/time-zone';
+import { typed } from '../../typed';
 
 const shopSchema = {
   type: 'object',
@@ -14,10 +15,11 @@ const shopSchema = {
 } as const;
 
 /** Platform operator routes: create shops and issue their keys. Guarded by ADMIN_TOKEN. */
-export default async function adminRoutes(app: FastifyInstance): Promise<void> {
+export default async function adminRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   app.addHook('onRequest', authenticateAdmin);
 
-  app.post<{ Body: { id: string; name: string; timeZone?: string } }>(
+  app.post(
     '/shops',
     {
       config: { errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
@@ -51,7 +53,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Querystring: { limit: number; after?: number } }>(
+  app.get(
     '/outbox',
     {
       schema: {
@@ -97,7 +99,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (req) => ({ ...(await outboxStats(app.deps.db)), deadLetters: await listDeadLetters(app.deps.db, { limit: req.query.limit, afterId: req.query.after }) }),
   );
 
-  app.post<{ Params: { id: number } }>(
+  app.post(
     '/outbox/:id/retry',
     {
       schema: {
@@ -115,7 +117,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Params: { shopId: string } }>(
+  app.post(
     '/shops/:shopId/keys',
     {
       schema: {

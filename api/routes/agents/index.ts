@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { AGENT_STATUSES, createAgent, getAgent, listAgents, updateAgent, type AgentChange, type AgentStatus } from '../../../db/repositories/agents';
+import { AGENT_STATUSES, createAgent, getAgent, listAgents, updateAgent, type AgentChange } from '../../../db/repositories/agents';
 import { issueApiKey } from '../../../db/repositories/api-keys';
 import { AGENT_CAPACITY_DEFAULT, AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
 import { AGENT_KEY_ALLOWED, assertMayActOnAgent } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const capacity = {
   type: 'integer',
@@ -37,8 +38,9 @@ const agentParams = {
   properties: { ...shopParams.properties, agentId: externalId },
 } as const;
 
-export default async function agentRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: { shopId: string }; Body: { name: string; capacity?: number; status?: AgentStatus } }>(
+export default async function agentRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.post(
     '/agents',
     {
       schema: {
@@ -65,7 +67,7 @@ export default async function agentRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { shopId: string } }>(
+  app.get(
     '/agents',
     {
       schema: {
@@ -79,7 +81,7 @@ export default async function agentRoutes(app: FastifyInstance): Promise<void> {
     async (req) => ({ items: await listAgents(app.deps.db, req.params.shopId) }),
   );
 
-  app.get<{ Params: { shopId: string; agentId: string } }>(
+  app.get(
     '/agents/:agentId',
     {
       config: AGENT_KEY_ALLOWED,
@@ -93,7 +95,7 @@ export default async function agentRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.patch<{ Params: { shopId: string; agentId: string }; Body: AgentChange }>(
+  app.patch(
     '/agents/:agentId',
     {
       config: AGENT_KEY_ALLOWED,

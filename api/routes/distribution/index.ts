@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, listAssignmentRecords, listDistributionRuns } from '../../../db/repositories/distribution';
 import { assertTargetExists, currentDistributionSettings } from '../../../db/repositories/distribution-settings';
 import { getShop } from '../../../db/repositories/shops';
@@ -10,6 +11,7 @@ import { outboxStateOfRun } from '../../../db/repositories/outbox';
 import { actorOf } from '../../actor';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
 export const distributionSettingsSchema = {
@@ -67,22 +69,27 @@ const runSchema = { $ref: 'DistributionRun#' } as const;
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 const { $id: _runId, ...runShape } = runSchemaDef;
 
-type Params = { shopId: string };
+
+/** The request body's settings, typed from the schema; the domain's rules make them DistributionSettings. */
+type SettingsInput = FromSchema<typeof distributionSettingsSchema>;
 
 /** The API validates what it can before anything reaches the shop run (bad input changes nothing). */
-async function validated(app: FastifyInstance, shopId: string, settings: DistributionSettings): Promise<DistributionSettings> {
+async function validated(app: FastifyInstance, shopId: string, input: SettingsInput): Promise<DistributionSettings> {
   const shop = await getShop(app.deps.db, shopId);
   if (!shop) throw notFound(`shop ${shopId}`);
+  // The schema has the shape; the target's kind-specific ids are the domain rule's to check.
+  const settings = input as DistributionSettings;
   const violation = validateDistributionSettings(settings, shop.timeZone);
   if (violation) throw DomainError.from(violation);
   await assertTargetExists(app.deps.db, shopId, settings);
   return settings;
 }
 
-export default async function distributionRoutes(app: FastifyInstance): Promise<void> {
+export default async function distributionRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const { client, taskQueue } = app.deps.temporal;
 
-  app.get<{ Params: Params }>(
+  app.get(
     '/settings/distribution',
     {
       schema: {
@@ -99,7 +106,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     async (req) => currentDistributionSettings(app.deps.db, req.params.shopId),
   );
 
-  app.put<{ Params: Params; Body: { settings: DistributionSettings; changedBy?: string } }>(
+  app.put(
     '/settings/distribution',
     {
       config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
@@ -139,7 +146,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     },
   );
 
-  app.get<{ Params: Params }>(
+  app.get(
     '/distribution/schedule',
     {
       schema: {
@@ -164,7 +171,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     async (req) => queryShop(client, req.params.shopId),
   );
 
-  app.post<{ Params: Params; Body: { requestedBy?: string } }>(
+  app.post(
     '/distribution/run-now',
     {
       schema: {
@@ -179,7 +186,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant'),
   );
 
-  app.post<{ Params: Params; Body: { settings?: DistributionSettings } }>(
+  app.post(
     '/distribution/dry-run',
     {
       config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
@@ -208,7 +215,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     },
   );
 
-  app.get<{ Params: Params; Querystring: { limit: number; before?: number; outcome?: 'succeeded' | 'failed' } }>(
+  app.get(
     '/distribution/runs',
     {
       schema: {
@@ -230,7 +237,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     async (req) => ({ items: await listDistributionRuns(app.deps.db, req.params.shopId, { limit: req.query.limit, beforeId: req.query.before, outcome: req.query.outcome }) }),
   );
 
-  app.get<{ Params: Params & { runId: number } }>(
+  app.get(
     '/distribution/runs/:runId',
     {
       schema: {
@@ -279,7 +286,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     },
   );
 
-  app.get<{ Params: Params; Querystring: { limit: number; before?: number; kind?: 'auto' | 'manual' | 'live'; outcome?: 'assigned' | 'skipped' } }>(
+  app.get(
     '/assignment-records',
     {
       schema: {
@@ -332,7 +339,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     }),
   );
 
-  app.get<{ Params: Params; Querystring: { days: number } }>(
+  app.get(
     '/distribution/daily-counts',
     {
       schema: {
@@ -354,7 +361,7 @@ export default async function distributionRoutes(app: FastifyInstance): Promise<
     },
   );
 
-  app.post<{ Params: Params; Body: { messageIds: number[]; agentId: string; operator?: string } }>(
+  app.post(
     '/offline-messages/assign',
     {
       config: { errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },

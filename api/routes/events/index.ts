@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { AGENT_KEY_ALLOWED } from '../../auth';
 import { ApiError } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 /** Stream keepalive comment, so proxies and clients see a live connection. */
 const SSE_KEEPALIVE_MS = 15_000;
@@ -42,14 +43,15 @@ function parseTypes(raw: string | undefined): string[] | undefined {
   return raw ? [...new Set(raw.split(','))] : undefined;
 }
 
-export default async function eventRoutes(app: FastifyInstance): Promise<void> {
+export default async function eventRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   // Open streams end when the server closes, so shutdown does not wait for their clients.
   const streams = new Set<AbortController>();
   app.addHook('preClose', async () => {
     for (const s of streams) s.abort();
   });
 
-  app.get<{ Params: { shopId: string }; Querystring: { after: number; limit: number; types?: string; sessionId?: string } }>(
+  app.get(
     '/events',
     {
       config: AGENT_KEY_ALLOWED,
@@ -97,7 +99,7 @@ export default async function eventRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { shopId: string }; Querystring: { after?: number; types?: string; maxSeconds: number } }>(
+  app.get(
     '/events/stream',
     {
       config: { ...AGENT_KEY_ALLOWED, errors: { 400: ['invalid_cursor'] } },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createGroup, getGroup, setGroupMembers } from '../../../db/repositories/agents';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const scopes = {
   type: 'array',
@@ -31,8 +32,9 @@ const UNIQUE_VIOLATION = '23505';
 
 const groupParams = { type: 'object', required: ['shopId', 'groupId'], properties: { ...shopParams.properties, groupId: externalId } } as const;
 
-export default async function groupRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Params: { shopId: string }; Body: { name: string; scopes: string[]; agentIds?: string[] } }>(
+export default async function groupRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.post(
     '/groups',
     {
       config: { errors: { 400: ['unknown_agents'], 409: ['group_exists'] } },
@@ -62,7 +64,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { shopId: string } }>(
+  app.get(
     '/groups',
     {
       schema: {
@@ -80,7 +82,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.patch<{ Params: { shopId: string; groupId: string }; Body: { name?: string; scopes?: string[] } }>(
+  app.patch(
     '/groups/:groupId',
     {
       config: { errors: { 409: ['group_exists'] } },
@@ -101,7 +103,7 @@ export default async function groupRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.put<{ Params: { shopId: string; groupId: string }; Body: { agentIds: string[] } }>(
+  app.put(
     '/groups/:groupId/members',
     {
       config: { errors: { 400: ['unknown_agents'] } },

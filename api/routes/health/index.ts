@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { temporal as temporal_ } from '@temporalio/proto';
+import { typed } from '../../typed';
 
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 /** Workers long-poll about once a minute; one not seen for longer is gone. */
@@ -22,7 +23,8 @@ async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; erro
   }
 }
 
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+export default async function healthRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const dependency = { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: 'string' } } } as const;
   app.get(
     '/healthz',

@@ -3,6 +3,7 @@ import { getAgent } from '../../../db/repositories/agents';
 import { issueApiKeyRecord, listApiKeys, revokeApiKey } from '../../../db/repositories/api-keys';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const keySchema = {
   type: 'object',
@@ -21,8 +22,9 @@ const keySchema = {
  * Merchant keys only (agent keys are refused by the auth hook); a revocation takes effect on the
  * next request.
  */
-export default async function keyRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { shopId: string }; Querystring: { includeRevoked: boolean } }>(
+export default async function keyRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.get(
     '/keys',
     {
       schema: {
@@ -37,7 +39,7 @@ export default async function keyRoutes(app: FastifyInstance): Promise<void> {
     async (req) => ({ items: await listApiKeys(app.deps.db, req.params.shopId, { includeRevoked: req.query.includeRevoked }) }),
   );
 
-  app.post<{ Params: { shopId: string }; Body: { agentId?: string; label?: string } }>(
+  app.post(
     '/keys',
     {
       config: { errors: { 404: ['not_found'] } },
@@ -63,7 +65,7 @@ export default async function keyRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.delete<{ Params: { shopId: string; keyId: string } }>(
+  app.delete(
     '/keys/:keyId',
     {
       config: { errors: { 409: ['last_merchant_key'] } },

@@ -4,12 +4,14 @@ import { getShop } from '../../../db/repositories/shops';
 import { authenticateKey } from '../../auth';
 import { notFound } from '../../errors';
 import { errorResponses, securedByShopKey } from '../../schemas';
+import { typed } from '../../typed';
 
 /**
  * Who a key is: the console signs in with a key alone and learns from here which shop it reaches
  * and whether it is the merchant's or an agent's.
  */
-export default async function meRoutes(app: FastifyInstance): Promise<void> {
+export default async function meRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   app.addHook('onRequest', authenticateKey);
   app.get(
     '/me',

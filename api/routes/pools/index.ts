@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { listOfflineMessages, type OfflineMessageStatus } from '../../../db/repositories/offline-messages';
+import { listOfflineMessages } from '../../../db/repositories/offline-messages';
 import { listSessions } from '../../../db/repositories/sessions';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 export const offlineMessageSchemaDef = {
   $id: 'OfflineMessage',
@@ -29,8 +30,9 @@ interface PoolCursor {
 const isPoolCursor = (v: unknown): v is PoolCursor =>
   typeof v === 'object' && v !== null && typeof (v as PoolCursor).at === 'string' && Number.isInteger((v as PoolCursor).id);
 
-export default async function poolRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { shopId: string }; Querystring: { limit: number } }>(
+export default async function poolRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.get(
     '/queue',
     {
       schema: {
@@ -68,10 +70,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{
-    Params: { shopId: string };
-    Querystring: { status?: OfflineMessageStatus; topic?: string; wantsHuman?: boolean; limit: number; cursor?: string };
-  }>(
+  app.get(
     '/offline-messages',
     {
       config: { errors: { 400: ['invalid_cursor'] } },

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { queuePositionOf } from '../../../db/repositories/routing';
-import { getSession, listSessionClosures, type SessionRecord, listSessions, type SessionCursor, type SessionListFilter } from '../../../db/repositories/sessions';
-import type { SessionPolicy } from '../../../domain/session';
+import { getSession, listSessionClosures, type SessionRecord, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
 import {
   closeConversation,
   leaveQueue,
@@ -14,6 +13,7 @@ import {
 import { AGENT_KEY_ALLOWED, assertMayActOnAgent } from '../../auth';
 import { ApiError, notFound } from '../../errors';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const sessionParams = {
   type: 'object',
@@ -101,7 +101,7 @@ const isCursor = (v: unknown): v is SessionCursor =>
   typeof v === 'object' && v !== null && typeof (v as SessionCursor).at === 'string' && typeof (v as SessionCursor).sessionId === 'string';
 
 /** A signal or update to a run that is gone: tell "never existed" from "already ended". */
-async function explainMissingRun(req: FastifyRequest<{ Params: SessionParams }>, err: unknown): Promise<never> {
+async function explainMissingRun(req: Pick<FastifyRequest, 'server'> & { params: SessionParams }, err: unknown): Promise<never> {
   if (err instanceof WorkflowNotFoundError) {
     const record = await getSession(req.server.deps.db, req.params.shopId, req.params.sessionId);
     if (!record) throw notFound(`session ${req.params.sessionId}`);
@@ -115,13 +115,11 @@ async function placeInQueue(app: FastifyInstance, session: SessionRecord | null)
   return session?.status === 'queued' ? queuePositionOf(app.deps.db, session.shopId, session.sessionId) : null;
 }
 
-export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export default async function sessionRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const { client, taskQueue } = app.deps.temporal;
 
-  app.post<{
-    Params: { shopId: string };
-    Body: { sessionId: string; buyerId: string; topic: string; wantsHuman?: boolean; botEngaged?: boolean; policy?: SessionPolicy };
-  }>(
+  app.post(
     '/sessions',
     {
       config: { errors: { 409: ['session_exists_different'], 503: ['session_not_ready'] } },
@@ -187,7 +185,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.get<{ Params: { shopId: string }; Querystring: { status: SessionListFilter; limit: number; cursor?: string; agentId?: string } }>(
+  app.get(
     '/sessions',
     {
       config: { ...AGENT_KEY_ALLOWED, errors: { 400: ['invalid_cursor'] } },
@@ -228,7 +226,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.get<{ Params: SessionParams }>(
+  app.get(
     '/sessions/:sessionId',
     {
       config: AGENT_KEY_ALLOWED,
@@ -275,7 +273,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: SessionParams; Body: { from: 'buyer' | 'agent'; messageId?: string; agentId?: string } }>(
+  app.post(
     '/sessions/:sessionId/messages',
     {
       config: { errors: { 409: ['session_not_live'] } },
@@ -300,7 +298,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: SessionParams }>(
+  app.post(
     '/sessions/:sessionId/request-human',
     {
       config: { errors: { 409: ['session_closed', 'session_not_live'] } },
@@ -324,7 +322,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: SessionParams; Body: { by: 'agent' | 'buyer' } }>(
+  app.post(
     '/sessions/:sessionId/close',
     {
       config: { errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_not_live'] } },
@@ -341,7 +339,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     async (req) => closeConversation(client, req.params.shopId, req.params.sessionId, req.body).catch((err) => explainMissingRun(req, err)),
   );
 
-  app.post<{ Params: SessionParams }>(
+  app.post(
     '/sessions/:sessionId/leave-queue',
     {
       config: { errors: { 409: ['session_not_queued', 'session_not_live'] } },

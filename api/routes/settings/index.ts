@@ -5,6 +5,7 @@ import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_
 import { AGENT_REPLY_TIMEOUT_FIXED, validateSessionSettingsChange } from '../../../domain/session';
 import { updateSessionSettings } from '../../../temporal/shop-gateway';
 import { actorOf } from '../../actor';
+import { typed } from '../../typed';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 
 const sessionSettingsSchema = {
@@ -18,8 +19,9 @@ const sessionSettingsSchema = {
   },
 } as const;
 
-export default async function settingsRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { shopId: string } }>(
+export default async function settingsRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.get(
     '/settings/session',
     {
       schema: {
@@ -33,7 +35,7 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
     async (req) => currentSessionSettings(app.deps.db, req.params.shopId),
   );
 
-  app.put<{ Params: { shopId: string }; Body: { buyerIdleMinutes: unknown; agentReplyTimeoutMinutes?: unknown; changedBy?: string } }>(
+  app.put(
     '/settings/session',
     {
       config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
@@ -63,7 +65,7 @@ export default async function settingsRoutes(app: FastifyInstance): Promise<void
       if (violation) throw DomainError.from(violation, violation === AGENT_REPLY_TIMEOUT_FIXED ? 422 : 400);
       const { client, taskQueue } = app.deps.temporal;
       return updateSessionSettings(client, taskQueue, req.params.shopId, {
-        buyerIdleMinutes: req.body.buyerIdleMinutes as number,
+        buyerIdleMinutes: req.body.buyerIdleMinutes,
         changedBy: actorOf(req, req.body.changedBy),
       });
     },

@@ -5,6 +5,7 @@ import { actorOf } from '../../actor';
 import { updateShopTimeZone } from '../../../temporal/shop-gateway';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 const shopSchema = {
   type: 'object',
@@ -17,8 +18,9 @@ const shopSchema = {
 } as const;
 
 /** The shop's own profile. A time-zone change goes through the shop run, which re-plans its next slot. */
-export default async function shopRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { shopId: string } }>(
+export default async function shopRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
+  app.get(
     '',
     {
       schema: {
@@ -36,7 +38,7 @@ export default async function shopRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.patch<{ Params: { shopId: string }; Body: { name?: string; timeZone?: string; changedBy?: string } }>(
+  app.patch(
     '',
     {
       config: { errors: { 400: ['invalid_time_zone'] } },

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { getEventBySeq, lastEventSeq, wakeEventReaders } from '../../../db/repositories/events';
 import {
   countLiveEndpoints,
@@ -22,6 +22,7 @@ import type { WebhookDeps } from '../../../infra/webhook-deps';
 import { startOrWakeWebhookRun } from '../../../temporal/webhook-gateway';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+import { typed } from '../../typed';
 
 export const endpointSchema = {
   $id: 'WebhookEndpoint',
@@ -82,7 +83,8 @@ function requireWebhooks(deps: WebhookDeps | undefined): WebhookDeps {
   return deps;
 }
 
-export default async function webhookRoutes(app: FastifyInstance): Promise<void> {
+export default async function webhookRoutes(instance: FastifyInstance): Promise<void> {
+  const app = typed(instance);
   const { client, taskQueue } = app.deps.temporal;
 
   /** The endpoint's run re-reads it (resumed, replayed, edited, deleted); an activity long-polling for events looks again at once. */
@@ -91,13 +93,13 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     await wakeEventReaders(app.deps.db, shopId);
   };
 
-  const load = async (req: FastifyRequest<{ Params: EndpointParams }>): Promise<EndpointRow> => {
+  const load = async (req: { params: EndpointParams }): Promise<EndpointRow> => {
     const row = await getEndpointRow(app.deps.db, req.params.shopId, req.params.endpointId);
     if (!row) throw notFound(`webhook endpoint ${req.params.endpointId}`);
     return row;
   };
 
-  app.post<{ Params: { shopId: string }; Body: { url: string; events?: string[] | null; description?: string | null } }>(
+  app.post(
     '/webhooks',
     {
       config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 409: ['too_many_webhooks'], 503: ['webhooks_not_configured'] } },
@@ -144,7 +146,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.get<{ Params: { shopId: string } }>(
+  app.get(
     '/webhooks',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -160,7 +162,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     async (req) => ({ items: await listEndpoints(app.deps.db, req.params.shopId) }),
   );
 
-  app.get<{ Params: EndpointParams }>(
+  app.get(
     '/webhooks/:endpointId',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -176,7 +178,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     async (req) => toEndpoint(await load(req)),
   );
 
-  app.patch<{ Params: EndpointParams; Body: { url?: string; events?: string[] | null; description?: string | null; status?: 'active' | 'paused' } }>(
+  app.patch(
     '/webhooks/:endpointId',
     {
       config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 503: ['webhooks_not_configured'] } },
@@ -210,7 +212,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.delete<{ Params: EndpointParams }>(
+  app.delete(
     '/webhooks/:endpointId',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -231,7 +233,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: EndpointParams }>(
+  app.post(
     '/webhooks/:endpointId/test',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -254,7 +256,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.get<{ Params: EndpointParams; Querystring: { limit: number; before?: number } }>(
+  app.get(
     '/webhooks/:endpointId/attempts',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -278,7 +280,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: EndpointParams; Body: { seq: number } }>(
+  app.post(
     '/webhooks/:endpointId/redeliver',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
@@ -302,7 +304,7 @@ export default async function webhookRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  app.post<{ Params: EndpointParams; Body: { after: number } }>(
+  app.post(
     '/webhooks/:endpointId/replay',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
