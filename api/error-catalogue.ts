@@ -26,6 +26,13 @@ const DESCRIPTIONS: Record<ErrorStatus, string> = {
   503: 'A dependency is unavailable; repeat after Retry-After',
 };
 
+const SUCCESS: Record<number, string> = {
+  200: 'Done; the answer describes the result',
+  201: 'Created',
+  202: 'Accepted: the run takes it up at once, the answer does not wait for it',
+  204: 'Done; no content',
+};
+
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** What every operation of this kind can answer. */
@@ -82,6 +89,13 @@ export function catalogueErrors(route: RouteOptions): void {
     }
   }
   for (const key of Object.keys(schema.response)) if (isGenericError(schema.response[key])) delete schema.response[key];
+  // Success answers are described too (else the description says "Default Response").
+  for (const [key, value] of Object.entries(schema.response)) {
+    const status = Number(key);
+    if (status >= 200 && status < 300 && typeof value === 'object' && value !== null && !('description' in value)) {
+      schema.response[key] = { ...(value as object), description: SUCCESS[status] ?? 'Success' };
+    }
+  }
   for (const [status, codes] of [...merged].sort(([a], [b]) => a - b)) schema.response[String(status)] = errorSchema(status, [...codes].sort());
 }
 

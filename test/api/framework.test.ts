@@ -48,6 +48,7 @@ describe('health and documentation', () => {
     expect(operations.length).toBeGreaterThan(40);
     for (const { id, responses } of operations) {
       for (const [status, response] of Object.entries(responses)) {
+        expect(response.description, `${id} ${status}`).not.toBe('Default Response');
         if (Number(status) < 400) continue;
         expect(response.description, `${id} ${status}`).not.toBe('Default Response');
         const codes = response.content['application/json'].schema.properties.error.properties.code.enum;
