@@ -244,6 +244,13 @@ describe('web console in Chromium', () => {
     await records.getByText('pool-2', { exact: true }).waitFor();
     expect(await records.textContent()).toContain('离线留言分配');
     expect(await records.textContent()).toContain('手动分配');
+
+    // One run now: the last message goes to the online agent, counted as today's automatic assignment.
+    await page.getByTestId('run-now').click();
+    await page.getByTestId('runs-table').getByText('手动执行').waitFor();
+    await table.getByText('pool-3', { exact: true }).waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByTestId('today-auto-assigned').textContent()).toContain('1');
+    expect(await records.textContent()).toContain('系统自动分配');
     await shot(page, 'pool');
 
     const desk = await newPage();
@@ -267,7 +274,7 @@ describe('web console in Chromium', () => {
     await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('小休');
     await shot(merchant, 'agents');
 
-    // 小王 back online, full at 2 seats (pool-1, pool-2): the next buyer queues, and the queue page follows.
+    // 小王 back online, full at 2 seats (pool-1..3 hold 3): the next buyer queues, and the queue page follows.
     await desk.getByTestId('my-status').getByText('在线').click();
     await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('在线');
     await numberInput(desk, 'my-capacity').fill('2');
@@ -278,7 +285,7 @@ describe('web console in Chromium', () => {
     await startSession('queued-1');
     await merchant.getByTestId('queue-table').getByText('queued-1', { exact: true }).waitFor();
     await shot(merchant, 'queue');
-    await numberInput(desk, 'my-capacity').fill('3');
+    await numberInput(desk, 'my-capacity').fill('4');
     await desk.getByTestId('save-capacity').click();
     await merchant.getByTestId('queue-table').getByText('queued-1', { exact: true }).waitFor({ state: 'detached' });
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/queued-1`, { key: shopKey })).body.session).toMatchObject({ status: 'active', agentId: wang.id });

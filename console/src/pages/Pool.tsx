@@ -32,10 +32,12 @@ export function PoolPage() {
   const agents = useLoad(() => ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })), []);
   const counts = useLoad(() => ok(api.GET('/v1/shops/{shopId}/distribution/daily-counts', { params: { ...shop, query: { days: 30 } } })), []);
   const records = useLoad(() => ok(api.GET('/v1/shops/{shopId}/assignment-records', { params: { ...shop, query: { limit: 50 } } })), []);
+  const runs = useLoad(() => ok(api.GET('/v1/shops/{shopId}/distribution/runs', { params: { ...shop, query: { limit: 20 } } })), []);
   useShopEvents(['offline_message.created', 'session.assigned', 'distribution.run.finished'], () => {
     pool.reload();
     counts.reload();
     records.reload();
+    runs.reload();
   });
   useShopEvents(['agent.status_changed', 'session.assigned', 'session.closed'], agents.reload);
   const agentName = (id: string | null) => (id ? ((agents.data?.items ?? []).find((a) => a.id === id)?.name ?? id) : '—');
@@ -60,6 +62,24 @@ export function PoolPage() {
     } finally {
       setBusy(false);
       pool.reload();
+      records.reload();
+    }
+  };
+
+  const runNow = async () => {
+    setBusy(true);
+    setAssignError(null);
+    try {
+      const run = await ok(api.POST('/v1/shops/{shopId}/distribution/run-now', { params: shop, body: {} }));
+      void message.success(run.outcome === 'failed' ? t(`failure_${run.failureReason}`) : t('runNowDone', { n: run.assignedCount ?? 0 }));
+    } catch (err) {
+      setAssignError(err);
+      void message.error(errorText(t, err));
+    } finally {
+      setBusy(false);
+      pool.reload();
+      runs.reload();
+      counts.reload();
       records.reload();
     }
   };
@@ -140,6 +160,25 @@ export function PoolPage() {
           </Card>
         </Col>
       </Row>
+      <Card title={t('runs')} size="small" extra={<Button onClick={() => void runNow()} loading={busy} data-testid="run-now">{t('runNow')}</Button>}>
+        <Table
+          data-testid="runs-table"
+          rowKey="id"
+          size="small"
+          pagination={false}
+          dataSource={runs.data?.items ?? []}
+          columns={[
+            { title: t('createdAt'), dataIndex: 'at', render: (v: string) => shopTime(v, me.timeZone) },
+            { title: t('trigger'), dataIndex: 'trigger', render: (v: string) => t(`trigger_${v}`) },
+            { title: t('outcome'), dataIndex: 'outcome', render: (o: string) => <Tag color={o === 'succeeded' ? 'green' : 'default'}>{t(`outcome_${o}`)}</Tag> },
+            { title: t('failureReason'), dataIndex: 'failureReason', render: (r: string | null) => (r ? t(`failure_${r}`) : '—') },
+            { title: t('onlineAgents'), dataIndex: 'onlineAgents' },
+            { title: t('eligible'), dataIndex: 'eligibleCount' },
+            { title: t('assignedCount'), dataIndex: 'assignedCount' },
+            { title: t('skippedCount'), dataIndex: 'skippedCount' },
+          ]}
+        />
+      </Card>
       <Card title={t('records')} size="small" id="records">
         <ErrorAlert error={records.error} />
         <Table
