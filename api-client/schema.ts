@@ -813,36 +813,40 @@ export interface components {
             };
         };
         Session: {
-            shopId?: string;
-            sessionId?: string;
-            buyerId?: string;
-            topic?: string;
-            wantsHuman?: boolean;
-            botEngaged?: boolean;
-            policy?: string;
+            shopId: string;
+            sessionId: string;
+            buyerId: string;
+            topic: string;
+            /** @description The buyer asked for a human (at start or by 转人工) */
+            wantsHuman: boolean;
+            botEngaged: boolean;
             /** @enum {string} */
-            status?: "open" | "queued" | "active" | "offline" | "closed";
-            agentId?: string | null;
-            settingsSnapshot?: {
-                settingsVersion?: number;
+            policy: "current" | "legacy";
+            /** @enum {string} */
+            status: "open" | "queued" | "active" | "offline" | "closed";
+            agentId: string | null;
+            /** @description The settings the session copied when it started and keeps until it closes */
+            settingsSnapshot: {
+                settingsVersion: number;
                 /** @enum {string} */
-                policy?: "current" | "legacy";
-                buyerIdleMinutes?: number;
-                agentReplyTimeoutMs?: number;
-                queueTimeoutMs?: number;
-            } | null;
+                policy: "current" | "legacy";
+                buyerIdleMinutes: number;
+                agentReplyTimeoutMs: number;
+                queueTimeoutMs: number;
+            };
             /** Format: date-time */
-            queuedAt?: string | null;
+            queuedAt: string | null;
             /** Format: date-time */
-            assignedAt?: string | null;
-            closeReason?: string | null;
+            assignedAt: string | null;
+            /** @enum {string|null} */
+            closeReason: "agent_reply_timeout" | "buyer_idle_timeout" | "queue_timeout" | "closed_by_agent" | "closed_by_buyer" | "left_queue" | null;
             /** Format: date-time */
-            closedAt?: string | null;
-            messageCount?: number;
+            closedAt: string | null;
+            messageCount: number;
             /** Format: date-time */
-            createdAt?: string;
+            createdAt: string;
             /** @description The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool */
-            assignmentReason?: string | null;
+            assignmentReason: string | null;
         };
         /** @description The session run's own state (query sessionState); null once the run has ended */
         LiveSession: {
@@ -951,25 +955,26 @@ export interface components {
             };
         };
         OfflineMessage: {
-            id?: number;
-            sessionId?: string;
-            buyerId?: string;
-            topic?: string;
-            wantsHuman?: boolean;
-            botEngaged?: boolean;
+            id: number;
+            shopId: string;
+            sessionId: string;
+            buyerId: string;
+            topic: string;
+            wantsHuman: boolean;
+            botEngaged: boolean;
             /**
              * @description bot_only: the buyer talked only to the bot and never had a human agent
              * @enum {string}
              */
-            origin?: "no_agent_online" | "queue_timeout" | "left_queue" | "bot_only";
+            origin: "no_agent_online" | "queue_timeout" | "left_queue" | "bot_only";
             /** @enum {string} */
-            status?: "pending" | "assigned" | "skipped";
-            agentId?: string | null;
-            skipReason?: string | null;
+            status: "pending" | "assigned" | "skipped";
+            agentId: string | null;
+            skipReason: string | null;
             /** Format: date-time */
-            createdAt?: string;
+            createdAt: string;
             /** Format: date-time */
-            resolvedAt?: string | null;
+            resolvedAt: string | null;
         };
     };
     responses: never;

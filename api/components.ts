@@ -5,12 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { agentSchemaDef } from './routes/agents';
 import { shopEventSchema } from './routes/events';
-import { sessionRecordSchemaDef, liveViewSchemaDef } from './routes/sessions';
+import { liveViewSchemaDef } from './routes/sessions';
+import { offlineMessageShape, sessionShape } from '../contracts/shapes';
 import { endpointSchema, attemptSchema } from './routes/webhooks';
 import { groupSchemaDef } from './routes/groups';
 import { runSchemaDef } from './routes/distribution';
-import { offlineMessageSchemaDef } from './routes/pools';
 
 export function registerComponents(app: FastifyInstance): void {
-  for (const schema of [agentSchemaDef, shopEventSchema, sessionRecordSchemaDef, liveViewSchemaDef, endpointSchema, attemptSchema, groupSchemaDef, runSchemaDef, offlineMessageSchemaDef]) app.addSchema(schema);
+  for (const schema of [agentSchemaDef, shopEventSchema, sessionShape, liveViewSchemaDef, endpointSchema, attemptSchema, groupSchemaDef, runSchemaDef, offlineMessageShape]) app.addSchema(schema);
 }

@@ -1,22 +1,8 @@
+import type { OfflineMessage, OfflineMessageStatus } from '../../contracts/shapes';
 import type { Knex } from 'knex';
 
-export type OfflineMessageStatus = 'pending' | 'assigned' | 'skipped';
-
-export interface OfflineMessage {
-  id: number;
-  shopId: string;
-  sessionId: string;
-  buyerId: string;
-  topic: string;
-  wantsHuman: boolean;
-  botEngaged: boolean;
-  origin: string;
-  status: OfflineMessageStatus;
-  agentId: string | null;
-  skipReason: string | null;
-  createdAt: string;
-  resolvedAt: string | null;
-}
+/** The API's OfflineMessage shape (contracts/shapes.ts). */
+export type { OfflineMessage, OfflineMessageStatus };
 
 interface Row {
   id: number;
@@ -26,7 +12,7 @@ interface Row {
   topic: string;
   wants_human: boolean;
   bot_engaged: boolean;
-  origin: string;
+  origin: OfflineMessage['origin'];
   status: OfflineMessageStatus;
   agent_id: string | null;
   skip_reason: string | null;

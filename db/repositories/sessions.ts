@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { snapshotFor, type CloseReason, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
+import type { SessionRecord } from '../../contracts/shapes';
+import { snapshotFor, type CloseReason, type SessionPolicy, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
 import { currentSessionSettings } from './session-settings';
 import { appendEvent } from './events';
 import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
@@ -126,26 +127,8 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
   });
 }
 
-export interface SessionRecord {
-  shopId: string;
-  sessionId: string;
-  buyerId: string;
-  topic: string;
-  wantsHuman: boolean;
-  botEngaged: boolean;
-  policy: string;
-  status: SessionStatus;
-  agentId: string | null;
-  settingsSnapshot: SessionSettingsSnapshot;
-  queuedAt: string | null;
-  assignedAt: string | null;
-  closeReason: CloseReason | null;
-  closedAt: string | null;
-  messageCount: number;
-  createdAt: string;
-  /** The latest assignment's message to the agent (离线留言分配 for pool sessions); null if never assigned by record. */
-  assignmentReason: string | null;
-}
+/** The API's Session shape (contracts/shapes.ts): the schema is its one definition. */
+export type { SessionRecord };
 
 const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -156,7 +139,7 @@ interface SessionRow {
   topic: string;
   wants_human: boolean;
   bot_engaged: boolean;
-  policy: string;
+  policy: SessionPolicy;
   status: SessionStatus;
   agent_id: string | null;
   settings_snapshot: SessionSettingsSnapshot;

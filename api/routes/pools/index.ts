@@ -4,24 +4,6 @@ import { listSessions } from '../../../db/repositories/sessions';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
 
-export const offlineMessageSchemaDef = {
-  $id: 'OfflineMessage',
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    sessionId: { type: 'string' },
-    buyerId: { type: 'string' },
-    topic: { type: 'string' },
-    wantsHuman: { type: 'boolean' },
-    botEngaged: { type: 'boolean' },
-    origin: { type: 'string', enum: ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only'], description: 'bot_only: the buyer talked only to the bot and never had a human agent' },
-    status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
-    agentId: { type: ['string', 'null'] },
-    skipReason: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    resolvedAt: { type: ['string', 'null'], format: 'date-time' },
-  },
-} as const;
 
 interface PoolCursor {
   at: string;

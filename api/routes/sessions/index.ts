@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { queuePositionOf } from '../../../db/repositories/routing';
-import { getSession, listSessionClosures, type SessionRecord, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
+import type { SessionRecord } from '../../../contracts/shapes';
+import { getSession, listSessionClosures, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
 import {
   closeConversation,
   leaveQueue,
@@ -35,29 +36,6 @@ const snapshotSchema = {
   },
 } as const;
 
-export const sessionRecordSchemaDef = {
-  $id: 'Session',
-  type: 'object',
-  properties: {
-    shopId: { type: 'string' },
-    sessionId: { type: 'string' },
-    buyerId: { type: 'string' },
-    topic: { type: 'string' },
-    wantsHuman: { type: 'boolean' },
-    botEngaged: { type: 'boolean' },
-    policy: { type: 'string' },
-    status: { type: 'string', enum: ['open', 'queued', 'active', 'offline', 'closed'] },
-    agentId: { type: ['string', 'null'] },
-    settingsSnapshot: snapshotSchema,
-    queuedAt: nullableTime,
-    assignedAt: nullableTime,
-    closeReason: { type: ['string', 'null'] },
-    closedAt: nullableTime,
-    messageCount: { type: 'integer' },
-    createdAt: { type: 'string', format: 'date-time' },
-    assignmentReason: { type: ['string', 'null'], description: "The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool" },
-  },
-} as const;
 const sessionRecordSchema = { $ref: 'Session#' } as const;
 
 export const liveViewSchemaDef = {
