@@ -780,22 +780,23 @@ export interface components {
             };
         };
         Agent: {
-            id?: string;
-            shopId?: string;
-            name?: string;
+            id: string;
+            shopId: string;
+            name: string;
             /**
              * @description online: receives new sessions; suspended (小休): on a break; offline
              * @enum {string}
              */
-            status?: "online" | "suspended" | "offline";
-            capacity?: number;
+            status: "online" | "suspended" | "offline";
+            /** @description 最大接待人数: live sessions this agent may hold at once */
+            capacity: number;
             /** @description Live sessions held now */
-            activeSessions?: number;
-            groupIds?: string[];
+            activeSessions: number;
+            groupIds: string[];
             /** Format: date-time */
-            lastAssignedAt?: string | null;
+            lastAssignedAt: string | null;
             /** Format: date-time */
-            statusChangedAt?: string;
+            statusChangedAt: string;
         };
         ShopEvent: {
             /** @description Globally unique event id; the webhook-id of its deliveries */
@@ -922,11 +923,12 @@ export interface components {
             attemptedAt: string;
         };
         RoutingGroup: {
-            id?: string;
-            shopId?: string;
-            name?: string;
-            scopes?: string[];
-            agentIds?: string[];
+            id: string;
+            shopId: string;
+            name: string;
+            /** @description Topics this group receives (reception scope) */
+            scopes: string[];
+            agentIds: string[];
         };
         DistributionRun: {
             id?: number | null;

@@ -3,14 +3,12 @@
  * encapsulated plugin that adds a schema gets a fresh validator and would lose the strict one.
  */
 import type { FastifyInstance } from 'fastify';
-import { agentSchemaDef } from './routes/agents';
 import { shopEventSchema } from './routes/events';
 import { liveViewSchemaDef } from './routes/sessions';
-import { offlineMessageShape, sessionShape } from '../contracts/shapes';
+import { agentShape, offlineMessageShape, routingGroupShape, sessionShape } from '../contracts/shapes';
 import { endpointSchema, attemptSchema } from './routes/webhooks';
-import { groupSchemaDef } from './routes/groups';
 import { runSchemaDef } from './routes/distribution';
 
 export function registerComponents(app: FastifyInstance): void {
-  for (const schema of [agentSchemaDef, shopEventSchema, sessionShape, liveViewSchemaDef, endpointSchema, attemptSchema, groupSchemaDef, runSchemaDef, offlineMessageShape]) app.addSchema(schema);
+  for (const schema of [agentShape, shopEventSchema, sessionShape, liveViewSchemaDef, endpointSchema, attemptSchema, routingGroupShape, runSchemaDef, offlineMessageShape]) app.addSchema(schema);
 }

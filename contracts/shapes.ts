@@ -95,3 +95,37 @@ export const offlineMessageShape = {
 } as const;
 export type OfflineMessage = FromSchema<typeof offlineMessageShape>;
 export type OfflineMessageStatus = OfflineMessage['status'];
+
+export const agentShape = {
+  $id: 'Agent',
+  type: 'object',
+  required: ['id', 'shopId', 'name', 'status', 'capacity', 'activeSessions', 'groupIds', 'lastAssignedAt', 'statusChangedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    shopId: { type: 'string' },
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['online', 'suspended', 'offline'], description: 'online: receives new sessions; suspended (小休): on a break; offline' },
+    capacity: { type: 'integer', description: '最大接待人数: live sessions this agent may hold at once' },
+    activeSessions: { type: 'integer', description: 'Live sessions held now' },
+    groupIds: { type: 'array', items: { type: 'string' } },
+    lastAssignedAt: nullableTime,
+    statusChangedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+export type Agent = FromSchema<typeof agentShape>;
+
+export const routingGroupShape = {
+  $id: 'RoutingGroup',
+  type: 'object',
+  required: ['id', 'shopId', 'name', 'scopes', 'agentIds'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    shopId: { type: 'string' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' }, description: 'Topics this group receives (reception scope)' },
+    agentIds: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+export type RoutingGroup = FromSchema<typeof routingGroupShape>;

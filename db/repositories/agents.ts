@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Agent, RoutingGroup } from '../../contracts/shapes';
 import { DomainError } from '../../domain/errors';
 import { appendEvent } from './events';
 import { drainQueueForAgent, lockShopRouting, type Assignment } from './routing';
@@ -7,25 +8,9 @@ import { drainQueueForAgent, lockShopRouting, type Assignment } from './routing'
 export type AgentStatus = 'online' | 'suspended' | 'offline';
 export const AGENT_STATUSES: readonly AgentStatus[] = ['online', 'suspended', 'offline'];
 
-export interface Agent {
-  id: string;
-  shopId: string;
-  name: string;
-  status: AgentStatus;
-  capacity: number;
-  activeSessions: number;
-  groupIds: string[];
-  lastAssignedAt: string | null;
-  statusChangedAt: string;
-}
-
-export interface AgentGroup {
-  id: string;
-  shopId: string;
-  name: string;
-  scopes: string[];
-  agentIds: string[];
-}
+/** The API's Agent and RoutingGroup shapes (contracts/shapes.ts): the schemas are their one definition. */
+export type { Agent };
+export type AgentGroup = RoutingGroup;
 
 interface AgentRow {
   id: string;

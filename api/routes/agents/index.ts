@@ -15,21 +15,6 @@ const capacity = {
 } as const;
 const status = { type: 'string', enum: AGENT_STATUSES, description: 'online: receives new sessions; suspended (小休): on a break; offline' } as const;
 
-export const agentSchemaDef = {
-  $id: 'Agent',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    shopId: { type: 'string' },
-    name: { type: 'string' },
-    status,
-    capacity: { type: 'integer' },
-    activeSessions: { type: 'integer', description: 'Live sessions held now' },
-    groupIds: { type: 'array', items: { type: 'string' } },
-    lastAssignedAt: { type: ['string', 'null'], format: 'date-time' },
-    statusChangedAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
 const agentSchema = { $ref: 'Agent#' } as const;
 
 const agentParams = {

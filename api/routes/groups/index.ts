@@ -14,17 +14,6 @@ const scopes = {
 } as const;
 const agentIds = { type: 'array', maxItems: 1000, uniqueItems: true, items: externalId } as const;
 
-export const groupSchemaDef = {
-  $id: 'RoutingGroup',
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    shopId: { type: 'string' },
-    name: { type: 'string' },
-    scopes: { type: 'array', items: { type: 'string' } },
-    agentIds: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
 const groupSchema = { $ref: 'RoutingGroup#' } as const;
 
 /** Postgres SQLSTATE for a unique-constraint violation. */
