@@ -896,15 +896,18 @@ export interface components {
             /** @description null: every event type */
             eventTypes: string[] | null;
             description: string | null;
-            /** @enum {string} */
-            status: "active" | "paused";
+            /**
+             * @description The API lists and returns active and paused endpoints; deleted is the state its delivery run sees
+             * @enum {string}
+             */
+            status: "active" | "paused" | "deleted";
             /** @description Why deliveries stopped (failing too long, or paused by the merchant) */
             pausedReason: string | null;
             /** @description Every event up to this seq has been delivered */
             cursor: number;
             /** Format: date-time */
             failingSince: string | null;
-            createdByKey?: string | null;
+            createdByKey: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

@@ -4,6 +4,7 @@
  * TypeScript type the repositories build. One shape, one definition.
  */
 import type { FromSchema } from 'json-schema-to-ts';
+import { EVENT_TYPES } from '../domain/events';
 
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
@@ -129,3 +130,61 @@ export const routingGroupShape = {
   },
 } as const;
 export type RoutingGroup = FromSchema<typeof routingGroupShape>;
+
+export const webhookEndpointShape = {
+  $id: 'WebhookEndpoint',
+  type: 'object',
+  required: ['id', 'shopId', 'url', 'eventTypes', 'description', 'status', 'pausedReason', 'cursor', 'failingSince', 'createdByKey', 'createdAt', 'updatedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    shopId: { type: 'string' },
+    url: { type: 'string' },
+    eventTypes: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every event type' },
+    description: { type: ['string', 'null'] },
+    status: { type: 'string', enum: ['active', 'paused', 'deleted'], description: 'The API lists and returns active and paused endpoints; deleted is the state its delivery run sees' },
+    pausedReason: { type: ['string', 'null'], description: 'Why deliveries stopped (failing too long, or paused by the merchant)' },
+    cursor: { type: 'integer', description: 'Every event up to this seq has been delivered' },
+    failingSince: { type: ['string', 'null'], format: 'date-time' },
+    createdByKey: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+export type WebhookEndpoint = FromSchema<typeof webhookEndpointShape>;
+
+export const webhookAttemptShape = {
+  $id: 'WebhookAttempt',
+  type: 'object',
+  required: ['id', 'eventSeq', 'webhookId', 'ok', 'statusCode', 'error', 'durationMs', 'attemptedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'integer' },
+    eventSeq: { type: ['integer', 'null'], description: 'null for a test send' },
+    webhookId: { type: 'string' },
+    ok: { type: 'boolean' },
+    statusCode: { type: ['integer', 'null'] },
+    error: { type: ['string', 'null'] },
+    durationMs: { type: 'integer' },
+    attemptedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+export type WebhookAttempt = FromSchema<typeof webhookAttemptShape>;
+
+export const shopEventShape = {
+  $id: 'ShopEvent',
+  type: 'object',
+  required: ['id', 'shopId', 'seq', 'type', 'sessionId', 'occurredAt', 'data'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'Globally unique event id; the webhook-id of its deliveries' },
+    shopId: { type: 'string' },
+    seq: { type: 'integer', description: "The shop's cursor: gapless, in commit order" },
+    type: { type: 'string', enum: [...EVENT_TYPES] },
+    sessionId: { type: ['string', 'null'] },
+    occurredAt: { type: 'string', format: 'date-time' },
+    data: { type: 'object', additionalProperties: true },
+  },
+} as const;
+/** The envelope every reader gets: the log row, the SSE data, the webhook body. */
+export type ShopEvent = FromSchema<typeof shopEventShape>;

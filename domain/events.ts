@@ -3,6 +3,7 @@
  * that change; read by cursor, streamed (SSE) and delivered to webhooks in this one envelope.
  * Type names are a public contract: add types, never rename one.
  */
+import type { ShopEvent } from '../contracts/shapes';
 import type { CloseReason, SessionSettingsSnapshot } from './session';
 
 export interface EventDataByType {
@@ -48,18 +49,8 @@ export const EVENT_TYPES: readonly EventType[] = [
 
 export type NewEvent = { [T in EventType]: { type: T; sessionId?: string | null; occurredAt?: string; data: EventDataByType[T] } }[EventType];
 
-/** The envelope every reader gets: the log row, the SSE data, the webhook body. */
-export interface ShopEvent {
-  /** Globally unique; the `webhook-id` of its deliveries, so receivers drop repeats. */
-  id: string;
-  shopId: string;
-  /** The shop's cursor: gapless and in commit order. */
-  seq: number;
-  type: EventType;
-  sessionId: string | null;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
+/** The envelope every reader gets (its schema, and so its type, is contracts/shapes.ts). */
+export type { ShopEvent };
 
 export function eventIdOf(globalId: number): string {
   return `evt_${globalId}`;

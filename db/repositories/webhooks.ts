@@ -1,24 +1,11 @@
 /** Webhook endpoints of a shop and the log of their delivery attempts. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { WebhookAttempt, WebhookEndpoint } from '../../contracts/shapes';
 import type { WebhookEndpointStatus } from '../../domain/webhooks';
 
-export interface WebhookEndpoint {
-  id: string;
-  shopId: string;
-  url: string;
-  /** null: every event type. */
-  eventTypes: string[] | null;
-  description: string | null;
-  status: WebhookEndpointStatus;
-  pausedReason: string | null;
-  /** Every event of the shop up to this cursor has been delivered (or skipped by type). */
-  cursor: number;
-  failingSince: string | null;
-  createdByKey: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The API's WebhookEndpoint and WebhookAttempt shapes (contracts/shapes.ts). */
+export type { WebhookAttempt, WebhookEndpoint };
 
 export interface EndpointRow {
   id: string;
@@ -132,16 +119,6 @@ export async function pauseEndpoint(db: Knex, id: string, reason: string): Promi
   await db('webhook_endpoints').where({ id, status: 'active' }).update({ status: 'paused', paused_reason: reason, updated_at: db.fn.now() });
 }
 
-export interface WebhookAttempt {
-  id: number;
-  eventSeq: number | null;
-  webhookId: string;
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  attemptedAt: string;
-}
 
 export async function recordAttempt(
   db: Knex,

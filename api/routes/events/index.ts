@@ -12,20 +12,6 @@ import { typed } from '../../typed';
 const SSE_KEEPALIVE_MS = 15_000;
 const CURSOR_MAX = Number.MAX_SAFE_INTEGER;
 
-export const shopEventSchema = {
-  $id: 'ShopEvent',
-  type: 'object',
-  required: ['id', 'shopId', 'seq', 'type', 'sessionId', 'occurredAt', 'data'],
-  properties: {
-    id: { type: 'string', description: 'Globally unique event id; the webhook-id of its deliveries' },
-    shopId: { type: 'string' },
-    seq: { type: 'integer', description: "The shop's cursor: gapless, in commit order" },
-    type: { type: 'string', enum: [...EVENT_TYPES] },
-    sessionId: { type: ['string', 'null'] },
-    occurredAt: { type: 'string', format: 'date-time' },
-    data: { type: 'object', additionalProperties: true },
-  },
-} as const;
 
 const typesParam = {
   type: 'string',

@@ -24,42 +24,6 @@ import { ApiError, notFound } from '../../errors';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
 
-export const endpointSchema = {
-  $id: 'WebhookEndpoint',
-  type: 'object',
-  required: ['id', 'shopId', 'url', 'eventTypes', 'description', 'status', 'pausedReason', 'cursor', 'failingSince', 'createdAt', 'updatedAt'],
-  properties: {
-    id: { type: 'string' },
-    shopId: { type: 'string' },
-    url: { type: 'string' },
-    eventTypes: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every event type' },
-    description: { type: ['string', 'null'] },
-    status: { type: 'string', enum: ['active', 'paused'] },
-    pausedReason: { type: ['string', 'null'], description: 'Why deliveries stopped (failing too long, or paused by the merchant)' },
-    cursor: { type: 'integer', description: 'Every event up to this seq has been delivered' },
-    failingSince: { type: ['string', 'null'], format: 'date-time' },
-    createdByKey: { type: ['string', 'null'] },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
-
-export const attemptSchema = {
-  $id: 'WebhookAttempt',
-  type: 'object',
-  required: ['id', 'eventSeq', 'webhookId', 'ok', 'statusCode', 'error', 'durationMs', 'attemptedAt'],
-  properties: {
-    id: { type: 'integer' },
-    eventSeq: { type: ['integer', 'null'], description: 'null for a test send' },
-    webhookId: { type: 'string' },
-    ok: { type: 'boolean' },
-    statusCode: { type: ['integer', 'null'] },
-    error: { type: ['string', 'null'] },
-    durationMs: { type: 'integer' },
-    attemptedAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
-
 const noNul = '^[^\\u0000]*$';
 const urlField = { type: 'string', minLength: 8, maxLength: WEBHOOK_URL_MAX_LENGTH, pattern: '^https?://[^\\s\\u0000]+$', description: 'http(s) URL; private and loopback addresses are refused unless the operator allows them' } as const;
 const eventsField = {
