@@ -851,43 +851,54 @@ export interface components {
         };
         /** @description The session run's own state (query sessionState); null once the run has ended */
         LiveSession: {
-            status?: string;
-            agentId?: string | null;
+            shopId: string;
+            sessionId: string;
+            buyerId: string;
+            topic: string;
             /** @enum {string} */
-            turn?: "agent" | "buyer";
-            snapshot?: {
-                settingsVersion?: number;
+            status: "open" | "queued" | "active" | "offline" | "closed";
+            agentId: string | null;
+            /**
+             * @description Whose message the session waits for
+             * @enum {string}
+             */
+            turn: "agent" | "buyer";
+            snapshot: {
+                settingsVersion: number;
                 /** @enum {string} */
-                policy?: "current" | "legacy";
-                buyerIdleMinutes?: number;
-                agentReplyTimeoutMs?: number;
-                queueTimeoutMs?: number;
+                policy: "current" | "legacy";
+                buyerIdleMinutes: number;
+                agentReplyTimeoutMs: number;
+                queueTimeoutMs: number;
             } | null;
-            nextDeadline?: {
+            /** @description The one timer that runs now and the close it leads to */
+            nextDeadline: {
                 /** Format: date-time */
-                at?: string;
-                reason?: string;
+                at: string;
+                /** @enum {string} */
+                reason: "agent_reply_timeout" | "buyer_idle_timeout" | "queue_timeout";
             } | null;
             /** Format: date-time */
-            queuedAt?: string | null;
+            queuedAt: string | null;
             /** Format: date-time */
-            startedAt?: string;
+            startedAt: string;
             /** Format: date-time */
-            lastBuyerMessageAt?: string | null;
+            lastBuyerMessageAt: string | null;
             /** Format: date-time */
-            lastAgentMessageAt?: string | null;
-            messageCount?: number;
-            assignments?: {
-                assignmentId?: string;
-                agentId?: string;
-                operator?: string;
-                reason?: string;
+            lastAgentMessageAt: string | null;
+            messageCount: number;
+            assignments: {
+                assignmentId: string;
+                agentId: string;
+                operator: string;
+                reason: string;
                 /** Format: date-time */
-                at?: string;
+                at: string;
             }[];
-            closeReason?: string | null;
+            /** @enum {string|null} */
+            closeReason: "agent_reply_timeout" | "buyer_idle_timeout" | "queue_timeout" | "closed_by_agent" | "closed_by_buyer" | "left_queue" | null;
             /** Format: date-time */
-            closedAt?: string | null;
+            closedAt: string | null;
         } | null;
         WebhookEndpoint: {
             id: string;

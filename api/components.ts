@@ -3,10 +3,9 @@
  * encapsulated plugin that adds a schema gets a fresh validator and would lose the strict one.
  */
 import type { FastifyInstance } from 'fastify';
-import { liveViewSchemaDef } from './routes/sessions';
-import { agentShape, offlineMessageShape, routingGroupShape, sessionShape, shopEventShape, webhookAttemptShape, webhookEndpointShape } from '../contracts/shapes';
+import { agentShape, liveSessionShape, offlineMessageShape, routingGroupShape, sessionShape, shopEventShape, webhookAttemptShape, webhookEndpointShape } from '../contracts/shapes';
 import { runSchemaDef } from './routes/distribution';
 
 export function registerComponents(app: FastifyInstance): void {
-  for (const schema of [agentShape, shopEventShape, sessionShape, liveViewSchemaDef, webhookEndpointShape, webhookAttemptShape, routingGroupShape, runSchemaDef, offlineMessageShape]) app.addSchema(schema);
+  for (const schema of [agentShape, shopEventShape, sessionShape, liveSessionShape, webhookEndpointShape, webhookAttemptShape, routingGroupShape, runSchemaDef, offlineMessageShape]) app.addSchema(schema);
 }

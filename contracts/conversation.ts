@@ -4,8 +4,9 @@
  * never the workflow code. Wire names are permanent: renaming one breaks running sessions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentAssignment, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
-import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from '../domain/session';
+import type { AgentAssignment, ConversationState } from '../domain/conversation-machine';
+import type { ConversationView } from './shapes';
+import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
 
 export type { AgentAssignment, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
@@ -25,25 +26,8 @@ export interface CloseRequest {
   by: 'agent' | 'buyer';
 }
 
-export interface ConversationView {
-  shopId: string;
-  sessionId: string;
-  buyerId: string;
-  topic: string;
-  status: SessionStatus;
-  agentId: string | null;
-  turn: Turn;
-  snapshot: SessionSettingsSnapshot | null;
-  nextDeadline: { at: string; reason: CloseReason } | null;
-  queuedAt: string | null;
-  startedAt: string;
-  lastBuyerMessageAt: string | null;
-  lastAgentMessageAt: string | null;
-  messageCount: number;
-  assignments: AssignmentEvent[];
-  closeReason: CloseReason | null;
-  closedAt: string | null;
-}
+/** The run's view of the session; its schema (and so this type) is contracts/shapes.ts. */
+export type { ConversationView };
 
 /**
  * start: a new session. carried: the same run continued as new. resume: the session's request waited

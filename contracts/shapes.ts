@@ -188,3 +188,76 @@ export const shopEventShape = {
 } as const;
 /** The envelope every reader gets: the log row, the SSE data, the webhook body. */
 export type ShopEvent = FromSchema<typeof shopEventShape>;
+
+/** What a session's run answers with (query sessionState, every update); `LiveSession` in the API, null once the run has ended. */
+export const conversationViewShape = {
+  type: 'object',
+  required: [
+    'shopId',
+    'sessionId',
+    'buyerId',
+    'topic',
+    'status',
+    'agentId',
+    'turn',
+    'snapshot',
+    'nextDeadline',
+    'queuedAt',
+    'startedAt',
+    'lastBuyerMessageAt',
+    'lastAgentMessageAt',
+    'messageCount',
+    'assignments',
+    'closeReason',
+    'closedAt',
+  ],
+  additionalProperties: false,
+  properties: {
+    shopId: { type: 'string' },
+    sessionId: { type: 'string' },
+    buyerId: { type: 'string' },
+    topic: { type: 'string' },
+    status: sessionShape.properties.status,
+    agentId: { type: ['string', 'null'] },
+    turn: { type: 'string', enum: ['agent', 'buyer'], description: "Whose message the session waits for" },
+    snapshot: { ...settingsSnapshotShape, type: ['object', 'null'] },
+    nextDeadline: {
+      type: ['object', 'null'],
+      required: ['at', 'reason'],
+      additionalProperties: false,
+      properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string', enum: ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout'] } },
+      description: 'The one timer that runs now and the close it leads to',
+    },
+    queuedAt: nullableTime,
+    startedAt: { type: 'string', format: 'date-time' },
+    lastBuyerMessageAt: nullableTime,
+    lastAgentMessageAt: nullableTime,
+    messageCount: { type: 'integer' },
+    assignments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['assignmentId', 'agentId', 'operator', 'reason', 'at'],
+        additionalProperties: false,
+        properties: {
+          assignmentId: { type: 'string' },
+          agentId: { type: 'string' },
+          operator: { type: 'string' },
+          reason: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    closeReason: sessionShape.properties.closeReason,
+    closedAt: nullableTime,
+  },
+} as const;
+export type ConversationView = FromSchema<typeof conversationViewShape>;
+
+/** The OpenAPI component: the run's view, or null once the run has ended. */
+export const liveSessionShape = {
+  ...conversationViewShape,
+  $id: 'LiveSession',
+  type: ['object', 'null'],
+  description: "The session run's own state (query sessionState); null once the run has ended",
+} as const;

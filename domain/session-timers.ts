@@ -9,9 +9,12 @@ export interface TimerInputs {
   snapshot: SessionSettingsSnapshot;
 }
 
+/** The closes a timer can cause. */
+export type TimerReason = Extract<CloseReason, 'agent_reply_timeout' | 'buyer_idle_timeout' | 'queue_timeout'>;
+
 export interface Deadline {
   at: number;
-  reason: CloseReason;
+  reason: TimerReason;
 }
 
 /**

@@ -24,55 +24,9 @@ const sessionParams = {
 
 type SessionParams = { shopId: string; sessionId: string };
 
-const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
-const snapshotSchema = {
-  type: ['object', 'null'],
-  properties: {
-    settingsVersion: { type: 'integer' },
-    policy: { type: 'string', enum: ['current', 'legacy'] },
-    buyerIdleMinutes: { type: 'integer' },
-    agentReplyTimeoutMs: { type: 'integer' },
-    queueTimeoutMs: { type: 'integer' },
-  },
-} as const;
 
 const sessionRecordSchema = { $ref: 'Session#' } as const;
 
-export const liveViewSchemaDef = {
-  $id: 'LiveSession',
-  type: ['object', 'null'],
-  description: "The session run's own state (query sessionState); null once the run has ended",
-  properties: {
-    status: { type: 'string' },
-    agentId: { type: ['string', 'null'] },
-    turn: { type: 'string', enum: ['agent', 'buyer'] },
-    snapshot: snapshotSchema,
-    nextDeadline: {
-      type: ['object', 'null'],
-      properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string' } },
-    },
-    queuedAt: nullableTime,
-    startedAt: { type: 'string', format: 'date-time' },
-    lastBuyerMessageAt: nullableTime,
-    lastAgentMessageAt: nullableTime,
-    messageCount: { type: 'integer' },
-    assignments: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          assignmentId: { type: 'string' },
-          agentId: { type: 'string' },
-          operator: { type: 'string' },
-          reason: { type: 'string' },
-          at: { type: 'string', format: 'date-time' },
-        },
-      },
-    },
-    closeReason: { type: ['string', 'null'] },
-    closedAt: nullableTime,
-  },
-} as const;
 const liveViewSchema = { $ref: 'LiveSession#' } as const;
 
 const isCursor = (v: unknown): v is SessionCursor =>
