@@ -121,13 +121,13 @@ export function SessionDrawer({ sessionId, onClose }: { sessionId: string | null
             <Descriptions.Item label={t('agent')}>{d.session?.agentId ?? '—'}</Descriptions.Item>
             {d.session?.assignmentReason && <Descriptions.Item label={t('transferMessage')}>{d.session.assignmentReason}</Descriptions.Item>}
             <Descriptions.Item label={t('nextDeadline')}>
-              {d.live?.nextDeadline?.at ? `${shopTime(d.live.nextDeadline.at, me.timeZone)} · ${d.live.nextDeadline.reason ?? ''}` : d.live ? '—' : t('noLiveRun')}
+              {d.live?.nextDeadline?.at ? `${shopTime(d.live.nextDeadline.at, me.timeZone)} · ${t(`reason_${d.live.nextDeadline.reason}`)}` : d.live ? '—' : t('noLiveRun')}
             </Descriptions.Item>
           </Descriptions>
           {snap && (
             <Descriptions size="small" column={1} bordered title={t('snapshot')} data-testid="session-snapshot">
               <Descriptions.Item label={t('settingsVersion')}>{snap.settingsVersion}</Descriptions.Item>
-              <Descriptions.Item label={t('policy')}>{snap.policy}</Descriptions.Item>
+              <Descriptions.Item label={t('policy')}>{t(`policy_${snap.policy}`)}</Descriptions.Item>
               <Descriptions.Item label={t('buyerIdle')}>{snap.buyerIdleMinutes}</Descriptions.Item>
               <Descriptions.Item label={t('agentReplyRule')}>{(snap.agentReplyTimeoutMs ?? 0) / 3_600_000} h</Descriptions.Item>
             </Descriptions>
