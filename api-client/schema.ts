@@ -945,28 +945,54 @@ export interface components {
             agentIds: string[];
         };
         DistributionRun: {
-            id?: number | null;
+            /** @description null for a dry run (nothing recorded) */
+            id: number | null;
+            shopId: string;
             /** @enum {string} */
-            trigger?: "scheduled" | "manual" | "agent_available" | "dry_run";
+            trigger: "scheduled" | "manual" | "agent_available" | "dry_run";
             /** Format: date-time */
-            slot?: string | null;
+            slot: string | null;
             /** Format: date-time */
-            at?: string;
-            settingsVersion?: number;
-            settings?: {
-                [key: string]: unknown;
+            at: string;
+            settingsVersion: number;
+            settings: {
+                enabled: boolean;
+                /**
+                 * @description human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h
+                 * @enum {string}
+                 */
+                scope: "human_requested" | "all";
+                /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
+                windows: {
+                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                    start: string;
+                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                    end: string;
+                }[];
+                target: {
+                    /** @enum {string} */
+                    kind: "routing_rules" | "groups" | "agents";
+                    groupIds?: string[];
+                    agentIds?: string[];
+                };
+                /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
+                minOnlineAgents: number;
+                /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
+                maxAvgPending: number | null;
+                /** @description Run limit = online target agents × perAgentCap, never above 5000 */
+                perAgentCap: number;
             };
             /** @enum {string} */
-            outcome?: "succeeded" | "failed";
+            outcome: "succeeded" | "failed";
             /** @enum {string|null} */
-            failureReason?: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
-            onlineAgents?: number;
-            avgPending?: number | null;
-            runLimit?: number;
-            eligibleCount?: number;
-            assignedCount?: number;
-            skippedCount?: number;
-            perAgent?: {
+            failureReason: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
+            onlineAgents: number;
+            avgPending: number | null;
+            runLimit: number;
+            eligibleCount: number;
+            assignedCount: number;
+            skippedCount: number;
+            perAgent: {
                 [key: string]: number;
             };
         };
@@ -5718,28 +5744,54 @@ export interface operations {
                             };
                         };
                         lastRun?: {
-                            id?: number | null;
+                            /** @description null for a dry run (nothing recorded) */
+                            id: number | null;
+                            shopId: string;
                             /** @enum {string} */
-                            trigger?: "scheduled" | "manual" | "agent_available" | "dry_run";
+                            trigger: "scheduled" | "manual" | "agent_available" | "dry_run";
                             /** Format: date-time */
-                            slot?: string | null;
+                            slot: string | null;
                             /** Format: date-time */
-                            at?: string;
-                            settingsVersion?: number;
-                            settings?: {
-                                [key: string]: unknown;
+                            at: string;
+                            settingsVersion: number;
+                            settings: {
+                                enabled: boolean;
+                                /**
+                                 * @description human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h
+                                 * @enum {string}
+                                 */
+                                scope: "human_requested" | "all";
+                                /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
+                                windows: {
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    start: string;
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    end: string;
+                                }[];
+                                target: {
+                                    /** @enum {string} */
+                                    kind: "routing_rules" | "groups" | "agents";
+                                    groupIds?: string[];
+                                    agentIds?: string[];
+                                };
+                                /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
+                                minOnlineAgents: number;
+                                /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
+                                maxAvgPending: number | null;
+                                /** @description Run limit = online target agents × perAgentCap, never above 5000 */
+                                perAgentCap: number;
                             };
                             /** @enum {string} */
-                            outcome?: "succeeded" | "failed";
+                            outcome: "succeeded" | "failed";
                             /** @enum {string|null} */
-                            failureReason?: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
-                            onlineAgents?: number;
-                            avgPending?: number | null;
-                            runLimit?: number;
-                            eligibleCount?: number;
-                            assignedCount?: number;
-                            skippedCount?: number;
-                            perAgent?: {
+                            failureReason: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
+                            onlineAgents: number;
+                            avgPending: number | null;
+                            runLimit: number;
+                            eligibleCount: number;
+                            assignedCount: number;
+                            skippedCount: number;
+                            perAgent: {
                                 [key: string]: number;
                             };
                         } | null;

@@ -1,10 +1,10 @@
 import { ApiError } from './errors';
-import { EXTERNAL_ID_MAX_LENGTH, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../domain/limits';
+import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../domain/limits';
 
 /** JSON-schema pieces shared by routes. */
 export const SHOP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 
-export const externalId = { type: 'string', minLength: 1, maxLength: EXTERNAL_ID_MAX_LENGTH, pattern: '^[^\\s/]+$' } as const;
+export { externalId } from '../contracts/shapes';
 
 export const shopParams = {
   type: 'object',

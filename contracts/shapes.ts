@@ -5,6 +5,10 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT_TYPES } from '../domain/events';
+import { DISTRIBUTION_RUN_HARD_CAP, EXTERNAL_ID_MAX_LENGTH } from '../domain/limits';
+
+/** An id the caller chooses or the API issued: no spaces or slashes. */
+export const externalId = { type: 'string', minLength: 1, maxLength: EXTERNAL_ID_MAX_LENGTH, pattern: '^[^\\s/]+$' } as const;
 
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
@@ -261,3 +265,61 @@ export const liveSessionShape = {
   type: ['object', 'null'],
   description: "The session run's own state (query sessionState); null once the run has ended",
 } as const;
+
+const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
+export const distributionSettingsSchema = {
+  type: 'object',
+  required: ['enabled', 'scope', 'windows', 'target', 'minOnlineAgents', 'maxAvgPending', 'perAgentCap'],
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean' },
+    scope: { type: 'string', enum: ['human_requested', 'all'], description: 'human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h' },
+    windows: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 48,
+      items: { type: 'object', required: ['start', 'end'], additionalProperties: false, properties: { start: hhmm, end: hhmm } },
+      description: "Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap",
+    },
+    target: {
+      type: 'object',
+      required: ['kind'],
+      additionalProperties: false,
+      properties: {
+        kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },
+        groupIds: { type: 'array', items: externalId, uniqueItems: true },
+        agentIds: { type: 'array', items: externalId, uniqueItems: true },
+      },
+    },
+    minOnlineAgents: { type: 'number', description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
+    maxAvgPending: { type: ['number', 'null'], description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit' },
+    perAgentCap: { type: 'number', description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}` },
+  },
+} as const;
+
+export const distributionRunShape = {
+  $id: 'DistributionRun',
+  type: 'object',
+  required: ['id', 'shopId', 'trigger', 'slot', 'at', 'settingsVersion', 'settings', 'outcome', 'failureReason', 'onlineAgents', 'avgPending', 'runLimit', 'eligibleCount', 'assignedCount', 'skippedCount', 'perAgent'],
+  additionalProperties: false,
+  properties: {
+    id: { type: ['integer', 'null'], description: 'null for a dry run (nothing recorded)' },
+    shopId: { type: 'string' },
+    trigger: { type: 'string', enum: ['scheduled', 'manual', 'agent_available', 'dry_run'] },
+    slot: { type: ['string', 'null'], format: 'date-time' },
+    at: { type: 'string', format: 'date-time' },
+    settingsVersion: { type: 'integer' },
+    settings: distributionSettingsSchema,
+    outcome: { type: 'string', enum: ['succeeded', 'failed'] },
+    failureReason: { type: ['string', 'null'], enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null] },
+    onlineAgents: { type: 'integer' },
+    avgPending: { type: ['number', 'null'] },
+    runLimit: { type: 'integer' },
+    eligibleCount: { type: 'integer' },
+    assignedCount: { type: 'integer' },
+    skippedCount: { type: 'integer' },
+    perAgent: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+} as const;
+/** One distribution run as recorded (or previewed by a dry run). */
+export type DistributionRun = FromSchema<typeof distributionRunShape>;

@@ -5,6 +5,7 @@
  * A dry run executes the very same statements and rolls them back.
  */
 import type { Knex } from 'knex';
+import type { DistributionRun } from '../../contracts/shapes';
 import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
 import { runLimit, type DistributionFailure, type DistributionSettings } from '../../domain/distribution';
 import { DomainError } from '../../domain/errors';
@@ -32,24 +33,8 @@ export interface DistributionRequest {
   dryRun?: boolean;
 }
 
-export interface DistributionRun {
-  id: number | null;
-  shopId: string;
-  trigger: DistributionTrigger | 'dry_run';
-  slot: string | null;
-  at: string;
-  settingsVersion: number;
-  settings: DistributionSettings;
-  outcome: 'succeeded' | 'failed';
-  failureReason: DistributionFailure | null;
-  onlineAgents: number;
-  avgPending: number | null;
-  runLimit: number;
-  eligibleCount: number;
-  assignedCount: number;
-  skippedCount: number;
-  perAgent: Record<string, number>;
-}
+/** The API's DistributionRun shape (contracts/shapes.ts). */
+export type { DistributionRun };
 
 interface AgentRow {
   id: string;

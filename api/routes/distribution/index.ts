@@ -12,62 +12,11 @@ import { actorOf } from '../../actor';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
+import { distributionRunShape, distributionSettingsSchema } from '../../../contracts/shapes';
 
-const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
-export const distributionSettingsSchema = {
-  type: 'object',
-  required: ['enabled', 'scope', 'windows', 'target', 'minOnlineAgents', 'maxAvgPending', 'perAgentCap'],
-  additionalProperties: false,
-  properties: {
-    enabled: { type: 'boolean' },
-    scope: { type: 'string', enum: ['human_requested', 'all'], description: 'human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h' },
-    windows: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 48,
-      items: { type: 'object', required: ['start', 'end'], additionalProperties: false, properties: { start: hhmm, end: hhmm } },
-      description: "Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap",
-    },
-    target: {
-      type: 'object',
-      required: ['kind'],
-      additionalProperties: false,
-      properties: {
-        kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },
-        groupIds: { type: 'array', items: externalId, uniqueItems: true },
-        agentIds: { type: 'array', items: externalId, uniqueItems: true },
-      },
-    },
-    minOnlineAgents: { type: 'number', description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
-    maxAvgPending: { type: ['number', 'null'], description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit' },
-    perAgentCap: { type: 'number', description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}` },
-  },
-} as const;
-
-export const runSchemaDef = {
-  $id: 'DistributionRun',
-  type: 'object',
-  properties: {
-    id: { type: ['integer', 'null'] },
-    trigger: { type: 'string', enum: ['scheduled', 'manual', 'agent_available', 'dry_run'] },
-    slot: { type: ['string', 'null'], format: 'date-time' },
-    at: { type: 'string', format: 'date-time' },
-    settingsVersion: { type: 'integer' },
-    settings: { type: 'object', additionalProperties: true },
-    outcome: { type: 'string', enum: ['succeeded', 'failed'] },
-    failureReason: { type: ['string', 'null'], enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null] },
-    onlineAgents: { type: 'integer' },
-    avgPending: { type: ['number', 'null'] },
-    runLimit: { type: 'integer' },
-    eligibleCount: { type: 'integer' },
-    assignedCount: { type: 'integer' },
-    skippedCount: { type: 'integer' },
-    perAgent: { type: 'object', additionalProperties: { type: 'integer' } },
-  },
-} as const;
 const runSchema = { $ref: 'DistributionRun#' } as const;
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
-const { $id: _runId, ...runShape } = runSchemaDef;
+const { $id: _runId, ...runFields } = distributionRunShape;
 
 
 /** The request body's settings, typed from the schema; the domain's rules make them DistributionSettings. */
@@ -161,7 +110,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
               timeZone: { type: 'string' },
               nextSlot: { type: ['string', 'null'], format: 'date-time' },
               distribution: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
-              lastRun: { ...runShape, type: ['object', 'null'] },
+              lastRun: { ...runFields, type: ['object', 'null'] },
             },
           },
           ...errorResponses,
