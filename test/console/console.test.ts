@@ -301,9 +301,7 @@ describe('web console in Chromium', () => {
     await page.getByTestId('create-agent').click();
     const key = (await page.getByTestId('new-agent-key').locator('code').first().textContent())?.trim() ?? '';
     expect(key).toMatch(/^csk_/);
-    // Acknowledge the shown-once key and wait for its dialog to be gone before using the page.
-    await page.locator('.ant-modal-confirm-btns button').click();
-    await page.locator('.ant-modal-confirm').waitFor({ state: 'hidden' });
+
     await page.getByTestId('agents-table').getByText('小张', { exact: true }).waitFor();
 
     await page.getByTestId('add-group').click();

@@ -33,9 +33,11 @@ export function AgentDeskPage() {
     self.reload();
     sessions.reload();
   });
+  // Follows the saved value, not every live reload: a number being typed is not overwritten.
+  const savedCapacity = self.data?.capacity;
   useEffect(() => {
-    if (self.data?.capacity !== undefined) setCapacity(self.data.capacity);
-  }, [self.data]);
+    if (savedCapacity !== undefined) setCapacity(savedCapacity);
+  }, [savedCapacity]);
 
   if (!agentId) return <Alert type="warning" title={t('notAnAgentKey')} />;
   const change = async (body: { status?: AgentStatus; capacity?: number }) => {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
 import { ok, type Schemas } from '../api';
 import { useT } from '../i18n';
@@ -14,19 +14,11 @@ export const STATUS_COLORS: Record<AgentStatus, string> = { online: 'green', sus
 export function AgentsPage() {
   const { api, me } = useSignedIn();
   const { t } = useT();
-  const { message, modal } = App.useApp();
+  const { message } = App.useApp();
   const shop = { path: { shopId: me.shopId } };
   // An agent's key is shown once, here: the merchant hands it to the agent for 我的工作台.
-  const showKey = (name: string, apiKey: string) =>
-    modal.info({
-      title: `${t('agentKey')} · ${name}`,
-      content: (
-        <Space orientation="vertical">
-          <Typography.Text type="secondary">{t('agentKeyOnce')}</Typography.Text>
-          <Typography.Text code copyable data-testid="new-agent-key">{apiKey}</Typography.Text>
-        </Space>
-      ),
-    });
+  const [issued, setIssued] = useState<{ name: string; apiKey: string } | null>(null);
+  const showKey = (name: string, apiKey: string) => setIssued({ name, apiKey });
   const issueKey = (agentId: string, name: string) =>
     act(async () => {
       const issued = await ok(api.POST('/v1/shops/{shopId}/keys', { params: shop, body: { agentId, label: `${name} · console` } }));
@@ -60,6 +52,20 @@ export function AgentsPage() {
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
       <ErrorAlert error={error ?? agents.error ?? groups.error} />
+      {issued && (
+        <Alert
+          type="success"
+          showIcon
+          closable={{ onClose: () => setIssued(null) }}
+          title={`${t('agentKey')} · ${issued.name}`}
+          description={
+            <Space orientation="vertical">
+              <Typography.Text type="secondary">{t('agentKeyOnce')}</Typography.Text>
+              <Typography.Text code copyable data-testid="new-agent-key">{issued.apiKey}</Typography.Text>
+            </Space>
+          }
+        />
+      )}
       <Card title={t('agents')} size="small" extra={<Button onClick={() => setNewAgent(true)} data-testid="add-agent">{t('addAgent')}</Button>}>
         <Table<Schemas['Agent']>
           data-testid="agents-table"

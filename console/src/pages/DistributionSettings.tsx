@@ -33,9 +33,12 @@ export function DistributionSettingsPage() {
   const [preview, setPreview] = useState<Schemas['DistributionRun'] | null>(null);
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState<'dry' | 'save' | null>(null);
+  // A new saved version replaces the draft; a reload of the same version leaves the form as edited.
+  const savedVersion = current.data?.version;
+  const savedSettings = current.data?.settings;
   useEffect(() => {
-    if (current.data?.settings) setDraft(current.data.settings as DistributionSettings);
-  }, [current.data]);
+    if (savedSettings) setDraft(savedSettings as DistributionSettings);
+  }, [savedVersion]);
 
   if (!draft) return <ErrorAlert error={current.error} />;
   const change = (patch: Partial<DistributionSettings>) => {

@@ -20,9 +20,10 @@ export function SessionSettingsPage() {
   const [value, setValue] = useState<number | null>(null);
   const [serverError, setServerError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const savedValue = current.data?.buyerIdleMinutes;
   useEffect(() => {
-    if (current.data?.buyerIdleMinutes !== undefined) setValue(current.data.buyerIdleMinutes);
-  }, [current.data]);
+    if (savedValue !== undefined) setValue(savedValue);
+  }, [savedValue]);
 
   const violation = validateBuyerIdleMinutes(value);
   const save = async () => {
