@@ -6,6 +6,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT_TYPES } from '../domain/events';
 import { DISTRIBUTION_RUN_HARD_CAP, EXTERNAL_ID_MAX_LENGTH } from '../domain/limits';
+import { AGENT_STATUSES, CLOSE_REASONS, OFFLINE_ORIGINS, SESSION_STATUSES, TIMER_REASONS } from '../domain/session';
 
 /** An id the caller chooses or the API issued: no spaces or slashes. */
 export const externalId = { type: 'string', minLength: 1, maxLength: EXTERNAL_ID_MAX_LENGTH, pattern: '^[^\\s/]+$' } as const;
@@ -56,14 +57,14 @@ export const sessionShape = {
     wantsHuman: { type: 'boolean', description: 'The buyer asked for a human (at start or by 转人工)' },
     botEngaged: { type: 'boolean' },
     policy: { type: 'string', enum: ['current', 'legacy'] },
-    status: { type: 'string', enum: ['open', 'queued', 'active', 'offline', 'closed'] },
+    status: { type: 'string', enum: SESSION_STATUSES },
     agentId: { type: ['string', 'null'] },
     settingsSnapshot: { ...settingsSnapshotShape, description: 'The settings the session copied when it started and keeps until it closes' },
     queuedAt: nullableTime,
     assignedAt: nullableTime,
     closeReason: {
       type: ['string', 'null'],
-      enum: ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout', 'closed_by_agent', 'closed_by_buyer', 'left_queue', null],
+      enum: [...CLOSE_REASONS, null],
     },
     closedAt: nullableTime,
     messageCount: { type: 'integer' },
@@ -88,7 +89,7 @@ export const offlineMessageShape = {
     botEngaged: { type: 'boolean' },
     origin: {
       type: 'string',
-      enum: ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only'],
+      enum: OFFLINE_ORIGINS,
       description: 'bot_only: the buyer talked only to the bot and never had a human agent',
     },
     status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
@@ -110,7 +111,7 @@ export const agentShape = {
     id: { type: 'string' },
     shopId: { type: 'string' },
     name: { type: 'string' },
-    status: { type: 'string', enum: ['online', 'suspended', 'offline'], description: 'online: receives new sessions; suspended (小休): on a break; offline' },
+    status: { type: 'string', enum: AGENT_STATUSES, description: 'online: receives new sessions; suspended (小休): on a break; offline' },
     capacity: { type: 'integer', description: '最大接待人数: live sessions this agent may hold at once' },
     activeSessions: { type: 'integer', description: 'Live sessions held now' },
     groupIds: { type: 'array', items: { type: 'string' } },
@@ -229,7 +230,7 @@ export const conversationViewShape = {
       type: ['object', 'null'],
       required: ['at', 'reason'],
       additionalProperties: false,
-      properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string', enum: ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout'] } },
+      properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string', enum: TIMER_REASONS } },
       description: 'The one timer that runs now and the close it leads to',
     },
     queuedAt: nullableTime,

@@ -7,7 +7,7 @@
  * (test/domain/conversation-machine.test.ts).
  */
 import { CONVERSATION_MESSAGES_PER_RUN } from './limits';
-import type { CloseReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
+import type { CloseReason, OfflineOrigin, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
 import { nextDeadline, type Deadline } from './session-timers';
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
@@ -69,7 +69,7 @@ export type RouteOutcome = { kind: 'assigned'; assignment: AgentAssignment } | {
 export type CloseOutcome = { kind: 'closed'; closeReason: CloseReason } | { kind: 'assigned_meanwhile'; assignment: AgentAssignment };
 
 /** Where a pooled session came from when it is not a queue or routing outcome. */
-export type PoolOrigin = 'queue_timeout' | 'left_queue' | 'bot_only';
+export type PoolOrigin = Exclude<OfflineOrigin, 'no_agent_online'>;
 
 export type MachineEvent =
   | { type: 'opened'; snapshot: SessionSettingsSnapshot }

@@ -1,4 +1,4 @@
-import { buyerIdleTimeoutMs, type CloseReason, type SessionSettingsSnapshot, type SessionStatus, type Turn } from './session';
+import { buyerIdleTimeoutMs, type SessionSettingsSnapshot, type SessionStatus, type TimerReason, type Turn } from './session';
 
 export interface TimerInputs {
   status: SessionStatus;
@@ -8,9 +8,6 @@ export interface TimerInputs {
   queuedAt: number | null;
   snapshot: SessionSettingsSnapshot;
 }
-
-/** The closes a timer can cause. */
-export type TimerReason = Extract<CloseReason, 'agent_reply_timeout' | 'buyer_idle_timeout' | 'queue_timeout'>;
 
 export interface Deadline {
   at: number;

@@ -11,16 +11,24 @@ import type { RuleViolation } from './errors';
 export type SessionPolicy = 'current' | 'legacy';
 
 /** open: bot or unassigned; queued: waiting for a free agent; active: an agent holds it; offline: in the offline-message pool. */
-export type SessionStatus = 'open' | 'queued' | 'active' | 'offline' | 'closed';
+export const SESSION_STATUSES = ['open', 'queued', 'active', 'offline', 'closed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
-export type CloseReason =
-  | 'agent_reply_timeout'
-  | 'buyer_idle_timeout'
-  | 'queue_timeout'
-  | 'closed_by_agent'
-  | 'closed_by_buyer'
-  /** The buyer gave up waiting in the queue; the request moved to the offline-message pool. */
-  | 'left_queue';
+/** The three a timer causes come first (see TIMER_REASONS); left_queue: the buyer gave up waiting, the request moved to the offline pool. */
+export const CLOSE_REASONS = ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout', 'closed_by_agent', 'closed_by_buyer', 'left_queue'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** The closes a timer can cause. */
+export const TIMER_REASONS = ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout'] as const satisfies readonly CloseReason[];
+export type TimerReason = (typeof TIMER_REASONS)[number];
+
+/** online: receives new sessions; suspended (小休): on a break; offline. */
+export const AGENT_STATUSES = ['online', 'suspended', 'offline'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/** Where an offline message came from: routing found nobody online, the queue timed out or was left, or only a bot ever talked. */
+export const OFFLINE_ORIGINS = ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only'] as const;
+export type OfflineOrigin = (typeof OFFLINE_ORIGINS)[number];
 
 /** Whose message the session is waiting for. */
 export type Turn = 'agent' | 'buyer';

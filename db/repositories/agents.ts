@@ -5,8 +5,8 @@ import { DomainError } from '../../domain/errors';
 import { appendEvent } from './events';
 import { drainQueueForAgent, lockShopRouting, type Assignment } from './routing';
 
-export type AgentStatus = 'online' | 'suspended' | 'offline';
-export const AGENT_STATUSES: readonly AgentStatus[] = ['online', 'suspended', 'offline'];
+import type { AgentStatus } from '../../domain/session';
+export { AGENT_STATUSES, type AgentStatus } from '../../domain/session';
 
 /** The API's Agent and RoutingGroup shapes (contracts/shapes.ts): the schemas are their one definition. */
 export type { Agent };

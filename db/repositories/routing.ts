@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
 import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
+import type { OfflineOrigin } from '../../domain/session';
 import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
 
@@ -191,7 +192,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
 export async function insertOfflineMessage(
   tx: Knex.Transaction,
   row: Pick<SessionRow, 'shop_id' | 'session_id' | 'buyer_id' | 'topic' | 'wants_human' | 'bot_engaged'>,
-  origin: 'no_agent_online' | 'queue_timeout' | 'left_queue' | 'bot_only',
+  origin: OfflineOrigin,
   at: string,
 ): Promise<number> {
   const [created] = await tx('offline_messages')

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, InputNumber, List, Radio, Segmented, Space, Tag, Typography } from 'antd';
 import { AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
+import { AGENT_STATUSES, type AgentStatus } from '../../../domain/session';
 import { ok } from '../api';
 import { useT } from '../i18n';
 import { useShopEvents } from '../live';
@@ -8,7 +9,6 @@ import { ErrorAlert, errorText, shopTime, useLoad } from '../load';
 import { useSignedIn } from '../session';
 import { SessionDrawer, StatusTag } from './Sessions';
 
-type AgentStatus = 'online' | 'suspended' | 'offline';
 
 /**
  * 我的工作台, for an agent's own key: go 在线 / 小休 / 离线, set my 最大接待人数, and my sessions, with
@@ -64,7 +64,7 @@ export function AgentDeskPage() {
             value={self.data?.status}
             onChange={(e) => void change({ status: e.target.value as AgentStatus })}
             data-testid="my-status"
-            options={(['online', 'suspended', 'offline'] as const).map((s) => ({ value: s, label: t(s) }))}
+            options={AGENT_STATUSES.map((s) => ({ value: s, label: t(s) }))}
           />
           <Space>
             <span>{t('maxReception')}</span>

@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import { Alert, App, Button, Card, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { AGENT_CAPACITY_MAX, AGENT_CAPACITY_MIN } from '../../../domain/limits';
+import { AGENT_STATUSES, type AgentStatus } from '../../../domain/session';
 import { ok, type Schemas } from '../api';
 import { useT } from '../i18n';
 import { useShopEvents } from '../live';
 import { ErrorAlert, errorText, shopTime, useLoad } from '../load';
 import { useSignedIn } from '../session';
 
-type AgentStatus = 'online' | 'suspended' | 'offline';
-export const STATUS_COLORS: Record<AgentStatus, string> = { online: 'green', suspended: 'orange', offline: 'default' };
+const STATUS_COLORS: Record<AgentStatus, string> = { online: 'green', suspended: 'orange', offline: 'default' };
 
 /** 客服与分流分组: every agent's status, 最大接待人数 and load (live), and the routing groups with their topics and members. */
 export function AgentsPage() {
@@ -87,7 +87,7 @@ export function AgentsPage() {
                     value={s}
                     style={{ width: 90 }}
                     onChange={(status) => void patchAgent(a.id!, { status })}
-                    options={(['online', 'suspended', 'offline'] as const).map((v) => ({ value: v, label: t(v) }))}
+                    options={AGENT_STATUSES.map((v) => ({ value: v, label: t(v) }))}
                   />
                 </Space>
               ),

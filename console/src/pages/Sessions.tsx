@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Button, Descriptions, Drawer, Segmented, Space, Table, Tag, Timeline, Typography } from 'antd';
+import { SESSION_STATUSES, type SessionStatus } from '../../../domain/session';
 import { ok, type Schemas } from '../api';
 import { useT, type Translate } from '../i18n';
 import { useShopEvents } from '../live';
@@ -7,7 +8,7 @@ import { ErrorAlert, shopTime, useLoad } from '../load';
 import { useSignedIn, type ShopEvent } from '../session';
 
 type Session = Schemas['Session'];
-type StatusFilter = 'all' | 'open' | 'queued' | 'active' | 'offline' | 'closed';
+type StatusFilter = 'all' | SessionStatus;
 
 const STATUS_COLOR: Record<string, string> = { open: 'default', queued: 'orange', active: 'green', offline: 'purple', closed: 'default' };
 const statusLabel = (t: Translate, s: string) => t(`status${s[0].toUpperCase()}${s.slice(1)}`);
@@ -46,7 +47,7 @@ export function SessionsPage() {
         value={status}
         onChange={setStatus}
         style={{ marginBottom: 16 }}
-        options={(['all', 'open', 'queued', 'active', 'offline', 'closed'] as const).map((s) => ({ value: s, label: s === 'all' ? t('all') : statusLabel(t, s) }))}
+        options={(['all', ...SESSION_STATUSES] as const).map((s) => ({ value: s, label: s === 'all' ? t('all') : statusLabel(t, s) }))}
       />
       <Table<Session>
         data-testid="sessions-table"
