@@ -776,6 +776,7 @@ export interface components {
                 /** @description Stable machine-readable code (see the README for the list per area) */
                 code: string;
                 message: string;
+                /** @description More about the failure, e.g. the validation errors or the messages not taken */
                 details?: unknown;
             };
         };

@@ -53,22 +53,33 @@ function baseCodes(method: string, url: string, config: { allowAgentKey?: boolea
   };
 }
 
-function errorSchema(status: ErrorStatus, codes: string[]) {
-  return {
-    description: DESCRIPTIONS[status],
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: {
-          code: { type: 'string', enum: codes },
-          message: { type: 'string' },
-          details: { description: 'More about the failure, e.g. the validation errors or the messages not taken' },
-        },
+/** Every error body the API sends: a stable machine code and a human message. */
+export const errorBodySchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable machine-readable code (see the README for the list per area)' },
+        message: { type: 'string' },
+        details: { description: 'More about the failure, e.g. the validation errors or the messages not taken' },
       },
     },
+  },
+} as const;
+
+/** The error body of one operation and status: the shared shape with that status's codes as an enum. */
+function errorSchema(status: ErrorStatus, codes: string[]) {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { $id: _id, ...body } = errorBodySchema;
+  const error = body.properties.error;
+  return {
+    ...body,
+    description: DESCRIPTIONS[status],
+    properties: { error: { ...error, properties: { ...error.properties, code: { type: 'string', enum: codes } } } },
   };
 }
 

@@ -14,25 +14,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../domain/errors';
-import { declaredCodes, STRICT_ERROR_CODES } from './error-catalogue';
+import { declaredCodes, errorBodySchema, STRICT_ERROR_CODES } from './error-catalogue';
 
-/** Every error body the API sends: a stable machine code and a human message. */
-export const errorBodySchema = {
-  $id: 'Error',
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', description: 'Stable machine-readable code (see the README for the list per area)' },
-        message: { type: 'string' },
-        details: {},
-      },
-    },
-  },
-} as const;
 
 /** Seconds a caller should wait before repeating after a 503. */
 export const RETRY_AFTER_SECONDS = 5;

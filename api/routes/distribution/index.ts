@@ -10,7 +10,7 @@ import { queryShop, runDistributionNow, updateDistributionSettings } from '../..
 import { outboxStateOfRun } from '../../../db/repositories/outbox';
 import { actorOf } from '../../actor';
 import { ApiError, notFound } from '../../errors';
-import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
 import { distributionRunShape, distributionSettingsSchema } from '../../../contracts/shapes';
 
@@ -247,7 +247,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
         querystring: {
           type: 'object',
           properties: {
-            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
+            limit: pageQuery.limit,
             before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Records with a smaller id (the last id of the previous page)' },
             kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
             outcome: { type: 'string', enum: ['assigned', 'skipped'] },
