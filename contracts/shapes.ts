@@ -218,12 +218,13 @@ export const conversationViewShape = {
   ],
   additionalProperties: false,
   properties: {
-    shopId: { type: 'string' },
-    sessionId: { type: 'string' },
-    buyerId: { type: 'string' },
-    topic: { type: 'string' },
+    // The fields it shares with the Session record are that record's.
+    shopId: sessionShape.properties.shopId,
+    sessionId: sessionShape.properties.sessionId,
+    buyerId: sessionShape.properties.buyerId,
+    topic: sessionShape.properties.topic,
     status: sessionShape.properties.status,
-    agentId: { type: ['string', 'null'] },
+    agentId: sessionShape.properties.agentId,
     turn: { type: 'string', enum: ['agent', 'buyer'], description: "Whose message the session waits for" },
     snapshot: { ...settingsSnapshotShape, type: ['object', 'null'] },
     nextDeadline: {
@@ -233,11 +234,11 @@ export const conversationViewShape = {
       properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string', enum: TIMER_REASONS } },
       description: 'The one timer that runs now and the close it leads to',
     },
-    queuedAt: nullableTime,
+    queuedAt: sessionShape.properties.queuedAt,
     startedAt: { type: 'string', format: 'date-time' },
     lastBuyerMessageAt: nullableTime,
     lastAgentMessageAt: nullableTime,
-    messageCount: { type: 'integer' },
+    messageCount: sessionShape.properties.messageCount,
     assignments: {
       type: 'array',
       items: {
@@ -254,7 +255,7 @@ export const conversationViewShape = {
       },
     },
     closeReason: sessionShape.properties.closeReason,
-    closedAt: nullableTime,
+    closedAt: sessionShape.properties.closedAt,
   },
 } as const;
 export type ConversationView = FromSchema<typeof conversationViewShape>;

@@ -147,8 +147,11 @@ export function newMachine(state: ConversationState): Machine {
   return { state, closeRequest: null, leaveQueueRequested: false, routeRequested: false, routing: false, pooledAt: null, poolAssignment: null, changes: 0, messagesThisRun: 0 };
 }
 
+/** Closed, or its request waits in the offline pool: the session takes no more messages. */
+const ended = (m: Machine): boolean => m.state.status === 'closed' || m.state.status === 'offline';
+
 /** A session that may still change: not closed, not in the pool, no close asked for. */
-export const isLive = (m: Machine): boolean => m.state.status !== 'closed' && m.state.status !== 'offline' && m.closeRequest === null;
+export const isLive = (m: Machine): boolean => !ended(m) && m.closeRequest === null;
 
 /** The one timer that runs now, if any. */
 export function deadlineOf(m: Machine): Deadline | null {
@@ -161,7 +164,7 @@ export type Refusal = { type: 'session_closed' | 'session_not_queued' | 'invalid
 
 export function refuseClose(m: Machine, by: unknown): Refusal | null {
   if (by !== 'agent' && by !== 'buyer') return { type: 'invalid_close_request', message: 'by must be "agent" or "buyer"' };
-  if (m.state.status === 'closed' || m.state.status === 'offline') return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
+  if (ended(m)) return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
   return null;
 }
 
@@ -174,13 +177,12 @@ export function refuseRequestHuman(m: Machine): Refusal | null {
   return isLive(m) ? null : { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
 }
 
-const ended = (m: Machine): boolean => m.state.status === 'closed' || m.state.status === 'offline';
 /** The session is recorded and, if it asked for a human, routed — or it ended before routing could. */
 export const openedSettled = (m: Machine): boolean => m.state.snapshot !== null && !m.routing && (!m.routeRequested || ended(m));
 /** Routing asked for by 转人工 is done, was not needed, or the session ended first (a timer won). */
 export const humanRequestSettled = (m: Machine): boolean => !m.routing && (!m.routeRequested || ended(m));
 /** The session ended: closed (by this request, a timer that won, or its queue) or sent to the pool by routing. */
-export const closeSettled = (m: Machine): boolean => m.state.status === 'closed' || m.state.status === 'offline';
+export const closeSettled = ended;
 export const leaveQueueSettled = (m: Machine): boolean => m.state.status !== 'queued';
 
 // ---- Transitions ----
@@ -304,7 +306,7 @@ export function closeStep(m: Machine, reason: CloseReason, env: Pick<Env, 'patch
 /** What the loop does next; requests it takes up are consumed in the returned machine. */
 export function decide(m: Machine, env: Env): { machine: Machine; step: Step } {
   const s = m.state;
-  if (s.status === 'closed' || s.status === 'offline') {
+  if (ended(m)) {
     // The run waits for the pool's assignment: assigning it is then a signal, not a new start.
     if (m.pooledAt !== null && env.patched(PATCHES.awaitPoolAssignment)) return { machine: m, step: { kind: 'await_pool', since: m.pooledAt } };
     return { machine: m, step: { kind: 'finish' } };
