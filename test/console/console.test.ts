@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureChromium } from '../../infra/chromium';
 import { buildConsole } from '../../scripts/build-console';
-import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
 
 const SHOP = 'console-a';
@@ -54,11 +54,7 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-async function newAgent(name: string, capacity: number): Promise<{ id: string; apiKey: string }> {
-  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key: shopKey, body: { name, capacity } });
-  expect(res.status).toBe(201);
-  return { id: res.body.agent.id, apiKey: res.body.apiKey };
-}
+const newAgent = (name: string, capacity: number) => createAgentViaApi(stack.app, SHOP, shopKey, { name, capacity });
 
 async function startSession(sessionId: string, wantsHuman = true): Promise<void> {
   const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key: shopKey, body: { sessionId, buyerId: `buyer-${sessionId}`, topic: 'presales', wantsHuman } });

@@ -3,7 +3,7 @@
  * agent key's own sessions and events only, a session's timeline, and the assignment records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
 import { buildConsole } from '../../scripts/build-console';
 
@@ -18,11 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function agent(name: string, status: string): Promise<{ id: string; apiKey: string }> {
-  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key: shopKey, body: { name, capacity: 3, status } });
-  expect(res.status).toBe(201);
-  return { id: res.body.agent.id, apiKey: res.body.apiKey };
-}
+const agent = (name: string, status: string) => createAgentViaApi(stack.app, SHOP, shopKey, { name, capacity: 3, status });
 
 describe('console reads', () => {
   it('GET /v1/me names the shop and, for an agent key, the agent; a bad key is 401', async () => {

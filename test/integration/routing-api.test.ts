@@ -3,7 +3,7 @@
  * queue → seat → offline-pool flow a merchant sees.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
 
 let stack: Stack;
@@ -19,11 +19,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.stop());
 
 
-async function newAgent(shop: string, key: string, body: object): Promise<{ id: string; apiKey: string }> {
-  const res = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, { key, body });
-  expect(res.status).toBe(201);
-  return { id: res.body.agent.id, apiKey: res.body.apiKey };
-}
+const newAgent = (shop: string, key: string, body: object) => createAgentViaApi(stack.app, shop, key, body);
 
 describe('agents and who may change them', () => {
   it('an agent sets its own status and capacity; not another agent, not another shop, not merchant routes', async () => {

@@ -61,3 +61,10 @@ export async function createShopViaApi(app: FastifyInstance, id: string, timeZon
   if (res.status !== 201) throw new Error(`shop ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.apiKey;
 }
+
+/** Creates an agent through the merchant API; answers its id and its own key (shown once). */
+export async function createAgentViaApi(app: FastifyInstance, shopId: string, key: string, body: object): Promise<{ id: string; apiKey: string }> {
+  const res = await call(app, 'POST', `/v1/shops/${shopId}/agents`, { key, body });
+  if (res.status !== 201) throw new Error(`agent in ${shopId}: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.agent.id, apiKey: res.body.apiKey };
+}
