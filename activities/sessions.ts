@@ -15,7 +15,7 @@ export interface SessionActivityDeps {
  * delivered after commit by the worker's relay.
  */
 export function createSessionActivities({ db }: SessionActivityDeps) {
-  return {
+  const activities = {
     async openSession(req: StartSessionRequest & { at: string }): Promise<SessionSettingsSnapshot> {
       const { snapshot, created } = await openSession(db, req);
       if (created) {
@@ -47,11 +47,21 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
       return outcome;
     },
 
+    /**
+     * A buyer who asks for a human at start: opened and routed in one local activity, so the start
+     * costs one activity round trip. Two idempotent steps; a retry repeats neither.
+     */
+    async openAndRouteSession(req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; routed: RouteOutcome }> {
+      const snapshot = await activities.openSession(req);
+      return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: req.at }) };
+    },
+
     /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */
     async releasePoolWait(req: { shopId: string; sessionId: string; since: string }): Promise<Assignment | null> {
       return releasePoolWait(db, req.shopId, req.sessionId, req.since);
     },
   };
+  return activities;
 }
 
 export type SessionActivities = ReturnType<typeof createSessionActivities>;

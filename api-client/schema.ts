@@ -856,6 +856,11 @@ export interface components {
             sessionId: string;
             buyerId: string;
             topic: string;
+            /** @description The buyer asked for a human (at start or by 转人工) */
+            wantsHuman: boolean;
+            botEngaged: boolean;
+            /** @enum {string} */
+            policy: "current" | "legacy";
             /** @enum {string} */
             status: "open" | "queued" | "active" | "offline" | "closed";
             agentId: string | null;

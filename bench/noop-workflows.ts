@@ -4,13 +4,22 @@
  * the difference measured is our workflow logic and its activities.
  */
 import { condition, defineSignal, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ConversationInput, OpenedSession } from '../contracts/conversation';
+import { snapshotFor } from '../domain/session';
 
-export async function conversationWorkflow(): Promise<void> {
+export async function conversationWorkflow(input: ConversationInput): Promise<void> {
   let messages = 0;
   setHandler(defineSignal('buyerMessage'), () => void messages++);
   setHandler(defineSignal('agentMessage'), () => void messages++);
-  // The start call waits on this update; the baseline answers it at once.
-  setHandler(defineUpdate<null>('sessionOpened'), () => null);
+  // The start call waits on this update; the baseline answers it at once, with a view of the same
+  // shape as the real run's, so the API builds and sends the same record.
+  const request = input.start!;
+  const startedAt = new Date().toISOString();
+  const view: OpenedSession = {
+    ...request, status: 'open', agentId: null, turn: 'agent', snapshot: snapshotFor(1, 20, request.policy), nextDeadline: null, queuedAt: null,
+    startedAt, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: messages, assignments: [], closeReason: null, closedAt: null,
+  };
+  setHandler(defineUpdate<OpenedSession>('sessionOpened'), () => view);
   await condition(() => false);
 }
 

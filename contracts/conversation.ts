@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentAssignment, ConversationState } from '../domain/conversation-machine';
-import type { ConversationView } from './shapes';
+import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
 
@@ -56,7 +56,13 @@ export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue')
  * Completes once the session is recorded with its settings snapshot and, when the buyer asked for a
  * human, routed (assigned, queued or offline). The start call waits on it, so what it returns is settled.
  */
-export const sessionOpenedUpdate = defineUpdate<ConversationView, []>('sessionOpened');
+export const sessionOpenedUpdate = defineUpdate<OpenedSession, []>('sessionOpened');
+
+/**
+ * What the start call gets: the run's view and, when this very start queued the session, its place
+ * then (1 = served next). A repeated start joining the run gets no place: the caller looks it up.
+ */
+export type OpenedSession = ConversationView & { queuePosition?: number };
 export const sessionStateQuery = defineQuery<ConversationView>('sessionState');
 /** 转人工 that answers once routed (assigned, queued with its place, or offline). */
 export const requestHumanUpdate = defineUpdate<ConversationView, []>('requestHuman');
@@ -71,6 +77,9 @@ export function viewOf(s: ConversationState): ConversationView {
     sessionId: s.request.sessionId,
     buyerId: s.request.buyerId,
     topic: s.request.topic,
+    wantsHuman: s.request.wantsHuman,
+    botEngaged: s.request.botEngaged,
+    policy: s.request.policy,
     status: s.status,
     agentId: s.agentId,
     turn: s.turn,
@@ -84,6 +93,38 @@ export function viewOf(s: ConversationState): ConversationView {
     assignments: s.assignments,
     closeReason: s.closeReason,
     closedAt: iso(s.closedAt),
+  };
+}
+
+/** When an assignment was committed: its id ends with that time (assignmentIdOf in db/repositories/routing.ts). */
+export const assignedAtOf = (assignmentId: string): string => new Date(assignmentId.slice(assignmentId.lastIndexOf('/') + 1)).toISOString();
+
+/**
+ * The Session record as the run holds it: what the start call answers with, so the API need not
+ * read the row back. The run's facts are the row's (times come from the same transactions);
+ * only its message count runs ahead of the row, which records it at close.
+ */
+export function sessionRecordOf(view: ConversationView): SessionRecord {
+  if (view.snapshot === null) throw new Error(`session ${view.sessionId} has no settings snapshot yet`);
+  const latest = view.assignments.at(-1) ?? null;
+  return {
+    shopId: view.shopId,
+    sessionId: view.sessionId,
+    buyerId: view.buyerId,
+    topic: view.topic,
+    wantsHuman: view.wantsHuman,
+    botEngaged: view.botEngaged,
+    policy: view.policy,
+    status: view.status,
+    agentId: view.agentId,
+    settingsSnapshot: view.snapshot,
+    queuedAt: view.queuedAt,
+    assignedAt: latest ? assignedAtOf(latest.assignmentId) : null,
+    closeReason: view.closeReason,
+    closedAt: view.closedAt,
+    messageCount: view.messageCount,
+    createdAt: view.startedAt,
+    assignmentReason: latest?.reason ?? null,
   };
 }
 

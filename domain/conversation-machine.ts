@@ -72,7 +72,8 @@ export type CloseOutcome = { kind: 'closed'; closeReason: CloseReason } | { kind
 export type PoolOrigin = Exclude<OfflineOrigin, 'no_agent_online'>;
 
 export type MachineEvent =
-  | { type: 'opened'; snapshot: SessionSettingsSnapshot }
+  /** routed: opening also routed the buyer who asked for a human, in the same activity (at: when). */
+  | { type: 'opened'; snapshot: SessionSettingsSnapshot; routed?: RouteOutcome; at?: number }
   | { type: 'buyer_message'; at: number; messageId?: string }
   | { type: 'agent_message'; at: number; messageId?: string }
   | { type: 'human_requested' }
@@ -226,8 +227,12 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
   const commands: Command[] = [];
   const done = (machine: Machine) => ({ machine, commands });
   switch (e.type) {
-    case 'opened':
-      return done({ ...m, state: { ...m.state, snapshot: e.snapshot }, routeRequested: m.routeRequested || m.state.request.wantsHuman });
+    case 'opened': {
+      const opened = { ...m, state: { ...m.state, snapshot: e.snapshot }, routeRequested: m.routeRequested || m.state.request.wantsHuman };
+      if (!e.routed) return done(opened);
+      // Routing already ran with opening: as if the loop had asked for it and it had answered.
+      return apply({ ...opened, routeRequested: false, routing: true }, { type: 'routed', at: e.at ?? m.state.startedAt, outcome: e.routed }, env);
+    }
     case 'buyer_message':
       return done(message(m, 'buyer', e.at, e.messageId));
     case 'agent_message':

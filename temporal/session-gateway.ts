@@ -21,12 +21,15 @@ import {
   sessionStateQuery,
   type CloseRequest,
   type ConversationView,
+  type OpenedSession,
 } from '../contracts/conversation';
 
 export interface StartedSession {
   workflowId: string;
   /** The run serving the session now (its latest run once ended); repeated starts get the same one. */
   runId: string;
+  /** The run's answer; null when the session had already ended (the caller reads the row). */
+  opened: OpenedSession | null;
 }
 
 /** How long a start waits for the run to record the session; past it the caller retries the same start. */
@@ -53,21 +56,20 @@ export async function startConversation(client: Client, taskQueue: string, req: 
     ],
   });
   try {
-    const opened = await client.withDeadline(Date.now() + SESSION_OPEN_WAIT_MS, async () => {
+    const { update, opened } = await client.withDeadline(Date.now() + SESSION_OPEN_WAIT_MS, async () => {
       const update = await client.workflow.startUpdateWithStart(sessionOpenedUpdate, { startWorkflowOperation, waitForStage: 'ACCEPTED' });
-      await update.result();
-      return update;
+      return { update, opened: await update.result() };
     });
     // The update names the run it reached: the new one, or the running one a repeated start joined.
-    const runId = opened.workflowRunId ?? (await client.workflow.getHandle(workflowId).describe()).runId;
-    return { workflowId, runId };
+    const runId = update.workflowRunId ?? (await client.workflow.getHandle(workflowId).describe()).runId;
+    return { workflowId, runId, opened };
   } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
       throw new DomainError('session_not_ready', `session ${req.sessionId} has not been recorded yet; repeat the same start`, 503);
     }
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const description = await client.workflow.getHandle(workflowId).describe();
-    return { workflowId, runId: description.runId };
+    return { workflowId, runId: description.runId, opened: null };
   }
 }
 

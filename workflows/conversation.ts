@@ -75,6 +75,8 @@ const localActs = proxyLocalActivities<SessionActivities>({
 const OPEN_AS_LOCAL_ACTIVITY = 'open-session-local-activity';
 /** Patch id: routing at start runs as a local activity too, in the first workflow task. */
 const ROUTE_AT_START_AS_LOCAL_ACTIVITY = 'route-at-start-local-activity';
+/** Patch id: a buyer who asks for a human at start is opened and routed by one local activity. */
+const OPEN_AND_ROUTE_AS_ONE_LOCAL_ACTIVITY = 'open-and-route-one-local-activity';
 
 const refuse = (r: Refusal | null): void => {
   if (r) throw ApplicationFailure.create({ type: r.type, message: r.message, nonRetryable: true });
@@ -121,9 +123,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
 
   setHandler(sessionStateQuery, () => viewOf(m.state));
+  // The place this run's own start queued the session at, answered once with that start.
+  let startQueuePosition: number | null = null;
   setHandler(sessionOpenedUpdate, async () => {
     await condition(() => openedSettled(m));
-    return viewOf(m.state);
+    const position = m.state.status === 'queued' ? startQueuePosition : null;
+    startQueuePosition = null;
+    return { ...viewOf(m.state), ...(position !== null ? { queuePosition: position } : {}) };
   });
   setHandler(buyerMessageSignal, (msg) => feed({ type: 'buyer_message', at: Date.now(), messageId: msg.messageId }));
   setHandler(agentMessageSignal, (msg) => feed({ type: 'agent_message', at: Date.now(), messageId: msg.messageId }));
@@ -162,6 +168,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const request = { shopId, sessionId, at: new Date(Date.now()).toISOString() };
     // At start, routing joins opening in the first workflow task: the start call answers sooner.
     const outcome = atStart && patched(ROUTE_AT_START_AS_LOCAL_ACTIVITY) ? await localActs.routeSession(request) : await acts.routeSession(request);
+    if (atStart && outcome.kind === 'queued') startQueuePosition = outcome.position;
     feed({ type: 'routed', at: Date.now(), outcome });
   };
 
@@ -187,8 +194,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   if (input.start) {
     upsertSearchAttributes([{ key: SESSION_STATUS_ATTR, value: m.state.status }]);
     const opening = { ...m.state.request, at: new Date(m.state.startedAt).toISOString() };
-    const snapshot = patched(OPEN_AS_LOCAL_ACTIVITY) ? await localActs.openSession(opening) : await acts.openSession(opening);
-    feed({ type: 'opened', snapshot });
+    if (m.state.request.wantsHuman && patched(OPEN_AND_ROUTE_AS_ONE_LOCAL_ACTIVITY)) {
+      const { snapshot, routed } = await localActs.openAndRouteSession(opening);
+      if (routed.kind === 'queued') startQueuePosition = routed.position;
+      feed({ type: 'opened', snapshot, routed, at: Date.now() });
+    } else {
+      const snapshot = patched(OPEN_AS_LOCAL_ACTIVITY) ? await localActs.openSession(opening) : await acts.openSession(opening);
+      feed({ type: 'opened', snapshot });
+    }
     atStart = true;
   }
 

@@ -28,6 +28,26 @@ export async function appendEvents(tx: Knex.Transaction, shopId: string, events:
   await tx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, shopId]);
 }
 
+/**
+ * The same append as appendEvents, for one event, as CTEs inside a single statement: `bump`, `evt`
+ * and `wake`, which append only when the CTE `gate` has a row. The statement binds :shopId,
+ * :eventType, :eventSessionId, :eventAt and :eventsChannel (eventBindings), and its final SELECT
+ * must read `wake` (a plain SELECT CTE runs only when read). `dataSql` is the event's data.
+ */
+export function appendEventCtes(gate: string, dataSql: string): string {
+  return `bump AS (
+  UPDATE shops SET last_event_seq = last_event_seq + 1 WHERE id = :shopId AND EXISTS (SELECT 1 FROM ${gate}) RETURNING last_event_seq),
+evt AS (
+  INSERT INTO events (shop_id, seq, type, session_id, data, occurred_at)
+  SELECT :shopId, bump.last_event_seq, :eventType, :eventSessionId, ${dataSql}, CAST(:eventAt AS timestamptz) FROM bump
+  RETURNING 1),
+wake AS (SELECT pg_notify(:eventsChannel, :shopId) FROM evt)`;
+}
+
+export function eventBindings(e: { type: EventType; sessionId: string; occurredAt: string }): Record<string, string> {
+  return { eventType: e.type, eventSessionId: e.sessionId, eventAt: e.occurredAt, eventsChannel: EVENTS_CHANNEL };
+}
+
 /** Wakes whoever waits for this shop's events (a webhook replay or resume has work without a new event). */
 export async function wakeEventReaders(db: Knex, shopId: string): Promise<void> {
   await db.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, shopId]);

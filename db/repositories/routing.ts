@@ -12,7 +12,7 @@ import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../
 import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { OfflineOrigin } from '../../domain/session';
-import { appendEvent } from './events';
+import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { enqueueOutbox } from './outbox';
 
 export interface Assignment {
@@ -61,33 +61,39 @@ interface SessionRow {
   queued_at: Date | null;
 }
 
-/** Gives `sessionId` to `agentId` if it still has a free seat; records it; false when full. */
+/**
+ * Takes a seat, moves the session to it, records the assignment and appends `session.assigned`:
+ * one statement, so routing holds the shop's lock for one round trip, not six.
+ */
+const TAKE_SEAT_SQL = `
+WITH seat AS (
+  UPDATE agents SET active_sessions = active_sessions + 1, last_assigned_at = CAST(:at AS timestamptz)
+  WHERE id = :agentId AND shop_id = :shopId AND active_sessions < capacity
+  RETURNING id),
+sess AS (
+  UPDATE sessions SET status = 'active', agent_id = :agentId, assigned_at = CAST(:at AS timestamptz), queued_at = NULL
+  WHERE shop_id = :shopId AND session_id = :sessionId AND EXISTS (SELECT 1 FROM seat)
+  RETURNING session_id),
+rec AS (
+  INSERT INTO assignment_records (shop_id, session_id, agent_id, operator, kind, outcome, reason, created_at)
+  SELECT :shopId, :sessionId, :agentId, :operator, :kind, 'assigned', :reason, CAST(:at AS timestamptz) FROM sess
+  RETURNING 1),
+${appendEventCtes('sess', 'CAST(:data AS jsonb)')}
+SELECT seat.id, (SELECT count(*) FROM rec) AS recorded, (SELECT count(*) FROM wake) AS woken FROM seat`;
+
+/** Gives `sessionId` to `agentId` if it still has a free seat; records it; null when full. */
 async function takeSeat(
   tx: Knex.Transaction,
   s: { shopId: string; sessionId: string; agentId: string; at: string; reason: string; kind: 'live' | 'queue' },
 ): Promise<Assignment | null> {
-  const seat = await tx('agents')
-    .where({ id: s.agentId, shop_id: s.shopId })
-    .whereRaw('active_sessions < capacity')
-    .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: s.at })
-    .returning('id');
-  if (seat.length === 0) return null;
-  await tx('sessions')
-    .where({ shop_id: s.shopId, session_id: s.sessionId })
-    .update({ status: 'active', agent_id: s.agentId, assigned_at: s.at, queued_at: null });
-  await tx('assignment_records').insert({
-    shop_id: s.shopId,
-    session_id: s.sessionId,
-    agent_id: s.agentId,
-    operator: SYSTEM_OPERATOR,
-    kind: s.kind,
-    outcome: 'assigned',
-    reason: s.reason,
-    created_at: s.at,
-  });
   const assignment = { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
-  await appendEvent(tx, s.shopId, { type: 'session.assigned', sessionId: s.sessionId, occurredAt: s.at, data: { sessionId: s.sessionId, ...assignment, kind: s.kind } });
-  return assignment;
+  const { rows } = await tx.raw(TAKE_SEAT_SQL, {
+    ...s,
+    operator: SYSTEM_OPERATOR,
+    data: JSON.stringify({ sessionId: s.sessionId, ...assignment, kind: s.kind }),
+    ...eventBindings({ type: 'session.assigned', sessionId: s.sessionId, occurredAt: s.at }),
+  });
+  return rows.length > 0 ? assignment : null;
 }
 
 /** The assignment a session row already holds, with the same id its run was (or will be) told. */
@@ -118,11 +124,49 @@ export async function queuePositionOf(db: Knex, shopId: string, sessionId: strin
   return Number(n);
 }
 
+/**
+ * The session row and who may serve it, in one round trip under the shop's routing lock: the agent
+ * who last served this buyer within 24 h, even if suspended (SPEC 2.4); the least-loaded online
+ * agent of a matching group with a free seat (ties: idle longest); whether anyone serving the
+ * topic is online (else the offline pool).
+ */
+const ROW_AND_PICK_SQL = `
+WITH r AS (SELECT * FROM sessions WHERE shop_id = :shopId AND session_id = :sessionId)
+SELECT r.*,
+  (SELECT CASE WHEN a.status IN ('online', 'suspended') THEN a.id END
+     FROM sessions s JOIN agents a ON a.id = s.agent_id
+    WHERE s.shop_id = r.shop_id AND s.buyer_id = r.buyer_id AND s.session_id <> r.session_id AND s.assigned_at IS NOT NULL
+      AND (s.closed_at IS NULL OR s.closed_at >= CAST(:windowStart AS timestamptz))
+    ORDER BY s.assigned_at DESC LIMIT 1) AS recent_id,
+  (SELECT a.id FROM agents a
+    WHERE a.shop_id = r.shop_id AND a.status = 'online' AND a.active_sessions < a.capacity AND ${servesTopicSql('a.id', 'r.topic', 'a.shop_id')}
+    ORDER BY a.active_sessions ASC, a.last_assigned_at ASC NULLS FIRST, a.id ASC LIMIT 1) AS candidate_id,
+  EXISTS (SELECT 1 FROM agents a WHERE a.shop_id = r.shop_id AND a.status = 'online' AND ${servesTopicSql('a.id', 'r.topic', 'a.shop_id')}) AS someone_online
+FROM r`;
+
+/** Queues the session and appends `session.queued` with its place (1 = served next), in one statement. */
+const QUEUE_SESSION_SQL = `
+WITH upd AS (
+  UPDATE sessions SET status = 'queued', queued_at = CAST(:at AS timestamptz) WHERE shop_id = :shopId AND session_id = :sessionId RETURNING session_id),
+pos AS (
+  -- The statement snapshot predates its own update: who is ahead, plus one, in queuePositionOf order.
+  SELECT count(*) + 1 AS position FROM sessions
+  WHERE shop_id = :shopId AND status = 'queued' AND (queued_at, session_id) < (CAST(:at AS timestamptz), :sessionId)),
+${appendEventCtes('upd', "CAST(:data AS jsonb) || jsonb_build_object('position', (SELECT position FROM pos))")}
+SELECT (SELECT position FROM pos) AS position, (SELECT count(*) FROM wake) AS woken`;
+
+interface ServerPick {
+  recent_id: string | null;
+  candidate_id: string | null;
+  someone_online: boolean;
+}
+
 /** Routes a session that wants a human. Idempotent: a retry returns what the first call decided. */
 export async function routeSession(db: Knex, shopId: string, sessionId: string, at: string): Promise<RouteOutcome> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, shopId);
-    const row: SessionRow | undefined = await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).first();
+    const windowStart = new Date(Date.parse(at) - RECENT_CONTACT_WINDOW_MS).toISOString();
+    const { rows: [row] } = (await tx.raw(ROW_AND_PICK_SQL, { shopId, sessionId, windowStart })) as { rows: (SessionRow & ServerPick)[] };
     if (!row) throw new Error(`session ${shopId}/${sessionId} is not recorded`);
     const existing = outcomeOfExisting(row);
     if (existing) return existing;
@@ -140,46 +184,20 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
       row.wants_human = true;
     }
 
-    // Recent contact (SPEC 2.4): the agent who last served this buyer within 24 h, even if suspended.
-    const windowStart = new Date(Date.parse(at) - RECENT_CONTACT_WINDOW_MS).toISOString();
-    const recent = await tx('sessions as s')
-      .join('agents as a', 'a.id', 's.agent_id')
-      .where({ 's.shop_id': shopId, 's.buyer_id': row.buyer_id })
-      .whereNot('s.session_id', sessionId)
-      .whereNotNull('s.assigned_at')
-      .where((q) => q.whereNull('s.closed_at').orWhere('s.closed_at', '>=', windowStart))
-      .orderBy('s.assigned_at', 'desc')
-      .first('a.id', 'a.status');
-    if (recent && (recent.status === 'online' || recent.status === 'suspended')) {
-      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: recent.id, at, reason: RECENT_CONTACT_REASON, kind: 'live' });
+    if (row.recent_id) {
+      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: row.recent_id, at, reason: RECENT_CONTACT_REASON, kind: 'live' });
       if (assignment) return { kind: 'assigned', assignment };
     }
-
-    // Least-loaded online agent of a matching group with a free seat; ties: idle longest.
-    const candidate = await tx('agents as a')
-      .where({ 'a.shop_id': shopId, 'a.status': 'online' })
-      .whereRaw('a.active_sessions < a.capacity')
-      .whereRaw(servesTopicSql('a.id', '?', 'a.shop_id'), [row.topic, row.topic])
-      .orderBy([
-        { column: 'a.active_sessions', order: 'asc' },
-        { column: 'a.last_assigned_at', order: 'asc', nulls: 'first' },
-        { column: 'a.id', order: 'asc' },
-      ])
-      .first('a.id');
-    if (candidate) {
-      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: candidate.id, at, reason: LIVE_ROUTING_REASON, kind: 'live' });
+    if (row.candidate_id) {
+      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: row.candidate_id, at, reason: LIVE_ROUTING_REASON, kind: 'live' });
       if (assignment) return { kind: 'assigned', assignment };
     }
-
-    const someoneOnline = await tx('agents as a')
-      .where({ 'a.shop_id': shopId, 'a.status': 'online' })
-      .whereRaw(servesTopicSql('a.id', '?', 'a.shop_id'), [row.topic, row.topic])
-      .first('a.id');
-    if (someoneOnline) {
-      await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'queued', queued_at: at });
-      const position = (await queuePositionOf(tx, shopId, sessionId)) ?? 1;
-      await appendEvent(tx, shopId, { type: 'session.queued', sessionId, occurredAt: at, data: { sessionId, topic: row.topic, position, queuedAt: at } });
-      return { kind: 'queued', queuedAt: at, position };
+    if (row.someone_online) {
+      const { rows: [queued] } = await tx.raw(QUEUE_SESSION_SQL, {
+        shopId, sessionId, at, data: JSON.stringify({ sessionId, topic: row.topic, queuedAt: at }),
+        ...eventBindings({ type: 'session.queued', sessionId, occurredAt: at }),
+      });
+      return { kind: 'queued', queuedAt: at, position: Number(queued.position) };
     }
 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.

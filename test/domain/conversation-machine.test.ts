@@ -68,6 +68,8 @@ const startArb = fc.record({
   policy: fc.constantFrom<SessionPolicy>('current', 'legacy'),
   buyerIdleMinutes: fc.integer({ min: 5, max: 360 }),
   patchesOn: fc.constant(true),
+  // A buyer who asks for a human at start may be routed by the opening activity itself.
+  routedAtOpening: fc.option(fc.constantFrom<'assigned' | 'queued' | 'offline'>('assigned', 'queued', 'offline'), { nil: undefined }),
 });
 
 type Pending = { kind: 'opened' | 'human' | 'close' | 'leave'; settled: (m: Machine) => boolean };
@@ -83,11 +85,13 @@ class Sim {
   nextAssignment = 0;
   readonly env: Env = { patched: () => true, continueAsNewSuggested: false };
 
-  constructor(start: { wantsHuman: boolean; botEngaged: boolean; policy: SessionPolicy; buyerIdleMinutes: number }) {
+  constructor(start: { wantsHuman: boolean; botEngaged: boolean; policy: SessionPolicy; buyerIdleMinutes: number; routedAtOpening?: 'assigned' | 'queued' | 'offline' }) {
     const request = { shopId: 'shop', sessionId: 's', buyerId: 'b', topic: 'presales', wantsHuman: start.wantsHuman, botEngaged: start.botEngaged, policy: start.policy };
     this.m = newMachine(initialState(request, this.now));
+    const routed = start.wantsHuman && start.routedAtOpening ? this.outcome(start.routedAtOpening) : undefined;
     this.feed({
       type: 'opened',
+      ...(routed ? { routed, at: this.now } : {}),
       snapshot: {
         settingsVersion: 1,
         policy: start.policy,
@@ -106,6 +110,10 @@ class Sim {
     if (e.type === 'closed' && e.outcome.kind === 'closed') this.closesThisLife++;
     if (e.type === 'resumed_from_pool') this.closesThisLife = 0;
     checkInvariants(before, this.m, e);
+  }
+
+  outcome(kind: 'assigned' | 'queued' | 'offline') {
+    return kind === 'assigned' ? { kind, assignment: this.assignment() } : kind === 'queued' ? { kind, queuedAt: new Date(this.now).toISOString() } : { kind };
   }
 
   assignment() {
@@ -206,7 +214,7 @@ class Sim {
         this.feed({
           type: 'routed',
           at: this.now,
-          outcome: op.outcome === 'assigned' ? { kind: 'assigned', assignment: this.assignment() } : op.outcome === 'queued' ? { kind: 'queued', queuedAt: new Date(this.now).toISOString() } : { kind: 'offline' },
+          outcome: this.outcome(op.outcome),
         });
         break;
       case 'close_done': {

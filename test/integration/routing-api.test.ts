@@ -112,4 +112,36 @@ describe('the merchant view of routing', () => {
     expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions?status=offline`, { key })).body.items.map((s: { sessionId: string }) => s.sessionId)).toEqual(['third']);
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages`, { key: shopKey })).body.items).toEqual([]);
   });
+
+  it('the start answers with the session exactly as its row holds it, and the place in the queue, then and when repeated', async () => {
+    const shop = 'route-answer';
+    const key = await createShopViaApi(stack.app, shop);
+    const agent = await newAgent(shop, key, { name: 'One seat', capacity: 1, status: 'online' });
+    const start = (sessionId: string, body: object = { wantsHuman: true }) =>
+      call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key, body: { sessionId, buyerId: `b-${sessionId}`, topic: 'presales', ...body } });
+    const row = async (sessionId: string) => (await call(stack.app, 'GET', `/v1/shops/${shop}/sessions/${sessionId}`, { key })).body.session;
+
+    const routed = await start('seated');
+    expect(routed.status).toBe(201);
+    expect(routed.body).toMatchObject({ queuePosition: null, session: { status: 'active', agentId: agent.id, assignmentReason: expect.any(String) } });
+    expect(routed.body.session).toEqual(await row('seated'));
+
+    const q1 = await start('q1');
+    const q2 = await start('q2');
+    expect([q1.body.queuePosition, q2.body.queuePosition]).toEqual([1, 2]);
+    expect(q2.body.session).toEqual(await row('q2'));
+
+    const botOnly = await start('bot', { botEngaged: true });
+    expect(botOnly.body.session).toMatchObject({ status: 'open', botEngaged: true, wantsHuman: false });
+    expect(botOnly.body.session).toEqual(await row('bot'));
+
+    // q1 is served when the seat frees; a repeated start of q2 then tells its place now.
+    await call(stack.app, 'POST', `/v1/shops/${shop}/sessions/seated/close`, { key, body: { by: 'agent' } });
+    await until(() => row('q1'), (s) => s.status === 'active');
+    const again = await until(() => start('q2'), (r) => r.body.queuePosition === 1);
+    expect(again.body).toMatchObject({ runId: q2.body.runId, session: { status: 'queued' } });
+    // An ended session is answered from its row.
+    const ended = await start('seated');
+    expect(ended.body.session).toEqual(await row('seated'));
+  });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { queuePositionOf } from '../../../db/repositories/routing';
 import type { SessionRecord } from '../../../contracts/shapes';
+import { sessionRecordOf } from '../../../contracts/conversation';
 import { getSession, listSessionClosures, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
 import {
   closeConversation,
@@ -101,7 +102,9 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
         botEngaged: req.body.botEngaged ?? false,
         policy: req.body.policy ?? 'current',
       });
-      const session = await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
+      const { opened, ...run } = started;
+      // The run answers with the session as it holds it; only an ended session is read from its row.
+      const session = opened ? sessionRecordOf(opened) : await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
       // The same id with other content is another session the caller thinks it is starting.
       const differs =
         session &&
@@ -113,7 +116,8 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       if (differs) {
         throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, { session });
       }
-      return reply.code(201).send({ ...started, session, queuePosition: await placeInQueue(app, session) });
+      const queuePosition = session?.status === 'queued' ? (opened?.queuePosition ?? (await placeInQueue(app, session))) : null;
+      return reply.code(201).send({ ...run, session, queuePosition });
     },
   );
 
