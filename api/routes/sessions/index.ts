@@ -103,8 +103,10 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
         policy: req.body.policy ?? 'current',
       });
       const { opened, ...run } = started;
-      // The run answers with the session as it holds it; only an ended session is read from its row.
-      const session = opened ? sessionRecordOf(opened) : await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
+      // The run answers with the session as it holds it; an ended session, or a run on a worker from
+      // before its view carried the request's flags (a rolling deploy), is read from its row.
+      const fromRun = opened !== null && typeof opened.wantsHuman === 'boolean';
+      const session = fromRun ? sessionRecordOf(opened) : await getSession(app.deps.db, req.params.shopId, req.body.sessionId);
       // The same id with other content is another session the caller thinks it is starting.
       const differs =
         session &&
