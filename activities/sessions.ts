@@ -53,7 +53,8 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
      */
     async openAndRouteSession(req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; routed: RouteOutcome }> {
       const snapshot = await activities.openSession(req);
-      return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: req.at }) };
+      // Routed as of now, as a separate routing step would be: a queue place is taken when routing runs.
+      return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: new Date().toISOString() }) };
     },
 
     /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */
