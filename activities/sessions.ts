@@ -53,8 +53,8 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
      */
     async openAndRouteSession(req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; routed: RouteOutcome }> {
       const snapshot = await activities.openSession(req);
-      // Routed as of now, as a separate routing step would be: a queue place is taken when routing runs.
-      return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: new Date().toISOString() }) };
+      // The run's time, not this process's clock: the queue timer counts from queuedAt in workflow time.
+      return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: req.at }) };
     },
 
     /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */
