@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks, tuning: {
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
+      maxConcurrentWorkflowTaskPolls: config.worker.maxConcurrentWorkflowTaskPolls,
       maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
     },
   });
