@@ -5,6 +5,7 @@
  */
 import { condition, defineSignal, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ConversationInput, OpenedSession } from '../contracts/conversation';
+import { BUYER_IDLE_MINUTES_DEFAULT } from '../domain/limits';
 import { snapshotFor } from '../domain/session';
 
 export async function conversationWorkflow(input: ConversationInput): Promise<void> {
@@ -16,7 +17,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<vo
   const request = input.start!;
   const startedAt = new Date().toISOString();
   const view: OpenedSession = {
-    ...request, status: 'open', agentId: null, turn: 'agent', snapshot: snapshotFor(1, 20, request.policy), nextDeadline: null, queuedAt: null,
+    ...request, status: 'open', agentId: null, turn: 'agent', snapshot: snapshotFor(1, BUYER_IDLE_MINUTES_DEFAULT, request.policy), nextDeadline: null, queuedAt: null,
     startedAt, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: messages, assignments: [], closeReason: null, closedAt: null,
   };
   setHandler(defineUpdate<OpenedSession>('sessionOpened'), () => view);

@@ -50,8 +50,7 @@ export const WORKER_TUNING_DEFAULTS: WorkerTuning = {
 };
 
 /** Set explicitly, it must fit the task slots; by default it follows them (half, as the SDK advises). */
-function workflowTaskPolls(env: NodeJS.ProcessEnv): number {
-  const slots = countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions);
+function workflowTaskPolls(env: NodeJS.ProcessEnv, slots: number): number {
   const fallback = Math.max(2, Math.min(WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskPolls, Math.floor(slots / 2)));
   const polls = countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS', fallback);
   if (polls > slots) throw new Error(`WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS (${polls}) must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${slots})`);
@@ -85,6 +84,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const certPath = nonEmpty(env.TEMPORAL_TLS_CERT_PATH);
   const apiKey = nonEmpty(env.TEMPORAL_API_KEY);
+  const workflowTaskSlots = countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions);
   return {
     databaseUrl: nonEmpty(env.DATABASE_URL),
     temporal: {
@@ -119,8 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     worker: {
       maxCachedWorkflows: countFromEnv(env, 'WORKER_MAX_CACHED_WORKFLOWS', WORKER_TUNING_DEFAULTS.maxCachedWorkflows),
-      maxConcurrentWorkflowTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions),
-      maxConcurrentWorkflowTaskPolls: workflowTaskPolls(env),
+      maxConcurrentWorkflowTaskExecutions: workflowTaskSlots,
+      maxConcurrentWorkflowTaskPolls: workflowTaskPolls(env, workflowTaskSlots),
       maxConcurrentActivityTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', WORKER_TUNING_DEFAULTS.maxConcurrentActivityTaskExecutions),
       metricsHost: nonEmpty(env.WORKER_METRICS_HOST) ?? '127.0.0.1',
       metricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),

@@ -72,8 +72,8 @@ export type CloseOutcome = { kind: 'closed'; closeReason: CloseReason } | { kind
 export type PoolOrigin = Exclude<OfflineOrigin, 'no_agent_online'>;
 
 export type MachineEvent =
-  /** routed: opening also routed the buyer who asked for a human, in the same activity (at: when). */
-  | { type: 'opened'; snapshot: SessionSettingsSnapshot; routed?: RouteOutcome; at?: number }
+  /** routed: opening also routed the buyer who asked for a human, in the same activity. */
+  | { type: 'opened'; snapshot: SessionSettingsSnapshot; routed?: { at: number; outcome: RouteOutcome } }
   | { type: 'buyer_message'; at: number; messageId?: string }
   | { type: 'agent_message'; at: number; messageId?: string }
   | { type: 'human_requested' }
@@ -231,7 +231,7 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
       const opened = { ...m, state: { ...m.state, snapshot: e.snapshot }, routeRequested: m.routeRequested || m.state.request.wantsHuman };
       if (!e.routed) return done(opened);
       // Routing already ran with opening: as if the loop had asked for it and it had answered.
-      return apply({ ...opened, routeRequested: false, routing: true }, { type: 'routed', at: e.at ?? m.state.startedAt, outcome: e.routed }, env);
+      return apply({ ...opened, routeRequested: false, routing: true }, { type: 'routed', ...e.routed }, env);
     }
     case 'buyer_message':
       return done(message(m, 'buyer', e.at, e.messageId));

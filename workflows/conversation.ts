@@ -197,7 +197,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (m.state.request.wantsHuman && patched(OPEN_AND_ROUTE_AS_ONE_LOCAL_ACTIVITY)) {
       const { snapshot, routed } = await localActs.openAndRouteSession(opening);
       if (routed.kind === 'queued') startQueuePosition = routed.position;
-      feed({ type: 'opened', snapshot, routed, at: Date.now() });
+      feed({ type: 'opened', snapshot, routed: { at: Date.now(), outcome: routed } });
     } else {
       const snapshot = patched(OPEN_AS_LOCAL_ACTIVITY) ? await localActs.openSession(opening) : await acts.openSession(opening);
       feed({ type: 'opened', snapshot });

@@ -91,7 +91,7 @@ class Sim {
     const routed = start.wantsHuman && start.routedAtOpening ? this.outcome(start.routedAtOpening) : undefined;
     this.feed({
       type: 'opened',
-      ...(routed ? { routed, at: this.now } : {}),
+      ...(routed ? { routed: { at: this.now, outcome: routed } } : {}),
       snapshot: {
         settingsVersion: 1,
         policy: start.policy,

@@ -118,7 +118,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       if (differs) {
         throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, { session });
       }
-      const queuePosition = session?.status === 'queued' ? (opened?.queuePosition ?? (await placeInQueue(app, session))) : null;
+      const queuePosition = opened?.queuePosition ?? (await placeInQueue(app, session));
       return reply.code(201).send({ ...run, session, queuePosition });
     },
   );
