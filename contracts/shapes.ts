@@ -6,7 +6,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT_TYPES } from '../domain/events';
 import { DISTRIBUTION_RUN_HARD_CAP, EXTERNAL_ID_MAX_LENGTH } from '../domain/limits';
-import { AGENT_STATUSES, CLOSE_REASONS, OFFLINE_ORIGINS, SESSION_STATUSES, TIMER_REASONS } from '../domain/session';
+import { AGENT_STATUSES, CLOSE_REASONS, OFFLINE_ORIGINS, SESSION_POLICIES, SESSION_STATUSES, TIMER_REASONS } from '../domain/session';
 
 /** An id the caller chooses or the API issued: no spaces or slashes. */
 export const externalId = { type: 'string', minLength: 1, maxLength: EXTERNAL_ID_MAX_LENGTH, pattern: '^[^\\s/]+$' } as const;
@@ -19,7 +19,7 @@ export const settingsSnapshotShape = {
   additionalProperties: false,
   properties: {
     settingsVersion: { type: 'integer' },
-    policy: { type: 'string', enum: ['current', 'legacy'] },
+    policy: { type: 'string', enum: SESSION_POLICIES },
     buyerIdleMinutes: { type: 'integer' },
     agentReplyTimeoutMs: { type: 'integer' },
     queueTimeoutMs: { type: 'integer' },
@@ -56,7 +56,7 @@ export const sessionShape = {
     topic: { type: 'string' },
     wantsHuman: { type: 'boolean', description: 'The buyer asked for a human (at start or by 转人工)' },
     botEngaged: { type: 'boolean' },
-    policy: { type: 'string', enum: ['current', 'legacy'] },
+    policy: { type: 'string', enum: SESSION_POLICIES },
     status: { type: 'string', enum: SESSION_STATUSES },
     agentId: { type: ['string', 'null'] },
     settingsSnapshot: { ...settingsSnapshotShape, description: 'The settings the session copied when it started and keeps until it closes' },

@@ -8,7 +8,8 @@ import {
 } from './limits';
 import type { RuleViolation } from './errors';
 
-export type SessionPolicy = 'current' | 'legacy';
+export const SESSION_POLICIES = ['current', 'legacy'] as const;
+export type SessionPolicy = (typeof SESSION_POLICIES)[number];
 
 /** open: bot or unassigned; queued: waiting for a free agent; active: an agent holds it; offline: in the offline-message pool. */
 export const SESSION_STATUSES = ['open', 'queued', 'active', 'offline', 'closed'] as const;

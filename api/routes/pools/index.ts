@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sessionShape } from '../../../contracts/shapes';
 import { listOfflineMessages } from '../../../db/repositories/offline-messages';
 import { listSessions } from '../../../db/repositories/sessions';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
@@ -33,9 +34,10 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
                   type: 'object',
                   properties: {
                     position: { type: 'integer' },
-                    sessionId: { type: 'string' },
-                    buyerId: { type: 'string' },
-                    topic: { type: 'string' },
+                    // The fields it shares with the Session record are that record's (queuedAt is never null here).
+                    sessionId: sessionShape.properties.sessionId,
+                    buyerId: sessionShape.properties.buyerId,
+                    topic: sessionShape.properties.topic,
                     queuedAt: { type: 'string', format: 'date-time' },
                   },
                 },

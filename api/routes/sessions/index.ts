@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { queuePositionOf } from '../../../db/repositories/routing';
 import type { SessionRecord } from '../../../contracts/shapes';
+import { SESSION_POLICIES } from '../../../domain/session';
 import { sessionRecordOf } from '../../../contracts/conversation';
 import { getSession, listSessionClosures, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
 import {
@@ -73,7 +74,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
             topic: { ...externalId, description: 'Reception scope the session belongs to, e.g. presales / aftersales' },
             wantsHuman: { type: 'boolean', default: false, description: 'The buyer asked for a human (转人工)' },
             botEngaged: { type: 'boolean', default: false, description: 'A bot already talked to the buyer' },
-            policy: { type: 'string', enum: ['current', 'legacy'], default: 'current', description: 'legacy: created under the old 72 h rule' },
+            policy: { type: 'string', enum: SESSION_POLICIES, default: 'current', description: 'legacy: created under the old 72 h rule' },
           },
           examples: [{ sessionId: 'conv-20261122-0001', buyerId: 'buyer-8812', topic: 'presales', wantsHuman: true, botEngaged: true }],
         },
