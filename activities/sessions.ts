@@ -2,8 +2,17 @@ import type { Db } from '../db/connection';
 import { closeSession, openSession, releasePoolWait, type CloseOutcome, type CloseSessionRequest } from '../db/repositories/sessions';
 import { routeSession, type Assignment, type RouteOutcome } from '../db/repositories/routing';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { workerMetrics } from '../infra/worker-metrics';
+
+/** The calling run: recorded when it waits in the offline pool, so its assignment is signalled to it by id. */
+function callingRunId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.runId;
+  } catch {
+    return undefined; // called outside an activity (tests)
+  }
+}
 
 export interface SessionActivityDeps {
   db: Db;
@@ -26,7 +35,7 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
     },
 
     async routeSession(req: { shopId: string; sessionId: string; at: string }): Promise<RouteOutcome> {
-      const outcome = await routeSession(db, req.shopId, req.sessionId, req.at);
+      const outcome = await routeSession(db, req.shopId, req.sessionId, req.at, callingRunId());
       workerMetrics().sessionsRouted.add(1, { outcome: outcome.kind });
       log.info(`session ${outcome.kind === 'assigned' ? 'routed' : outcome.kind}`, {
         shopId: req.shopId,
@@ -39,7 +48,7 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
     },
 
     async closeSession(req: CloseSessionRequest): Promise<CloseOutcome> {
-      const outcome = await closeSession(db, req);
+      const outcome = await closeSession(db, req, callingRunId());
       if (outcome.kind === 'closed' && outcome.closedNow) {
         workerMetrics().sessionsClosed.add(1, { reason: outcome.closeReason });
         log.info('session closed', { shopId: req.shopId, sessionId: req.sessionId, reason: outcome.closeReason, toOfflinePool: req.toOfflinePool });

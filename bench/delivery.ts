@@ -9,7 +9,7 @@
  * 2. `POST …/distribution/run-now` answer time, for a run that assigns all 5,000;
  * 3. run-now → the last of the 5,000 sessions running with its agent (its run's SessionStatus is
  *    `active` in visibility). Floor, in the same run and on the same server: the same 5,000
- *    Temporal operations (signals to waiting runs, 64 at a time as the relay sends them) against
+ *    Temporal operations (signals to waiting runs by run id, 64 at a time as the relay sends them) against
  *    do-nothing runs that mark themselves active the same way.
  */
 import type { AddressInfo } from 'node:net';
@@ -149,6 +149,7 @@ async function main(): Promise<void> {
 
     // Floor: the same signals to do-nothing runs waiting the same way.
     step(`floor: ${N} do-nothing runs, then ${N} signals…`);
+    const floorRuns: string[] = [];
     await runLimited(
       Array.from({ length: N }, (_, i) => () =>
         env.client.workflow
@@ -158,13 +159,13 @@ async function main(): Promise<void> {
             typedSearchAttributes: [],
             searchAttributes: { ShopId: ['floor'], SessionStatus: ['offline'] },
           })
-          .then(() => undefined),
+          .then((handle) => void (floorRuns[i] = handle.firstExecutionRunId)),
       ),
       START_CONCURRENCY,
     );
     t0 = performance.now();
     await runLimited(
-      Array.from({ length: N }, (_, i) => () => env.client.workflow.getHandle(`floor-${i}`).signal('agentAssigned', {})),
+      Array.from({ length: N }, (_, i) => () => env.client.workflow.getHandle(`floor-${i}`, floorRuns[i]).signal('agentAssigned', {})),
       SIGNAL_CONCURRENCY,
     );
     const signalledMs = performance.now() - t0;

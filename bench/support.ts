@@ -9,7 +9,7 @@ import { createDb, type Db } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/temporal-names';
 import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
-import { resolveTemporalCli } from '../infra/temporal-cli';
+import { devServerArgs, resolveTemporalCli } from '../infra/temporal-cli';
 
 /** One line on the machine, printed with every benchmark's figures. */
 export function machineLine(): string {
@@ -66,6 +66,7 @@ export async function startBenchInfra(opts: { withTemporal: boolean }): Promise<
           executable: { type: 'existing-path', path: await resolveTemporalCli(config.cacheDir) },
           ip: '127.0.0.1',
           searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
+          extraArgs: devServerArgs(),
         },
       })
     : undefined;

@@ -6,6 +6,7 @@ import * as distributionRunObservations from './migrations/003_distribution_run_
 import * as sessionClosures from './migrations/004_session_closures';
 import * as eventsDeliveryWebhooks from './migrations/005_events_delivery_webhooks';
 import * as consoleReads from './migrations/006_console_reads';
+import * as poolRunId from './migrations/007_pool_run_id';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004_session_closures': sessionClosures,
   '005_events_delivery_webhooks': eventsDeliveryWebhooks,
   '006_console_reads': consoleReads,
+  '007_pool_run_id': poolRunId,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -17,7 +17,7 @@ import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../
 import { step } from '../infra/log';
 import { buildConsole } from './build-console';
 import { newSecretKey } from '../infra/secret-box';
-import { resolveTemporalCli } from '../infra/temporal-cli';
+import { devServerArgs, resolveTemporalCli } from '../infra/temporal-cli';
 
 const DATABASE_NAME = 'cs_orchestrator';
 const READY_TIMEOUT_MS = 120_000;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         '--port', String(config.ports.temporal),
         '--ui-port', String(config.ports.temporalUi),
         '--namespace', config.temporal.namespace,
-        '--db-filename', path.join(config.dataDir, 'temporal.db'),
+        ...devServerArgs({ dbFile: path.join(config.dataDir, 'temporal.db') }),
         '--log-level', 'warn',
         ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((attr) => ['--search-attribute', `${attr.name}=${searchAttributeTypeName(attr)}`]),
       ],

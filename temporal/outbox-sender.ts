@@ -37,10 +37,12 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
       return;
     }
     try {
-      await client.workflow.getHandle(message.workflowId).signal(agentAssignedSignal, message.assignment);
+      const runId = message.kind === 'offline_assigned' ? (message.waitingRunId ?? undefined) : undefined;
+      await client.workflow.getHandle(message.workflowId, runId).signal(agentAssignedSignal, message.assignment);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // A pool message whose run stopped waiting meanwhile starts it again; for a live assignment
+      // A pool message whose run stopped waiting meanwhile (or was replaced) starts it again, or
+      // signals the workflow's current run; for a live assignment
       // the run ended (its close raced the assignment) and Postgres already holds the truth.
       if (message.kind === 'offline_assigned') await restartWithAgent(client, taskQueue, message);
     }

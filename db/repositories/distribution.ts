@@ -276,10 +276,10 @@ const ASSIGNMENT_EFFECTS = `
     WHERE a.id = v.agent_id
     RETURNING a.id AS agent_id, v.n),
   prior AS (
-    SELECT s.session_id, s.awaiting_run FROM sessions s JOIN assigned x ON s.shop_id = :shopId AND s.session_id = x.session_id),
+    SELECT s.session_id, s.awaiting_run, s.pool_run_id FROM sessions s JOIN assigned x ON s.shop_id = :shopId AND s.session_id = x.session_id),
   sess AS (
     UPDATE sessions s SET status = 'active', agent_id = x.agent_id, assigned_at = CAST(:at AS timestamptz), queued_at = NULL, close_reason = NULL, closed_at = NULL,
-                          awaiting_run = false
+                          awaiting_run = false, pool_run_id = NULL
     FROM assigned x
     WHERE s.shop_id = :shopId AND s.session_id = x.session_id
     RETURNING s.*),
@@ -298,6 +298,7 @@ const ASSIGNMENT_EFFECTS = `
     SELECT :shopId, 'offline_assigned', CAST(:runId AS bigint), jsonb_build_object(
       'kind', 'offline_assigned',
       'awaitingRun', prior.awaiting_run,
+      'waitingRunId', CASE WHEN prior.awaiting_run THEN prior.pool_run_id END,
       'workflowId', CAST(:workflowIdPrefix AS text) || sess.session_id,
       'assignment', jsonb_build_object(
         'assignmentId', sess.session_id || '/' || sess.agent_id || '/' || CAST(:atIso AS text),

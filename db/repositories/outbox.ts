@@ -25,11 +25,13 @@ export interface AgentAssignedMessage {
 /**
  * An offline message was assigned. awaitingRun: the session's run was waiting in the pool when the
  * assignment committed, so a signal reaches it; otherwise its run ended and starts again with the agent.
+ * waitingRunId: that run's Temporal run id, when known (signalled by id: no lookup of the current run).
  */
 export interface OfflineAssignedMessage {
   kind: 'offline_assigned';
   workflowId: string;
   awaitingRun?: boolean;
+  waitingRunId?: string | null;
   assignment: AgentAssignedMessage['assignment'];
   session: { request: StartSessionRequest; snapshot: SessionSettingsSnapshot; messageCount?: number };
 }

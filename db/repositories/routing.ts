@@ -162,7 +162,8 @@ interface ServerPick {
 }
 
 /** Routes a session that wants a human. Idempotent: a retry returns what the first call decided. */
-export async function routeSession(db: Knex, shopId: string, sessionId: string, at: string): Promise<RouteOutcome> {
+/** runId: the calling run, which waits in the pool when nobody is online. */
+export async function routeSession(db: Knex, shopId: string, sessionId: string, at: string, runId?: string): Promise<RouteOutcome> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, shopId);
     const windowStart = new Date(Date.parse(at) - RECENT_CONTACT_WINDOW_MS).toISOString();
@@ -201,7 +202,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
     }
 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
-    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true });
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null });
     const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
     return { kind: 'offline', offlineMessageId };
   });

@@ -67,7 +67,8 @@ export type CloseOutcome =
  * Closes a session exactly once (a retry finds it closed and changes nothing), frees its agent's
  * seat and hands that seat to the oldest queued session the agent may serve.
  */
-export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<CloseOutcome> {
+/** runId: the calling run, which waits in the pool when the close puts the session there. */
+export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: string): Promise<CloseOutcome> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
     const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first();
@@ -103,7 +104,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest): Promise<
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.offlineOrigin ?? (req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue'), req.at);
       // The run waits in the pool for its assignment (see conversationWorkflow).
-      await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ awaiting_run: true });
+      await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ awaiting_run: true, pool_run_id: runId ?? null });
     }
     let drained: Assignment[] = [];
     if (freedAgentId) {
@@ -243,7 +244,7 @@ export async function releasePoolWait(db: Knex, shopId: string, sessionId: strin
         .first('operator', 'reason');
       return { ...assignmentOfRow(row), ...(record ? { operator: record.operator, reason: record.reason } : {}) };
     }
-    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ awaiting_run: false });
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ awaiting_run: false, pool_run_id: null });
     return null;
   });
 }

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
+import { conversationWorkflowId } from '../../domain/temporal-names';
+import { OFFLINE_ASSIGNMENT_REASON } from '../../domain/assignment';
 
 let stack: Stack;
 let shopKey: string;
@@ -143,5 +145,30 @@ describe('the merchant view of routing', () => {
     // An ended session is answered from its row.
     const ended = await start('seated');
     expect(ended.body.session).toEqual(await row('seated'));
+  });
+
+  it('a pooled session records the run that waits for it; its assignment reaches that run by id, and a stale id still reaches the session', async () => {
+    const shop = 'route-pool-run';
+    const key = await createShopViaApi(stack.app, shop);
+    const agent = await newAgent(shop, key, { name: 'Later', capacity: 5 });
+    for (const sessionId of ['fresh', 'stale']) {
+      const res = await call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key, body: { sessionId, buyerId: `b-${sessionId}`, topic: 'presales', wantsHuman: true } });
+      expect(res.body.session.status).toBe('offline');
+    }
+    const poolRun = async (sessionId: string) => (await stack.tdb.db('sessions').where({ shop_id: shop, session_id: sessionId }).first('pool_run_id')).pool_run_id;
+    const runOf = async (sessionId: string) => (await stack.env.client.workflow.getHandle(conversationWorkflowId(shop, sessionId)).describe()).runId;
+    expect(await poolRun('fresh')).toBe(await runOf('fresh'));
+    expect(await poolRun('stale')).toBe(await runOf('stale'));
+    // As if that run had been replaced: the signal to the recorded id finds nothing and goes to the session's current run.
+    await stack.tdb.db('sessions').where({ shop_id: shop, session_id: 'stale' }).update({ pool_run_id: '00000000-0000-4000-8000-000000000000' });
+    const staleRun = await runOf('stale');
+
+    await call(stack.app, 'PATCH', `/v1/shops/${shop}/agents/${agent.id}`, { key: agent.apiKey, body: { status: 'online' } });
+    for (const sessionId of ['fresh', 'stale']) {
+      const live = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/sessions/${sessionId}`, { key }), (r) => r.body.live?.status === 'active');
+      expect(live.body.live).toMatchObject({ agentId: agent.id, assignments: [expect.objectContaining({ agentId: agent.id, reason: OFFLINE_ASSIGNMENT_REASON })] });
+      expect(await poolRun(sessionId)).toBeNull();
+    }
+    expect(await runOf('stale')).toBe(staleRun);
   });
 });

@@ -17,6 +17,7 @@ export const TEST_WEBHOOKS: WebhookDeps = {
 import { createTestDatabase, type TestDatabase } from './database';
 
 import { CALM_KEEPALIVE } from '../../infra/test-server-keepalive';
+import { devServerArgs } from '../../infra/temporal-cli';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -44,6 +45,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: inject('temporalCliPath') },
       ip: '127.0.0.1',
       searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
+      extraArgs: devServerArgs(),
     },
   });
 }
