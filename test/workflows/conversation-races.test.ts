@@ -1,7 +1,8 @@
 /**
  * Interleavings the conversation machine must survive, on the time-skipping server with the real
  * activities on a real Postgres: a close arriving while routing is in flight (held at a gate so the
- * race is certain, not likely), and the pool labels of 转人工 and bot-only buyers as distribution
+ * race is certain, not likely), an assignment committed just after a pooled run gave up its 24 h
+ * wait (held the same way), and the pool labels of 转人工 and bot-only buyers as distribution
  * scopes see them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,8 @@ import { createAgent } from '../../db/repositories/agents';
 import { assignManually, distributeOfflineMessages } from '../../db/repositories/distribution';
 import { getSession } from '../../db/repositories/sessions';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionScope } from '../../domain/distribution';
-import { MINUTE_MS } from '../../domain/limits';
+import { MINUTE_MS, OFFLINE_POOL_RUN_WAIT_MS } from '../../domain/limits';
+import { OFFLINE_ASSIGNMENT_REASON } from '../../domain/assignment';
 import type { StartSessionRequest } from '../../domain/session';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { startConversation, queryConversation, reportMessage } from '../../temporal/session-gateway';
@@ -32,6 +34,8 @@ const taskQueue = uniqueTaskQueue('races');
 
 /** routeSession waits here while the gate is closed: a test decides when routing finishes. */
 let gate: { entered: () => void; open: Promise<void> } | null = null;
+/** releasePoolWait waits here after its commit while this is set: a test assigns in the window. */
+let poolGate: { entered: () => void; open: Promise<void> } | null = null;
 
 beforeAll(async () => {
   [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
@@ -50,6 +54,15 @@ beforeAll(async () => {
           await held.open;
         }
         return real.routeSession(req);
+      },
+      releasePoolWait: async (req: Parameters<typeof real.releasePoolWait>[0]) => {
+        const released = await real.releasePoolWait(req);
+        const held = poolGate;
+        if (held) {
+          held.entered();
+          await held.open;
+        }
+        return released;
       },
     },
   });
@@ -131,6 +144,42 @@ describe('close while routing', () => {
     await env.sleep(MINUTE_MS);
     const live = await queryConversation(env.client, shopId, req.sessionId);
     expect(live).toMatchObject({ status: 'active', agentId: agent.id, closeReason: null });
+  });
+});
+
+describe('pool wait expiring as an assignment commits', () => {
+  it('an assignment committed after the run released its wait, while it is still ending, is served by that run: once, no new run', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const req = request(shopId, { wantsHuman: true });
+    const started = await startConversation(env.client, taskQueue, req);
+    expect(started.opened?.status).toBe('offline');
+    const handle = env.client.workflow.getHandle(conversationWorkflowId(shopId, req.sessionId));
+    const runId = started.runId;
+    const pooled = await tdb.db('offline_messages').where({ shop_id: shopId, session_id: req.sessionId }).first();
+    const agent = await createAgent(tdb.db, shopId, { name: 'Just in time', capacity: 5, status: 'offline' });
+
+    let entered!: () => void;
+    const released = new Promise<void>((r) => (entered = r));
+    let open!: () => void;
+    poolGate = { entered, open: new Promise<void>((r) => (open = r)) };
+    try {
+      // The 24 h wait ends; the run has told Postgres it stopped waiting, and is held before ending…
+      // (Only a second past it: time cannot skip while the held activity runs, so the rest passes in real time.)
+      await env.sleep(OFFLINE_POOL_RUN_WAIT_MS + 1_000);
+      await within(released, 20_000, 'the pool wait release');
+      expect(await tdb.db('sessions').where({ shop_id: shopId, session_id: req.sessionId }).first('awaiting_run', 'pool_run_id')).toEqual({ awaiting_run: false, pool_run_id: null });
+      // …when the merchant assigns the message: its outbox row says the run ended, so it goes out as a signal-with-start.
+      const at = new Date(Date.parse(pooled.created_at) + OFFLINE_POOL_RUN_WAIT_MS - MINUTE_MS).toISOString();
+      expect((await assignManually(tdb.db, { shopId, messageIds: [pooled.id], agentId: agent.id, operator: 'merchant', at })).assigned).toEqual([pooled.id]);
+      await until(() => tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at').count({ n: '*' }), (r) => Number(r[0].n) === 0, 'the assignment delivered');
+    } finally {
+      poolGate = null;
+      open?.();
+    }
+    const live = await until(() => queryConversation(env.client, shopId, req.sessionId), (v) => v.status === 'active', 'the session served by its agent');
+    expect(live).toMatchObject({ agentId: agent.id, assignments: [expect.objectContaining({ agentId: agent.id, reason: OFFLINE_ASSIGNMENT_REASON })] });
+    expect((await handle.describe()).runId).toBe(runId);
+    expect(await getSession(tdb.db, shopId, req.sessionId)).toMatchObject({ status: 'active', agentId: agent.id });
   });
 });
 
