@@ -144,16 +144,23 @@ SELECT r.*,
   EXISTS (SELECT 1 FROM agents a WHERE a.shop_id = r.shop_id AND a.status = 'online' AND ${servesTopicSql('a.id', 'r.topic', 'a.shop_id')}) AS someone_online
 FROM r`;
 
-/** Queues the session and appends `session.queued` with its place (1 = served next), in one statement. */
+/**
+ * Queues the session last and appends `session.queued` with its place (1 = served next), in one
+ * statement under the shop's routing lock. The run's time can predate that of a session another run
+ * queued a moment earlier; stamping it no earlier than the last one (+1 ms) keeps the place just told
+ * to each buyer true: nobody joins ahead of a session already queued. The run's queue timer counts
+ * from the stamp it gets back.
+ */
 const QUEUE_SESSION_SQL = `
-WITH upd AS (
-  UPDATE sessions SET status = 'queued', queued_at = CAST(:at AS timestamptz) WHERE shop_id = :shopId AND session_id = :sessionId RETURNING session_id),
+WITH stamp AS (
+  SELECT GREATEST(CAST(:at AS timestamptz),
+                  (SELECT max(queued_at) FROM sessions WHERE shop_id = :shopId AND status = 'queued' AND session_id <> :sessionId) + interval '1 millisecond') AS at),
+upd AS (
+  UPDATE sessions SET status = 'queued', queued_at = (SELECT at FROM stamp) WHERE shop_id = :shopId AND session_id = :sessionId RETURNING session_id),
 pos AS (
-  -- The statement snapshot predates its own update: who is ahead, plus one, in queuePositionOf order.
-  SELECT count(*) + 1 AS position FROM sessions
-  WHERE shop_id = :shopId AND status = 'queued' AND (queued_at, session_id) < (CAST(:at AS timestamptz), :sessionId)),
-${appendEventCtes('upd', "CAST(:data AS jsonb) || jsonb_build_object('position', (SELECT position FROM pos))")}
-SELECT (SELECT position FROM pos) AS position, (SELECT count(*) FROM wake) AS woken`;
+  SELECT count(*) + 1 AS position FROM sessions WHERE shop_id = :shopId AND status = 'queued' AND session_id <> :sessionId),
+${appendEventCtes('upd', `CAST(:data AS jsonb) || jsonb_build_object('position', (SELECT position FROM pos), 'queuedAt', to_char((SELECT at FROM stamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`)}
+SELECT (SELECT position FROM pos) AS position, (SELECT at FROM stamp) AS queued_at, (SELECT count(*) FROM wake) AS woken`;
 
 interface ServerPick {
   recent_id: string | null;
@@ -195,10 +202,10 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
     }
     if (row.someone_online) {
       const { rows: [queued] } = await tx.raw(QUEUE_SESSION_SQL, {
-        shopId, sessionId, at, data: JSON.stringify({ sessionId, topic: row.topic, queuedAt: at }),
+        shopId, sessionId, at, data: JSON.stringify({ sessionId, topic: row.topic }),
         ...eventBindings({ type: 'session.queued', sessionId, occurredAt: at }),
       });
-      return { kind: 'queued', queuedAt: at, position: Number(queued.position) };
+      return { kind: 'queued', queuedAt: (queued.queued_at as Date).toISOString(), position: Number(queued.position) };
     }
 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
