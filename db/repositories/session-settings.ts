@@ -5,19 +5,30 @@ import type { SessionSettings } from '../../domain/session';
 interface Row {
   version: number;
   buyer_idle_minutes: number;
-  changed_by: string;
-  created_at: Date;
+  changed_by: string | null;
+  created_at: Date | null;
 }
 
-/** Settings in force for a shop: the newest version, or the platform default (version 0) before any change. */
+/**
+ * The one statement of "the settings in force" for :shopId, used on its own and inside the statement
+ * that opens a session: the newest version, or the platform default (version 0, :defaultIdle minutes,
+ * no author or time) before any change.
+ */
+export const SETTINGS_IN_FORCE_SQL = `
+  SELECT COALESCE(v.version, 0) AS version, COALESCE(v.buyer_idle_minutes, CAST(:defaultIdle AS integer)) AS buyer_idle_minutes, v.changed_by, v.created_at
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT version, buyer_idle_minutes, changed_by, created_at FROM session_settings_versions WHERE shop_id = :shopId ORDER BY version DESC LIMIT 1
+  ) AS v ON true`;
+
 export async function currentSessionSettings(db: Knex, shopId: string): Promise<SessionSettings> {
-  const row: Row | undefined = await db('session_settings_versions').where({ shop_id: shopId }).orderBy('version', 'desc').first();
+  const { rows: [row] } = (await db.raw(SETTINGS_IN_FORCE_SQL, { shopId, defaultIdle: BUYER_IDLE_MINUTES_DEFAULT })) as { rows: Row[] };
   return {
-    version: row?.version ?? 0,
-    buyerIdleMinutes: row?.buyer_idle_minutes ?? BUYER_IDLE_MINUTES_DEFAULT,
+    version: row.version,
+    buyerIdleMinutes: row.buyer_idle_minutes,
     agentReplyTimeoutMinutes: AGENT_REPLY_TIMEOUT_MS / MINUTE_MS,
-    changedBy: row?.changed_by ?? 'platform default',
-    changedAt: (row?.created_at ?? new Date(0)).toISOString(),
+    changedBy: row.changed_by ?? 'platform default',
+    changedAt: (row.created_at ?? new Date(0)).toISOString(),
   };
 }
 

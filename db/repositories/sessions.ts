@@ -3,6 +3,7 @@ import type { SessionRecord } from '../../contracts/shapes';
 import { BUYER_IDLE_MINUTES_DEFAULT } from '../../domain/limits';
 import { snapshotFor, type CloseReason, type SessionPolicy, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
+import { SETTINGS_IN_FORCE_SQL } from './session-settings';
 import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
@@ -11,15 +12,11 @@ import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRout
  * Idempotent: a second call for the same session returns the snapshot the first one stored.
  */
 const OPEN_SESSION_SQL = `
-WITH settings AS (
-  SELECT version, buyer_idle_minutes FROM session_settings_versions WHERE shop_id = :shopId ORDER BY version DESC LIMIT 1),
-snap AS (
-  SELECT COALESCE((SELECT version FROM settings), 0) AS version,
-         COALESCE((SELECT buyer_idle_minutes FROM settings), CAST(:defaultIdle AS integer)) AS idle),
+WITH snap AS (${SETTINGS_IN_FORCE_SQL}),
 ins AS (
   INSERT INTO sessions (shop_id, session_id, buyer_id, topic, wants_human, bot_engaged, policy, settings_version, settings_snapshot, status, created_at)
   SELECT :shopId, :sessionId, :buyerId, :topic, :wantsHuman, :botEngaged, :policy, snap.version,
-         CAST(:snapshot AS jsonb) || jsonb_build_object('settingsVersion', snap.version, 'buyerIdleMinutes', snap.idle), 'open', CAST(:at AS timestamptz)
+         CAST(:snapshot AS jsonb) || jsonb_build_object('settingsVersion', snap.version, 'buyerIdleMinutes', snap.buyer_idle_minutes), 'open', CAST(:at AS timestamptz)
   FROM snap
   ON CONFLICT (shop_id, session_id) DO NOTHING
   RETURNING settings_snapshot),
