@@ -168,8 +168,10 @@ interface ServerPick {
   someone_online: boolean;
 }
 
-/** Routes a session that wants a human. Idempotent: a retry returns what the first call decided. */
-/** runId: the calling run, which waits in the pool when nobody is online. */
+/**
+ * Routes a session that wants a human. Idempotent: a retry returns what the first call decided.
+ * runId: the calling run, recorded as the one waiting in the pool when nobody is online.
+ */
 export async function routeSession(db: Knex, shopId: string, sessionId: string, at: string, runId?: string): Promise<RouteOutcome> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, shopId);
