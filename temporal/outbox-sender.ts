@@ -41,9 +41,9 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
       await client.workflow.getHandle(message.workflowId, runId).signal(agentAssignedSignal, message.assignment);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // A pool message whose run stopped waiting meanwhile (or was replaced) starts it again, or
-      // signals the workflow's current run; for a live assignment
-      // the run ended (its close raced the assignment) and Postgres already holds the truth.
+      // A pool message whose run stopped waiting meanwhile (or was replaced) starts the session
+      // again, or signals its current run; for a live assignment the run ended (its close raced the
+      // assignment) and Postgres already holds the truth.
       if (message.kind === 'offline_assigned') await restartWithAgent(client, taskQueue, message);
     }
   };

@@ -11,18 +11,18 @@ interface Row {
 
 /**
  * The one statement of "the settings in force" for :shopId, used on its own and inside the statement
- * that opens a session: the newest version, or the platform default (version 0, :defaultIdle minutes,
- * no author or time) before any change.
+ * that opens a session: the newest version, or the platform default (version 0,
+ * BUYER_IDLE_MINUTES_DEFAULT, no author or time) before any change. Binds :shopId only.
  */
 export const SETTINGS_IN_FORCE_SQL = `
-  SELECT COALESCE(v.version, 0) AS version, COALESCE(v.buyer_idle_minutes, CAST(:defaultIdle AS integer)) AS buyer_idle_minutes, v.changed_by, v.created_at
+  SELECT COALESCE(v.version, 0) AS version, COALESCE(v.buyer_idle_minutes, ${BUYER_IDLE_MINUTES_DEFAULT}) AS buyer_idle_minutes, v.changed_by, v.created_at
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
     SELECT version, buyer_idle_minutes, changed_by, created_at FROM session_settings_versions WHERE shop_id = :shopId ORDER BY version DESC LIMIT 1
   ) AS v ON true`;
 
 export async function currentSessionSettings(db: Knex, shopId: string): Promise<SessionSettings> {
-  const { rows: [row] } = (await db.raw(SETTINGS_IN_FORCE_SQL, { shopId, defaultIdle: BUYER_IDLE_MINUTES_DEFAULT })) as { rows: Row[] };
+  const { rows: [row] } = (await db.raw(SETTINGS_IN_FORCE_SQL, { shopId })) as { rows: Row[] };
   return {
     version: row.version,
     buyerIdleMinutes: row.buyer_idle_minutes,

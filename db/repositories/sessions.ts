@@ -29,7 +29,7 @@ export async function openSession(db: Knex, req: StartSessionRequest & { at: str
   const data = { sessionId: req.sessionId, buyerId: req.buyerId, topic: req.topic, wantsHuman: req.wantsHuman, botEngaged: req.botEngaged, policy: req.policy };
   const { rows } = await db.raw(OPEN_SESSION_SQL, {
     shopId: req.shopId, sessionId: req.sessionId, buyerId: req.buyerId, topic: req.topic, wantsHuman: req.wantsHuman, botEngaged: req.botEngaged, policy: req.policy,
-    snapshot: JSON.stringify(base), defaultIdle: BUYER_IDLE_MINUTES_DEFAULT, at: req.at, data: JSON.stringify(data),
+    snapshot: JSON.stringify(base), at: req.at, data: JSON.stringify(data),
     ...eventBindings({ type: 'session.opened', sessionId: req.sessionId, occurredAt: req.at }),
   });
   if (rows.length > 0) return { snapshot: rows[0].settings_snapshot as SessionSettingsSnapshot, created: true };
@@ -63,8 +63,8 @@ export type CloseOutcome =
 /**
  * Closes a session exactly once (a retry finds it closed and changes nothing), frees its agent's
  * seat and hands that seat to the oldest queued session the agent may serve.
+ * runId: the calling run, recorded as the one waiting in the pool when the close puts the session there.
  */
-/** runId: the calling run, which waits in the pool when the close puts the session there. */
 export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: string): Promise<CloseOutcome> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
