@@ -427,15 +427,22 @@ export async function listDistributionRuns(
   return ((await q.orderBy('id', 'desc').limit(opts.limit)) as RunRow[]).map(toRun);
 }
 
-/** Messages assigned automatically per shop-local day (SPEC 3.4). */
-export async function dailyAutoAssignedCounts(db: Knex, shopId: string, timeZone: string, days: number): Promise<{ day: string; autoAssigned: number }[]> {
+/** Messages assigned automatically per shop-local day (SPEC 3.4), for the `days` days up to `asOf` (the caller's clock). */
+export async function dailyAutoAssignedCounts(
+  db: Knex,
+  shopId: string,
+  timeZone: string,
+  days: number,
+  asOf: Date,
+): Promise<{ day: string; autoAssigned: number }[]> {
   const rows: { day: string; n: number }[] = (
     await db.raw(
       `SELECT to_char((created_at AT TIME ZONE ?)::date, 'YYYY-MM-DD') AS day, count(*)::int AS n
        FROM assignment_records
-       WHERE shop_id = ? AND kind = 'auto' AND outcome = 'assigned' AND created_at >= now() - (? * interval '1 day')
+       WHERE shop_id = ? AND kind = 'auto' AND outcome = 'assigned' AND created_at >= ?::timestamptz - (? * interval '1 day')
+         AND created_at <= ?::timestamptz
        GROUP BY 1 ORDER BY 1 DESC`,
-      [timeZone, shopId, days + 1],
+      [timeZone, shopId, asOf.toISOString(), days + 1, asOf.toISOString()],
     )
   ).rows;
   return rows.map((r) => ({ day: r.day, autoAssigned: r.n }));

@@ -163,15 +163,21 @@ describe('conditions and records', () => {
   });
 
   it('counts auto-assigned messages per shop-local day', async () => {
+    // NOW is 18:00 in Shanghai; a second run 7 h later falls on the next Shanghai day (01:00).
     const { shopId } = await seedShop(tdb.db, { timeZone: 'Asia/Shanghai' });
     await onlineAgents(shopId, 1, 'a', 50);
     await seedPool(tdb.db, shopId, 4);
-    await distributeOfflineMessages(tdb.db, request(shopId, {}, { at: new Date().toISOString() }));
-    const counts = await dailyAutoAssignedCounts(tdb.db, shopId, 'Asia/Shanghai', 7);
-    expect(counts).toHaveLength(1);
-    expect(counts[0].autoAssigned).toBe(4);
-    const shanghaiToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-    expect(counts[0].day).toBe(shanghaiToday);
+    await distributeOfflineMessages(tdb.db, request(shopId, {}, { at: NOW }));
+    const later = new Date(Date.parse(NOW) + 7 * 3_600_000).toISOString();
+    await seedPool(tdb.db, shopId, 3, { ageMs: -7 * 3_600_000 + 60_000, prefix: 'late' });
+    await distributeOfflineMessages(tdb.db, request(shopId, {}, { at: later }));
+    const counts = await dailyAutoAssignedCounts(tdb.db, shopId, 'Asia/Shanghai', 7, new Date(later));
+    expect(counts).toEqual([
+      { day: '2026-11-22', autoAssigned: 3 },
+      { day: '2026-11-21', autoAssigned: 4 },
+    ]);
+    // Days before the window, or runs after the instant asked about, are not counted.
+    expect(await dailyAutoAssignedCounts(tdb.db, shopId, 'Asia/Shanghai', 7, new Date(NOW))).toEqual([{ day: '2026-11-21', autoAssigned: 4 }]);
   });
 });
 

@@ -306,7 +306,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
     async (req) => {
       const shop = await getShop(app.deps.db, req.params.shopId);
       if (!shop) throw notFound(`shop ${req.params.shopId}`);
-      return { timeZone: shop.timeZone, items: await dailyAutoAssignedCounts(app.deps.db, shop.id, shop.timeZone, req.query.days) };
+      return { timeZone: shop.timeZone, items: await dailyAutoAssignedCounts(app.deps.db, shop.id, shop.timeZone, req.query.days, new Date()) };
     },
   );
 
