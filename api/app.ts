@@ -19,6 +19,7 @@ import groupRoutes from './routes/groups';
 import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
 import sessionRoutes from './routes/sessions';
+import handoffRoutes from './routes/handoffs';
 import eventRoutes from './routes/events';
 import webhookRoutes from './routes/webhooks';
 import { PgListener } from '../db/notifications';
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       shop.addHook('onRequest', authenticateShop);
       await shop.register(shopRoutes);
       await shop.register(sessionRoutes);
+      await shop.register(handoffRoutes);
       await shop.register(settingsRoutes);
       await shop.register(agentRoutes);
       await shop.register(groupRoutes);

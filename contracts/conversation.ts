@@ -4,12 +4,12 @@
  * never the workflow code. Wire names are permanent: renaming one breaks running sessions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentAssignment, ConversationState } from '../domain/conversation-machine';
+import type { AgentAssignment, AgentTransfer, ConversationState } from '../domain/conversation-machine';
 import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
 
-export type { AgentAssignment, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
+export type { AgentAssignment, AgentTransfer, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
 
 /** The registered workflow type (the exported function's name in workflows/). */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
@@ -50,6 +50,8 @@ export const agentMessageSignal = defineSignal<[AgentMessage]>('agentMessage');
 export const humanRequestedSignal = defineSignal<[]>('humanRequested');
 /** Sent by Postgres-side assignment (queue drain, pool distribution) through the outbox. */
 export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
+/** Sent through the outbox when a transfer (转接) commits: the new agent; the timers keep running. */
+export const agentTransferredSignal = defineSignal<[AgentTransfer]>('agentTransferred');
 export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
 export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');
 /**

@@ -74,6 +74,24 @@ export const sessionShape = {
 } as const;
 export type SessionRecord = FromSchema<typeof sessionShape>;
 
+/** One transfer (转接) of a session, as recorded with its assignment. */
+export const transferShape = {
+  $id: 'Transfer',
+  type: 'object',
+  required: ['assignmentId', 'fromAgentId', 'toAgentId', 'groupId', 'note', 'operator', 'at'],
+  additionalProperties: false,
+  properties: {
+    assignmentId: { type: 'string' },
+    fromAgentId: { type: 'string' },
+    toAgentId: { type: 'string' },
+    groupId: { type: ['string', 'null'], description: 'The routing group it was sent to, when sent to a group' },
+    note: { type: ['string', 'null'] },
+    operator: { type: 'string', description: 'The key that asked for it' },
+    at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+export type TransferRecord = FromSchema<typeof transferShape>;
+
 export const offlineMessageShape = {
   $id: 'OfflineMessage',
   type: 'object',

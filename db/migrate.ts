@@ -7,6 +7,7 @@ import * as sessionClosures from './migrations/004_session_closures';
 import * as eventsDeliveryWebhooks from './migrations/005_events_delivery_webhooks';
 import * as consoleReads from './migrations/006_console_reads';
 import * as poolRunId from './migrations/007_pool_run_id';
+import * as transfers from './migrations/008_transfers';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_events_delivery_webhooks': eventsDeliveryWebhooks,
   '006_console_reads': consoleReads,
   '007_pool_run_id': poolRunId,
+  '008_transfers': transfers,
 };
 
 const source: Knex.MigrationSource<string> = {

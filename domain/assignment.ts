@@ -6,3 +6,5 @@ export const OFFLINE_ASSIGNMENT_REASON = '离线留言分配';
 export const LIVE_ROUTING_REASON = 'routing';
 export const RECENT_CONTACT_REASON = 'recent_contact';
 export const QUEUE_DRAIN_REASON = 'queue';
+/** Reason recorded for a transfer (docs/rules.md §9.1: 转接), shown to the agent who receives it. */
+export const TRANSFER_REASON = '转接';

@@ -26,6 +26,11 @@ export interface AssignmentEvent extends AgentAssignment {
   at: string;
 }
 
+/** A transfer (转接) committed in Postgres: the session's new agent and the one it left. */
+export interface AgentTransfer extends AgentAssignment {
+  fromAgentId: string;
+}
+
 /** The session as the run keeps it. Plain JSON: carried through continue-as-new. Times are epoch ms. */
 export interface ConversationState {
   request: StartSessionRequest;
@@ -78,6 +83,7 @@ export type MachineEvent =
   | { type: 'agent_message'; at: number; messageId?: string }
   | { type: 'human_requested' }
   | { type: 'assigned'; at: number; assignment: AgentAssignment }
+  | { type: 'transferred'; at: number; transfer: AgentTransfer }
   | { type: 'close_requested'; by: 'agent' | 'buyer' }
   | { type: 'leave_queue_requested' }
   | { type: 'routed'; at: number; outcome: RouteOutcome }
@@ -116,6 +122,8 @@ export const PATCHES = {
   botOnlyToPool: 'bot-only-to-pool',
   /** 转人工 while routing is in flight (or after an agent came) starts no second routing. */
   oneRoutingAtATime: 'one-routing-at-a-time',
+  /** An assignment committed before the one the run already holds (a transfer overtook it) changes no agent. */
+  staleAssignmentKept: 'stale-assignment-kept',
 } as const;
 
 export interface Env {
@@ -199,8 +207,32 @@ function isDuplicate(s: ConversationState, messageId: string | undefined): { dup
   return { dup: false, recent: [...s.recentMessageIds, messageId].slice(-RECENT_MESSAGE_IDS) };
 }
 
-function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: Command[]): Machine {
+/** When Postgres committed an assignment: its id ends with that time (assignmentIdOf). */
+const committedAt = (assignmentId: string): number => Date.parse(assignmentId.slice(assignmentId.lastIndexOf('/') + 1));
+
+/** The run already holds an assignment committed after this one (signals can arrive out of commit order). */
+const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
+  const latest = s.assignments.at(-1);
+  return latest !== undefined && committedAt(latest.assignmentId) > committedAt(a.assignmentId);
+};
+
+/**
+ * A transfer moves the session to its new agent and leaves the turn alone: it is not a reply, so the
+ * agent-reply deadline keeps counting from the buyer's first unanswered message (rules §9.1).
+ */
+function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Command[]): Machine {
+  if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId)) return m;
+  const { fromAgentId: _from, ...assignment } = t;
+  const assignments = [...m.state.assignments, { ...assignment, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
+  // Normally active already; a transfer whose signal overtook the assignment it follows makes it so.
+  const next = m.state.status === 'active' ? m : withStatus(m, 'active', commands);
+  commands.push({ kind: 'agent', agentId: t.agentId });
+  return { ...next, state: { ...next.state, assignments, agentId: t.agentId, queuedAt: null }, changes: m.changes + 1 };
+}
+
+function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: Command[], env?: Pick<Env, 'patched'>): Machine {
   if (m.state.assignments.some((e) => e.assignmentId === a.assignmentId)) return m;
+  if (env && overtaken(m.state, a) && env.patched(PATCHES.staleAssignmentKept)) return m;
   const assignments = [...m.state.assignments, { ...a, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
   // The buyer is waiting for this agent now.
   const next = withStatus({ ...m, state: { ...m.state, assignments, agentId: a.agentId, queuedAt: null, turn: 'agent', turnSince: at } }, 'active', commands);
@@ -247,9 +279,12 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
       return done({ ...m, state, routeRequested: m.routeRequested || needsRouting });
     }
     case 'assigned':
-      if (isLive(m)) return done(applyAssignment(m, e.assignment, e.at, commands));
+      if (isLive(m)) return done(applyAssignment(m, e.assignment, e.at, commands, env));
       if (m.pooledAt !== null && m.poolAssignment === null) return done({ ...m, poolAssignment: e.assignment });
       return done(m);
+    case 'transferred':
+      // A session that ended meanwhile: Postgres refused or already freed the seat; nothing to follow.
+      return done(isLive(m) ? applyTransfer(m, e.transfer, e.at, commands) : m);
     case 'close_requested':
       return done(m.closeRequest !== null ? m : { ...m, closeRequest: e.by === 'agent' ? 'closed_by_agent' : 'closed_by_buyer' });
     case 'leave_queue_requested':
@@ -258,7 +293,7 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
       const after = { ...m, routing: false };
       switch (e.outcome.kind) {
         case 'assigned':
-          return done(applyAssignment(after, e.outcome.assignment, e.at, commands));
+          return done(applyAssignment(after, e.outcome.assignment, e.at, commands, env));
         case 'queued':
           return done(withStatus({ ...after, state: { ...after.state, queuedAt: Date.parse(e.outcome.queuedAt) } }, 'queued', commands));
         case 'offline': {

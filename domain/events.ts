@@ -18,6 +18,17 @@ export interface EventDataByType {
   };
   /** kind: live routing, queue drain, automatic (pool) or manual (pool) assignment. */
   'session.assigned': { sessionId: string; agentId: string; operator: string; reason: string; assignmentId: string; kind: 'live' | 'queue' | 'auto' | 'manual' };
+  /** 转接: the session moved from one agent to another (operator: the key that asked; groupId when sent to a group). */
+  'session.transferred': {
+    sessionId: string;
+    assignmentId: string;
+    fromAgentId: string;
+    toAgentId: string;
+    groupId: string | null;
+    note: string | null;
+    operator: string;
+    at: string;
+  };
   /** position: 1 = served next among the shop's queued sessions. */
   'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
   'session.closed': { sessionId: string; reason: CloseReason; closedAt: string; agentId: string | null; settingsSnapshot: SessionSettingsSnapshot; toOfflinePool: boolean };
@@ -41,6 +52,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'session.opened',
   'session.assigned',
   'session.queued',
+  'session.transferred',
   'session.closed',
   'offline_message.created',
   'distribution.run.finished',

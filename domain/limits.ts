@@ -41,6 +41,9 @@ export const AGENT_CAPACITY_DEFAULT = 5;
 /** A conversation run continues as new after this many handled messages, to keep its history bounded. */
 export const CONVERSATION_MESSAGES_PER_RUN = 500;
 
+/** Rules §9.1: the note an agent leaves with a transfer. */
+export const TRANSFER_NOTE_MAX_LENGTH = 500;
+
 /** Paging for list endpoints. */
 export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 500;

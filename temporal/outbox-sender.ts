@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OfflineAssignedMessage, OutboxMessage } from '../db/repositories/outbox';
 import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
-import { agentAssignedSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
+import { agentAssignedSignal, agentTransferredSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
 import { notifyAgentAvailable } from './shop-gateway';
 
 /** The session's run ended (it waited in the pool past its expiry, or predates waiting): start its next run with the agent. */
@@ -30,6 +30,16 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
   return async (message) => {
     if (message.kind === 'agent_available') {
       await notifyAgentAvailable(client, taskQueue, message.shopId, message.agentId);
+      return;
+    }
+    if (message.kind === 'agent_transferred') {
+      // A run that ended meanwhile needs nothing: the close read the new holder from Postgres.
+      await client.workflow
+        .getHandle(message.workflowId)
+        .signal(agentTransferredSignal, message.transfer)
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
       return;
     }
     if (message.kind === 'offline_assigned' && !message.awaitingRun) {

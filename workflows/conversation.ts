@@ -21,6 +21,7 @@ import type { SessionActivities } from '../activities/sessions';
 import {
   agentAssignedSignal,
   agentMessageSignal,
+  agentTransferredSignal,
   buyerMessageSignal,
   closeSessionUpdate,
   humanRequestedSignal,
@@ -144,6 +145,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     { validator: () => refuse(refuseRequestHuman(m)) },
   );
   setHandler(agentAssignedSignal, (a) => feed({ type: 'assigned', at: Date.now(), assignment: a }));
+  setHandler(agentTransferredSignal, (t) => feed({ type: 'transferred', at: Date.now(), transfer: t }));
   setHandler(
     closeSessionUpdate,
     async ({ by }) => {

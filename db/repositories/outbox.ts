@@ -22,6 +22,13 @@ export interface AgentAssignedMessage {
   assignment: { assignmentId: string; agentId: string; operator: string; reason: string };
 }
 
+/** A transfer (转接) committed: the session's run hears its new agent and keeps its timers. */
+export interface AgentTransferredMessage {
+  kind: 'agent_transferred';
+  workflowId: string;
+  transfer: AgentAssignedMessage['assignment'] & { fromAgentId: string };
+}
+
 /**
  * An offline message was assigned. awaitingRun: the session's run was waiting in the pool when the
  * assignment committed, so a signal reaches it; otherwise its run ended and starts again with the agent.
@@ -43,7 +50,7 @@ export interface AgentAvailableMessage {
   agentId: string;
 }
 
-export type OutboxMessage = AgentAssignedMessage | OfflineAssignedMessage | AgentAvailableMessage;
+export type OutboxMessage = AgentAssignedMessage | AgentTransferredMessage | OfflineAssignedMessage | AgentAvailableMessage;
 
 export interface OutboxRow {
   id: number;

@@ -4,6 +4,7 @@ import { queuePositionOf } from '../../../db/repositories/routing';
 import type { SessionRecord } from '../../../contracts/shapes';
 import { SESSION_POLICIES } from '../../../domain/session';
 import { sessionRecordOf } from '../../../contracts/conversation';
+import { listTransfers } from '../../../db/repositories/handoffs';
 import { getSession, listSessionClosures, listSessions, type SessionCursor } from '../../../db/repositories/sessions';
 import {
   closeConversation,
@@ -180,6 +181,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
             properties: {
               session: sessionRecordSchema,
               live: liveViewSchema,
+              transfers: { type: 'array', description: 'Every transfer (转接), oldest first', items: { $ref: 'Transfer#' } },
               closures: {
                 type: 'array',
                 description: 'Every close, oldest first; a session reopened from the offline pool keeps the close that sent it there',
@@ -208,7 +210,8 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;
       });
-      return { session, live, closures: await listSessionClosures(app.deps.db, shopId, sessionId) };
+      const [transfers, closures] = await Promise.all([listTransfers(app.deps.db, shopId, sessionId), listSessionClosures(app.deps.db, shopId, sessionId)]);
+      return { session, live, transfers, closures };
     },
   );
 
