@@ -278,6 +278,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shops/{shopId}/sessions/{sessionId}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer (转接) an active session to an agent or a routing group
+         * @description A merchant key may transfer any active session of the shop; an agent key only a session it holds (another's is 404). The target agent must be online with a free seat and not the holder, else 409 transfer_target_unavailable with details.reason (same_agent, offline, suspended, full; no_free_agent for a group). The old seat is freed and serves the queue at once. A transfer is not a reply: the 6 h agent-reply deadline keeps counting from the buyer's first unanswered message. Event session.transferred.
+         */
+        post: operations["postSessionsBySessionIdTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{shopId}/settings/session": {
         parameters: {
             query?: never;
@@ -806,7 +826,7 @@ export interface components {
             /** @description The shop's cursor: gapless, in commit order */
             seq: number;
             /** @enum {string} */
-            type: "session.opened" | "session.assigned" | "session.queued" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
+            type: "session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
             sessionId: string | null;
             /** Format: date-time */
             occurredAt: string;
@@ -1023,6 +1043,18 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             resolvedAt: string | null;
+        };
+        Transfer: {
+            assignmentId: string;
+            fromAgentId: string;
+            toAgentId: string;
+            /** @description The routing group it was sent to, when sent to a group */
+            groupId: string | null;
+            note: string | null;
+            /** @description The key that asked for it */
+            operator: string;
+            /** Format: date-time */
+            at: string;
         };
     };
     responses: never;
@@ -2546,6 +2578,8 @@ export interface operations {
                     "application/json": {
                         session?: components["schemas"]["Session"];
                         live?: components["schemas"]["LiveSession"];
+                        /** @description Every transfer (转接), oldest first */
+                        transfers?: components["schemas"]["Transfer"][];
                         /** @description Every close, oldest first; a session reopened from the offline pool keeps the close that sent it there */
                         closures?: {
                             reason?: string;
@@ -3326,6 +3360,201 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_live" | "session_not_queued";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "payload_too_large";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postSessionsBySessionIdTransfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shopId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Exactly one of toAgentId (that agent) or toGroupId (its least-loaded online agent with a free seat) */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "toGroupId": "grp_aftersales",
+                 *       "note": "买家要退货，转售后"
+                 *     }
+                 */
+                "application/json": {
+                    toAgentId?: string;
+                    toGroupId?: string;
+                    /** @description Shown to the agent who receives the session */
+                    note?: string;
+                } & (unknown | unknown);
+            };
+        };
+        responses: {
+            /** @description Done; the answer describes the result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        session: components["schemas"]["Session"];
+                        transfer: components["schemas"]["Transfer"];
+                    };
+                };
+            };
+            /** @description The request is invalid; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The key may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "not_found";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state; nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_active" | "transfer_target_unavailable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7537,7 +7766,7 @@ export interface operations {
                 /** @description Return events with seq greater than this */
                 after?: number;
                 limit?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 /** @description Only this session's events (its timeline) */
                 sessionId?: string;
@@ -7673,7 +7902,7 @@ export interface operations {
             query?: {
                 /** @description Start after this seq (default: Last-Event-ID, else from now) */
                 after?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 maxSeconds?: number;
             };
@@ -7949,7 +8178,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                 };
             };
@@ -8404,7 +8633,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url?: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                     /** @enum {string} */
                     status?: "active" | "paused";

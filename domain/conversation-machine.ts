@@ -222,8 +222,8 @@ const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
  */
 function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Command[]): Machine {
   if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId)) return m;
-  const { fromAgentId: _from, ...assignment } = t;
-  const assignments = [...m.state.assignments, { ...assignment, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
+  const entry: AssignmentEvent = { assignmentId: t.assignmentId, agentId: t.agentId, operator: t.operator, reason: t.reason, at: new Date(at).toISOString() };
+  const assignments = [...m.state.assignments, entry].slice(-ASSIGNMENTS_KEPT);
   // Normally active already; a transfer whose signal overtook the assignment it follows makes it so.
   const next = m.state.status === 'active' ? m : withStatus(m, 'active', commands);
   commands.push({ kind: 'agent', agentId: t.agentId });

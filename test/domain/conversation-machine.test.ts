@@ -17,6 +17,7 @@ import {
   leaveQueueSettled,
   newMachine,
   openedSettled,
+  isLive,
   refuseClose,
   refuseLeaveQueue,
   refuseRequestHuman,
@@ -36,6 +37,7 @@ type Op =
   | { op: 'agent'; messageId?: string }
   | { op: 'human' }
   | { op: 'assign' }
+  | { op: 'transfer' }
   | { op: 'close'; by: 'agent' | 'buyer' }
   | { op: 'leave' }
   | { op: 'advance'; ms: number }
@@ -50,6 +52,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('agent' as const), messageId }) },
   { weight: 2, arbitrary: fc.constant({ op: 'human' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'assign' as const }) },
+  { weight: 2, arbitrary: fc.constant({ op: 'transfer' as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('close' as const), by: fc.constantFrom('agent' as const, 'buyer' as const) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'leave' as const }) },
   {
@@ -205,6 +208,20 @@ class Sim {
         // A queue drain reaches only a queued session's run.
         if (m.state.status === 'queued') this.feed({ type: 'assigned', at: this.now, assignment: this.assignment() });
         break;
+      case 'transfer':
+        // Postgres takes a transfer only for a session with an agent (the run may not know yet).
+        if (m.state.agentId !== null || m.state.status === 'queued') {
+          this.nextAssignment++;
+          const to = `agent${this.nextAssignment % 3}`;
+          this.feed({
+            type: 'transferred',
+            at: this.now,
+            transfer: { assignmentId: `s/${to}/${new Date(this.now).toISOString()}`, agentId: to, operator: 'test', reason: '转接', fromAgentId: m.state.agentId ?? 'unknown' },
+          });
+          if (isLive(m)) expect(this.m.state.agentId).toBe(to);
+          else expect(this.m.state).toEqual(m.state);
+        }
+        break;
       case 'advance':
         this.now += op.ms;
         break;
@@ -255,6 +272,8 @@ function checkInvariants(before: Machine, after: Machine, e: MachineEvent): void
   if (e.type === 'agent_message' && (b.turn === 'buyer' || b.status === 'queued')) expect(a.turnSince).toBe(b.turnSince);
   if (b.status === 'closed' && e.type !== 'resumed_from_pool') expect(a.closeReason).toBe(b.closeReason);
   if (a.status === 'queued') expect(a.queuedAt).not.toBeNull();
+  // A transfer is not a reply: whose turn it is, and since when, stay as they were.
+  if (e.type === 'transferred') expect([a.turn, a.turnSince]).toEqual([b.turn, b.turnSince]);
 }
 
 /** The timer the loop arms is exactly the rule's, counted from the first unanswered message, never in the past of its own start. */

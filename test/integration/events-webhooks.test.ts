@@ -87,15 +87,20 @@ describe('events and webhooks from the real flows', () => {
     await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/run-now`, { key });
     const live = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/s2`, { key }), (r) => r.body.live?.status === 'active', 's2 resumed with its agent');
     expect(live.body.live.assignments.at(-1)).toMatchObject({ agentId: agent.id, reason: '离线留言分配', operator: '系统自动分配' });
+    // A colleague comes online (nothing waits any more) and the merchant transfers s2 to them (转接).
+    const colleague = (await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key, body: { name: 'B', capacity: 1, status: 'online' } })).body.agent;
+    const moved = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/s2/transfer`, { key, body: { toAgentId: colleague.id, note: '转售后' } });
+    expect(moved.status).toBe(200);
 
     const log = (await events()).items as { seq: number; type: string; sessionId: string | null; data: Record<string, unknown> }[];
     expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
     for (const type of EVENT_TYPES) expect(log.map((e) => e.type)).toContain(type);
     const ofS2 = log.filter((e) => e.sessionId === 's2').map((e) => e.type);
-    expect(ofS2).toEqual(['session.opened', 'session.queued', 'session.closed', 'offline_message.created', 'session.assigned']);
+    expect(ofS2).toEqual(['session.opened', 'session.queued', 'session.closed', 'offline_message.created', 'session.assigned', 'session.transferred']);
+    expect(log.find((e) => e.type === 'session.transferred')!.data).toMatchObject({ fromAgentId: agent.id, toAgentId: colleague.id, note: '转售后' });
     expect(log.find((e) => e.type === 'session.closed' && e.sessionId === 's2')!.data).toMatchObject({ reason: 'left_queue', toOfflinePool: true });
     expect(log.find((e) => e.type === 'session.assigned' && e.sessionId === 's2')!.data).toMatchObject({ reason: '离线留言分配', kind: 'auto', agentId: agent.id });
-    expect(log.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual(['online', 'suspended', 'online']);
+    expect(log.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual(['online', 'suspended', 'online', 'online']);
 
     // Filter by type and page by cursor.
     const closes = await events(SHOP, key, '&types=session.closed');

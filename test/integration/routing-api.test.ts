@@ -172,3 +172,70 @@ describe('the merchant view of routing', () => {
     expect(await runOf('stale')).toBe(staleRun);
   });
 });
+
+describe('transfer (转接) through the API', () => {
+  const SHOP_T = 'route-t';
+  let key: string;
+  beforeAll(async () => {
+    key = await createShopViaApi(stack.app, SHOP_T);
+  });
+  const start = async (sessionId: string) => {
+    const res = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions`, { key, body: { sessionId, buyerId: `b-${sessionId}`, topic: 'presales', wantsHuman: true } });
+    expect(res.status).toBe(201);
+    return res.body.session;
+  };
+
+  it('an agent hands its session to a colleague with a note: both loads move, the run follows, the read lists it', async () => {
+    const a = await newAgent(SHOP_T, key, { name: 'A', capacity: 3, status: 'online' });
+    const session = await start('tr-1');
+    expect(session.agentId).toBe(a.id);
+    const b = await newAgent(SHOP_T, key, { name: 'B', capacity: 3, status: 'online' });
+
+    const res = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/tr-1/transfer`, { key: a.apiKey, body: { toAgentId: b.id, note: '买家要退货' } });
+    expect(res.status).toBe(200);
+    expect(res.body.session).toMatchObject({ agentId: b.id, status: 'active', assignmentReason: '转接' });
+    expect(res.body.transfer).toMatchObject({ fromAgentId: a.id, toAgentId: b.id, note: '买家要退货', groupId: null });
+    expect(res.body.transfer.operator).toContain(`agent ${a.id}`);
+
+    const read = await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP_T}/sessions/tr-1`, { key }),
+      (r) => r.body.live?.agentId === b.id,
+      'the run hears the transfer',
+    );
+    expect(read.body.transfers).toEqual([res.body.transfer]);
+    const loads = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/agents`, { key });
+    expect(Object.fromEntries(loads.body.items.map((x: { id: string; activeSessions: number }) => [x.id, x.activeSessions]))).toMatchObject({ [a.id]: 0, [b.id]: 1 });
+
+    // A's key no longer holds it: as good as absent. B's does.
+    const again = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/tr-1/transfer`, { key: a.apiKey, body: { toAgentId: a.id } });
+    expect([again.status, again.body.error.code]).toEqual([404, 'not_found']);
+    const events = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/events?types=session.transferred`, { key });
+    expect(events.body.items.map((e: { data: { toAgentId: string } }) => e.data.toAgentId)).toEqual([b.id]);
+  });
+
+  it('refuses bad bodies, unavailable targets and other shops with stable codes; nothing changes', async () => {
+    const a = await newAgent(SHOP_T, key, { name: 'A2', capacity: 3, status: 'online' });
+    await call(stack.app, 'PATCH', `/v1/shops/${SHOP_T}/agents/${a.id}`, { key, body: { status: 'online' } });
+    // Others are full or away so that routing picks A2.
+    const agents = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/agents`, { key });
+    for (const x of agents.body.items) if (x.id !== a.id) await call(stack.app, 'PATCH', `/v1/shops/${SHOP_T}/agents/${x.id}`, { key, body: { status: 'offline' } });
+    const session = await start('tr-2');
+    expect(session.agentId).toBe(a.id);
+    const off = await newAgent(SHOP_T, key, { name: 'Off', capacity: 3 });
+
+    for (const body of [{}, { toAgentId: off.id, toGroupId: 'g' }, { toAgentId: off.id, note: 'x'.repeat(501) }, { toAgentId: 5 }, { toAgentId: off.id, extra: true }]) {
+      const res = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/tr-2/transfer`, { key, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const offline = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/tr-2/transfer`, { key, body: { toAgentId: off.id } });
+    expect([offline.status, offline.body.error.code, offline.body.error.details.reason]).toEqual([409, 'transfer_target_unavailable', 'offline']);
+    const foreign = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/tr-2/transfer`, { key: otherShopKey, body: { toAgentId: off.id } });
+    expect([foreign.status, foreign.body.error.code]).toEqual([403, 'shop_forbidden']);
+    const missing = await call(stack.app, 'POST', `/v1/shops/${SHOP_T}/sessions/nope/transfer`, { key, body: { toAgentId: off.id } });
+    expect(missing.status).toBe(404);
+
+    const read = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/sessions/tr-2`, { key });
+    expect(read.body.session.agentId).toBe(a.id);
+    expect(read.body.transfers).toEqual([]);
+  });
+});
