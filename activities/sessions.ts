@@ -1,6 +1,8 @@
 import type { Db } from '../db/connection';
 import { closeSession, openSession, releasePoolWait, type CloseOutcome, type CloseSessionRequest } from '../db/repositories/sessions';
 import { routeSession, type Assignment, type RouteOutcome } from '../db/repositories/routing';
+import { rerouteUnanswered, sessionRerouteOf } from '../db/repositories/handoffs';
+import type { SessionReroute } from '../domain/conversation-machine';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { Context, log } from '@temporalio/activity';
 import { workerMetrics } from '../infra/worker-metrics';
@@ -64,6 +66,18 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
       const snapshot = await activities.openSession(req);
       // The run's time, not this process's clock: the queue timer counts from queuedAt in workflow time.
       return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: req.at }) };
+    },
+
+    /**
+     * Rules §9.3: the assigned agent did not answer in time. Re-routes the session unless that
+     * assignment no longer holds (null). Idempotent: a retry finds the assignment gone.
+     */
+    async rerouteUnanswered(req: { shopId: string; sessionId: string; assignmentId: string; at: string }): Promise<SessionReroute | null> {
+      const reroute = await rerouteUnanswered(db, { ...req, runId: callingRunId() ?? '' });
+      if (!reroute) return null;
+      workerMetrics().sessionsRouted.add(1, { outcome: `rerouted_${reroute.outcome.kind}` });
+      log.info('session re-routed: no first reply', { shopId: req.shopId, sessionId: req.sessionId, fromAgentId: reroute.fromAgentId, outcome: reroute.outcome.kind });
+      return sessionRerouteOf(reroute);
     },
 
     /** The run stops waiting in the pool; an assignment that committed meanwhile is handed back instead. */

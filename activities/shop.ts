@@ -3,7 +3,8 @@ import { workerMetrics } from '../infra/worker-metrics';
 import type { Db } from '../db/connection';
 import { distributeOfflineMessages, type DistributionRequest, type DistributionRun } from '../db/repositories/distribution';
 import { currentDistributionSettings, saveDistributionSettings, type VersionedDistributionSettings } from '../db/repositories/distribution-settings';
-import { saveSessionSettings } from '../db/repositories/session-settings';
+import { saveSessionSettings, type SessionSettingsSave } from '../db/repositories/session-settings';
+import { rerouteSessionsOfAgentWhoLeft } from '../db/repositories/handoffs';
 import { getShop, setShopTimeZone } from '../db/repositories/shops';
 import type { DistributionSettings } from '../domain/distribution';
 import { DomainError } from '../domain/errors';
@@ -34,8 +35,19 @@ export function createShopActivities({ db }: { db: Db }) {
     },
 
     /** Appends a settings version; the shop workflow calls it from a validated update. */
-    async saveSessionSettings(req: { shopId: string; buyerIdleMinutes: number; changedBy: string }): Promise<SessionSettings> {
-      return saveSessionSettings(db, req.shopId, req.buyerIdleMinutes, req.changedBy);
+    async saveSessionSettings(req: { shopId: string; changedBy: string } & SessionSettingsSave): Promise<SessionSettings> {
+      const { shopId, changedBy, ...change } = req;
+      return saveSessionSettings(db, shopId, change, changedBy);
+    },
+
+    /**
+     * Rules §9.2: the grace period of an agent who went offline ran out. Re-routes its sessions unless
+     * it came back (or left again later, which started a grace period of its own). Idempotent.
+     */
+    async rerouteSessionsOfAgentWhoLeft(req: { shopId: string; agentId: string; since: string; at: string }): Promise<{ rerouted: number }> {
+      const outcomes = await rerouteSessionsOfAgentWhoLeft(db, req);
+      if (outcomes.length > 0) log.info('sessions re-routed: agent left', { shopId: req.shopId, agentId: req.agentId, rerouted: outcomes.length });
+      return { rerouted: outcomes.length };
     },
 
     async saveDistributionSettings(req: { shopId: string; settings: DistributionSettings; changedBy: string }): Promise<VersionedDistributionSettings> {

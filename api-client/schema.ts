@@ -308,7 +308,7 @@ export interface paths {
         /** Session settings in force (new sessions copy them; running sessions keep their snapshot) */
         get: operations["getSettingsSession"];
         /**
-         * Change the buyer-idle timeout; applies at once to sessions started after the change
+         * Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it
          * @description buyerIdleMinutes: whole minutes, 5–360 (default 20); errors invalid_buyer_idle_minutes. agentReplyTimeoutMinutes is a platform rule: sending it fails with agent_reply_timeout_not_configurable (422). The change reaches the shop workflow as the update updateSessionSettings.
          */
         put: operations["putSettingsSession"];
@@ -826,7 +826,7 @@ export interface components {
             /** @description The shop's cursor: gapless, in commit order */
             seq: number;
             /** @enum {string} */
-            type: "session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
+            type: "session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
             sessionId: string | null;
             /** Format: date-time */
             occurredAt: string;
@@ -855,6 +855,8 @@ export interface components {
                 buyerIdleMinutes: number;
                 agentReplyTimeoutMs: number;
                 queueTimeoutMs: number;
+                /** @description Re-route when the agent has not answered this long after an assignment (absent: off) */
+                firstReplyMinutes?: number | null;
             };
             /** Format: date-time */
             queuedAt: string | null;
@@ -896,6 +898,8 @@ export interface components {
                 buyerIdleMinutes: number;
                 agentReplyTimeoutMs: number;
                 queueTimeoutMs: number;
+                /** @description Re-route when the agent has not answered this long after an assignment (absent: off) */
+                firstReplyMinutes?: number | null;
             } | null;
             /** @description The one timer that runs now and the close it leads to */
             nextDeadline: {
@@ -1034,7 +1038,7 @@ export interface components {
              * @description bot_only: the buyer talked only to the bot and never had a human agent
              * @enum {string}
              */
-            origin: "no_agent_online" | "queue_timeout" | "left_queue" | "bot_only";
+            origin: "no_agent_online" | "queue_timeout" | "left_queue" | "bot_only" | "agent_left" | "no_first_reply";
             /** @enum {string} */
             status: "pending" | "assigned" | "skipped";
             agentId: string | null;
@@ -3653,6 +3657,14 @@ export interface operations {
                         /** @description 0 = platform default, never changed */
                         version?: number;
                         buyerIdleMinutes?: number;
+                        /** @description What happens to an agent's active sessions when it goes offline: keep them, or re-route them after graceMinutes (0–60; back within it keeps them). Default reroute after 5. 小休 always keeps them. */
+                        agentLeft?: {
+                            /** @enum {string} */
+                            mode: "keep" | "reroute";
+                            graceMinutes: number;
+                        };
+                        /** @description Re-route a session whose agent has not answered the buyer this many minutes after a live, queue or transfer assignment (at most 2 times; pool assignments exempt); null = off (default). Sessions keep the value they started with. */
+                        firstReplyMinutes?: number | null;
                         /** @description Platform rule (6 h); read-only */
                         agentReplyTimeoutMinutes?: number;
                         changedBy?: string;
@@ -3779,11 +3791,24 @@ export interface operations {
                 /**
                  * @example {
                  *       "buyerIdleMinutes": 30,
+                 *       "agentLeft": {
+                 *         "mode": "reroute",
+                 *         "graceMinutes": 5
+                 *       },
+                 *       "firstReplyMinutes": 3,
                  *       "changedBy": "店长小陈"
                  *     }
                  */
                 "application/json": {
                     buyerIdleMinutes: number;
+                    /** @description What happens to an agent's active sessions when it goes offline: keep them, or re-route them after graceMinutes (0–60; back within it keeps them). Default reroute after 5. 小休 always keeps them. Omitted: unchanged. */
+                    agentLeft?: {
+                        /** @enum {string} */
+                        mode: "keep" | "reroute";
+                        graceMinutes: number;
+                    };
+                    /** @description Re-route a session whose agent has not answered the buyer this many minutes after a live, queue or transfer assignment (at most 2 times; pool assignments exempt); null = off (default). Sessions keep the value they started with. Omitted: unchanged. */
+                    firstReplyMinutes?: number | null;
                     /** @description Not changeable; present only to be refused */
                     agentReplyTimeoutMinutes?: unknown;
                     /** @description Merchant user making the change */
@@ -3802,6 +3827,14 @@ export interface operations {
                         /** @description 0 = platform default, never changed */
                         version?: number;
                         buyerIdleMinutes?: number;
+                        /** @description What happens to an agent's active sessions when it goes offline: keep them, or re-route them after graceMinutes (0–60; back within it keeps them). Default reroute after 5. 小休 always keeps them. */
+                        agentLeft?: {
+                            /** @enum {string} */
+                            mode: "keep" | "reroute";
+                            graceMinutes: number;
+                        };
+                        /** @description Re-route a session whose agent has not answered the buyer this many minutes after a live, queue or transfer assignment (at most 2 times; pool assignments exempt); null = off (default). Sessions keep the value they started with. */
+                        firstReplyMinutes?: number | null;
                         /** @description Platform rule (6 h); read-only */
                         agentReplyTimeoutMinutes?: number;
                         changedBy?: string;
@@ -7766,7 +7799,7 @@ export interface operations {
                 /** @description Return events with seq greater than this */
                 after?: number;
                 limit?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 /** @description Only this session's events (its timeline) */
                 sessionId?: string;
@@ -7902,7 +7935,7 @@ export interface operations {
             query?: {
                 /** @description Start after this seq (default: Last-Event-ID, else from now) */
                 after?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 maxSeconds?: number;
             };
@@ -8178,7 +8211,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                 };
             };
@@ -8633,7 +8666,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url?: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                     /** @enum {string} */
                     status?: "active" | "paused";

@@ -4,12 +4,12 @@
  * never the workflow code. Wire names are permanent: renaming one breaks running sessions.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentAssignment, AgentTransfer, ConversationState } from '../domain/conversation-machine';
+import type { AgentAssignment, AgentTransfer, ConversationState, SessionReroute } from '../domain/conversation-machine';
 import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
 
-export type { AgentAssignment, AgentTransfer, AssignmentEvent, ConversationState } from '../domain/conversation-machine';
+export type { AgentAssignment, AgentTransfer, AssignmentEvent, ConversationState, SessionReroute } from '../domain/conversation-machine';
 
 /** The registered workflow type (the exported function's name in workflows/). */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';
@@ -52,6 +52,8 @@ export const humanRequestedSignal = defineSignal<[]>('humanRequested');
 export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
 /** Sent through the outbox when a transfer (转接) commits: the new agent; the timers keep running. */
 export const agentTransferredSignal = defineSignal<[AgentTransfer]>('agentTransferred');
+/** Sent through the outbox when a re-route (rules §9.2, §9.3) commits: where the session went. */
+export const sessionReroutedSignal = defineSignal<[SessionReroute]>('sessionRerouted');
 export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
 export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');
 /**

@@ -23,6 +23,7 @@ export const settingsSnapshotShape = {
     buyerIdleMinutes: { type: 'integer' },
     agentReplyTimeoutMs: { type: 'integer' },
     queueTimeoutMs: { type: 'integer' },
+    firstReplyMinutes: { type: ['integer', 'null'], description: 'Re-route when the agent has not answered this long after an assignment (absent: off)' },
   },
 } as const;
 

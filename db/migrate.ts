@@ -8,6 +8,7 @@ import * as eventsDeliveryWebhooks from './migrations/005_events_delivery_webhoo
 import * as consoleReads from './migrations/006_console_reads';
 import * as poolRunId from './migrations/007_pool_run_id';
 import * as transfers from './migrations/008_transfers';
+import * as handoffSettings from './migrations/009_handoff_settings';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_console_reads': consoleReads,
   '007_pool_run_id': poolRunId,
   '008_transfers': transfers,
+  '009_handoff_settings': handoffSettings,
 };
 
 const source: Knex.MigrationSource<string> = {

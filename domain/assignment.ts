@@ -8,3 +8,5 @@ export const RECENT_CONTACT_REASON = 'recent_contact';
 export const QUEUE_DRAIN_REASON = 'queue';
 /** Reason recorded for a transfer (docs/rules.md §9.1: 转接), shown to the agent who receives it. */
 export const TRANSFER_REASON = '转接';
+/** Reason recorded for a session re-routed away from its agent (rules §9.2 agent left, §9.3 no first reply). */
+export const REROUTE_REASON = '重新分流';

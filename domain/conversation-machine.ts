@@ -6,8 +6,9 @@
  * No clock, no I/O: times arrive in the events, so every interleaving can be tested in memory
  * (test/domain/conversation-machine.test.ts).
  */
-import { CONVERSATION_MESSAGES_PER_RUN } from './limits';
-import type { CloseReason, OfflineOrigin, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
+import { OFFLINE_ASSIGNMENT_REASON } from './assignment';
+import { CONVERSATION_MESSAGES_PER_RUN, FIRST_REPLY_REROUTES_MAX, MINUTE_MS } from './limits';
+import type { CloseReason, OfflineOrigin, RerouteReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
 import { nextDeadline, type Deadline } from './session-timers';
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
@@ -49,6 +50,13 @@ export interface ConversationState {
   assignments: AssignmentEvent[];
   closeReason: CloseReason | null;
   closedAt: number | null;
+  /**
+   * Rules §9.3: the assignment whose agent has not answered yet, while the first-reply rule applies
+   * to it (absent in runs from before handoffs).
+   */
+  firstReply?: { assignmentId: string; assignedAt: number } | null;
+  /** Re-routes for no first reply so far (at most FIRST_REPLY_REROUTES_MAX). */
+  firstReplyReroutes?: number;
 }
 
 /** One run's machine: the session plus the requests the loop has not acted on yet (never carried). */
@@ -70,6 +78,13 @@ export interface Machine {
 /** How routing ended (the routing activity's answer). */
 export type RouteOutcome = { kind: 'assigned'; assignment: AgentAssignment } | { kind: 'queued'; queuedAt: string } | { kind: 'offline' };
 
+/** A re-route committed in Postgres (rules §9.2, §9.3): where the session went and why. */
+export interface SessionReroute {
+  fromAgentId: string;
+  reason: RerouteReason;
+  outcome: RouteOutcome;
+}
+
 /** How a close ended (the close activity's answer). */
 export type CloseOutcome = { kind: 'closed'; closeReason: CloseReason } | { kind: 'assigned_meanwhile'; assignment: AgentAssignment };
 
@@ -84,6 +99,9 @@ export type MachineEvent =
   | { type: 'human_requested' }
   | { type: 'assigned'; at: number; assignment: AgentAssignment }
   | { type: 'transferred'; at: number; transfer: AgentTransfer }
+  | { type: 'rerouted'; at: number; reroute: SessionReroute }
+  /** The first-reply timer fired; the activity re-routed the session, or found the assignment gone (null). */
+  | { type: 'first_reply_checked'; at: number; assignmentId: string; reroute: SessionReroute | null }
   | { type: 'close_requested'; by: 'agent' | 'buyer' }
   | { type: 'leave_queue_requested' }
   | { type: 'routed'; at: number; outcome: RouteOutcome }
@@ -104,7 +122,8 @@ export type Step =
   | { kind: 'close'; reason: CloseReason; toOfflinePool: boolean; onlyIfQueued: boolean; origin: PoolOrigin | null }
   | { kind: 'await_pool'; since: number }
   | { kind: 'continue_as_new' }
-  | { kind: 'wait'; deadline: Deadline | null }
+  /** firstReplyAt: when the first-reply rule re-routes, if it comes before the deadline (rules §9.3). */
+  | { kind: 'wait'; deadline: Deadline | null; firstReplyAt: number | null }
   | { kind: 'finish' };
 
 /**
@@ -216,18 +235,50 @@ const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
   return latest !== undefined && committedAt(latest.assignmentId) > committedAt(a.assignmentId);
 };
 
+/** Rules §9.3: the first-reply rule watches this assignment (not a pool one; at most twice re-routed). */
+function armFirstReply(s: ConversationState, a: AgentAssignment, at: number): ConversationState {
+  const on = typeof s.snapshot?.firstReplyMinutes === 'number' && a.reason !== OFFLINE_ASSIGNMENT_REASON && (s.firstReplyReroutes ?? 0) < FIRST_REPLY_REROUTES_MAX;
+  if (!on && s.firstReply === undefined) return s;
+  return { ...s, firstReply: on ? { assignmentId: a.assignmentId, assignedAt: at } : null };
+}
+
+/** When the first-reply rule re-routes the session, while the buyer waits for the assigned agent. */
+export function firstReplyAt(s: ConversationState): number | null {
+  const minutes = s.snapshot?.firstReplyMinutes;
+  if (!s.firstReply || typeof minutes !== 'number' || s.status !== 'active' || s.turn !== 'agent') return null;
+  return Math.max(s.firstReply.assignedAt, s.turnSince) + minutes * MINUTE_MS;
+}
+
 /**
  * A transfer moves the session to its new agent and leaves the turn alone: it is not a reply, so the
  * agent-reply deadline keeps counting from the buyer's first unanswered message (rules §9.1).
  */
 function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Command[]): Machine {
-  if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId)) return m;
+  if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId) || overtaken(m.state, t)) return m;
   const entry: AssignmentEvent = { assignmentId: t.assignmentId, agentId: t.agentId, operator: t.operator, reason: t.reason, at: new Date(at).toISOString() };
   const assignments = [...m.state.assignments, entry].slice(-ASSIGNMENTS_KEPT);
   // Normally active already; a transfer whose signal overtook the assignment it follows makes it so.
   const next = m.state.status === 'active' ? m : withStatus(m, 'active', commands);
   commands.push({ kind: 'agent', agentId: t.agentId });
-  return { ...next, state: { ...next.state, assignments, agentId: t.agentId, queuedAt: null }, changes: m.changes + 1 };
+  return { ...next, state: armFirstReply({ ...next.state, assignments, agentId: t.agentId, queuedAt: null }, t, at), changes: m.changes + 1 };
+}
+
+/**
+ * A re-route (rules §9.2, §9.3): like a transfer it keeps the turn (the buyer still waits since their
+ * first unanswered message); to the queue it starts the 24 h queue wait, to the pool the pool wait.
+ */
+function applyReroute(m: Machine, r: SessionReroute, at: number, commands: Command[]): Machine {
+  const counted = r.reason === 'no_first_reply' ? (m.state.firstReplyReroutes ?? 0) + 1 : m.state.firstReplyReroutes;
+  const base: Machine = { ...m, state: { ...m.state, firstReply: null, ...(counted !== undefined ? { firstReplyReroutes: counted } : {}) } };
+  switch (r.outcome.kind) {
+    case 'assigned':
+      return applyTransfer(base, { ...r.outcome.assignment, fromAgentId: r.fromAgentId }, at, commands);
+    case 'queued':
+      return { ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: Date.parse(r.outcome.queuedAt) } }, 'queued', commands), changes: m.changes + 1 };
+    case 'offline':
+      // Nobody online: the buyer's request waits in the pool, and this run with it.
+      return { ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: null }, pooledAt: at }, 'offline', commands), changes: m.changes + 1 };
+  }
 }
 
 function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: Command[], env?: Pick<Env, 'patched'>): Machine {
@@ -235,7 +286,8 @@ function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: C
   if (env && overtaken(m.state, a) && env.patched(PATCHES.staleAssignmentKept)) return m;
   const assignments = [...m.state.assignments, { ...a, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
   // The buyer is waiting for this agent now.
-  const next = withStatus({ ...m, state: { ...m.state, assignments, agentId: a.agentId, queuedAt: null, turn: 'agent', turnSince: at } }, 'active', commands);
+  const assigned = armFirstReply({ ...m.state, assignments, agentId: a.agentId, queuedAt: null, turn: 'agent', turnSince: at }, a, at);
+  const next = withStatus({ ...m, state: assigned }, 'active', commands);
   commands.push({ kind: 'agent', agentId: a.agentId });
   return { ...next, changes: m.changes + 1 };
 }
@@ -246,6 +298,8 @@ function message(m: Machine, from: Turn, at: number, messageId: string | undefin
   const s = { ...m.state, recentMessageIds: recent, messageCount: m.state.messageCount + 1 };
   if (from === 'buyer') s.lastBuyerMessageAt = at;
   else s.lastAgentMessageAt = at;
+  // The agent answered: the first-reply rule is done with this assignment.
+  if (from === 'agent' && s.firstReply) s.firstReply = null;
   const next = { ...m, state: s, messagesThisRun: m.messagesThisRun + 1 };
   // The turn passes to the other side; a repeat from the same side leaves the timer alone. In the
   // queue only assignment ends the wait: a shop-side message (a bot's) does not.
@@ -285,6 +339,13 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
     case 'transferred':
       // A session that ended meanwhile: Postgres refused or already freed the seat; nothing to follow.
       return done(isLive(m) ? applyTransfer(m, e.transfer, e.at, commands) : m);
+    case 'rerouted':
+      return done(isLive(m) ? applyReroute(m, e.reroute, e.at, commands) : m);
+    case 'first_reply_checked': {
+      // Only the assignment that was checked: a transfer that came meanwhile armed its own.
+      const cleared = m.state.firstReply?.assignmentId === e.assignmentId ? { ...m, state: { ...m.state, firstReply: null }, changes: m.changes + 1 } : m;
+      return done(e.reroute && isLive(cleared) ? applyReroute(cleared, e.reroute, e.at, commands) : cleared);
+    }
     case 'close_requested':
       return done(m.closeRequest !== null ? m : { ...m, closeRequest: e.by === 'agent' ? 'closed_by_agent' : 'closed_by_buyer' });
     case 'leave_queue_requested':
@@ -362,7 +423,9 @@ export function decide(m: Machine, env: Env): { machine: Machine; step: Step } {
     return { machine: { ...m, routeRequested: false, routing: true }, step: { kind: 'route' } };
   }
   if (m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || env.continueAsNewSuggested) return { machine: m, step: { kind: 'continue_as_new' } };
-  return { machine: m, step: { kind: 'wait', deadline: deadlineOf(m) } };
+  const deadline = deadlineOf(m);
+  const reroute = firstReplyAt(s);
+  return { machine: m, step: { kind: 'wait', deadline, firstReplyAt: reroute !== null && (deadline === null || reroute < deadline.at) ? reroute : null } };
 }
 
 /** While waiting: something the loop must act on happened since `seenChanges`. */

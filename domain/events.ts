@@ -29,6 +29,22 @@ export interface EventDataByType {
     operator: string;
     at: string;
   };
+  /**
+   * Rules §9.2, §9.3: the session left its agent (who went offline, or did not answer in time) and
+   * went to another agent, the queue (with its place) or the offline pool.
+   */
+  'session.rerouted': {
+    sessionId: string;
+    fromAgentId: string;
+    reason: 'agent_left' | 'no_first_reply';
+    outcome: 'assigned' | 'queued' | 'offline';
+    toAgentId: string | null;
+    position: number | null;
+    queuedAt: string | null;
+    /** The assignment the session left. */
+    fromAssignmentId: string;
+    offlineMessageId: number | null;
+  };
   /** position: 1 = served next among the shop's queued sessions. */
   'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
   'session.closed': { sessionId: string; reason: CloseReason; closedAt: string; agentId: string | null; settingsSnapshot: SessionSettingsSnapshot; toOfflinePool: boolean };
@@ -53,6 +69,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'session.assigned',
   'session.queued',
   'session.transferred',
+  'session.rerouted',
   'session.closed',
   'offline_message.created',
   'distribution.run.finished',

@@ -41,6 +41,15 @@ export const AGENT_CAPACITY_DEFAULT = 5;
 /** A conversation run continues as new after this many handled messages, to keep its history bounded. */
 export const CONVERSATION_MESSAGES_PER_RUN = 500;
 
+/** Rules §9.2: an agent who goes offline holding sessions has this grace (whole minutes) before they are re-routed. */
+export const AGENT_LEFT_GRACE_MINUTES_DEFAULT = 5;
+export const AGENT_LEFT_GRACE_MINUTES_MIN = 0;
+export const AGENT_LEFT_GRACE_MINUTES_MAX = 60;
+/** Rules §9.3: first-reply minutes (off by default) and how often one session may be re-routed for it. */
+export const FIRST_REPLY_MINUTES_MIN = 1;
+export const FIRST_REPLY_MINUTES_MAX = 60;
+export const FIRST_REPLY_REROUTES_MAX = 2;
+
 /** Rules §9.1: the note an agent leaves with a transfer. */
 export const TRANSFER_NOTE_MAX_LENGTH = 500;
 

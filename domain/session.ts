@@ -1,7 +1,11 @@
 import {
+  AGENT_LEFT_GRACE_MINUTES_MAX,
+  AGENT_LEFT_GRACE_MINUTES_MIN,
   AGENT_REPLY_TIMEOUT_MS,
   BUYER_IDLE_MINUTES_MAX,
   BUYER_IDLE_MINUTES_MIN,
+  FIRST_REPLY_MINUTES_MAX,
+  FIRST_REPLY_MINUTES_MIN,
   LEGACY_AGENT_REPLY_TIMEOUT_MS,
   MINUTE_MS,
   QUEUE_TIMEOUT_MS,
@@ -27,9 +31,20 @@ export type TimerReason = (typeof TIMER_REASONS)[number];
 export const AGENT_STATUSES = ['online', 'suspended', 'offline'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
-/** Where an offline message came from: routing found nobody online, the queue timed out or was left, or only a bot ever talked. */
-export const OFFLINE_ORIGINS = ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only'] as const;
+/** Where an offline message came from: routing found nobody online, the queue timed out or was left, only a bot ever talked, or a re-route (rules §9.2, §9.3) found nobody. */
+export const OFFLINE_ORIGINS = ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only', 'agent_left', 'no_first_reply'] as const;
 export type OfflineOrigin = (typeof OFFLINE_ORIGINS)[number];
+
+/** Why a session was re-routed away from its agent (rules §9.2, §9.3). */
+export const REROUTE_REASONS = ['agent_left', 'no_first_reply'] as const;
+export type RerouteReason = (typeof REROUTE_REASONS)[number];
+
+/** Rules §9.2: what happens to an offline agent's sessions. keep: nothing; reroute: after graceMinutes. */
+export const AGENT_LEFT_MODES = ['keep', 'reroute'] as const;
+export interface AgentLeftPolicy {
+  mode: (typeof AGENT_LEFT_MODES)[number];
+  graceMinutes: number;
+}
 
 /** Whose message the session is waiting for. */
 export type Turn = 'agent' | 'buyer';
@@ -41,11 +56,15 @@ export interface SessionSettingsSnapshot {
   buyerIdleMinutes: number;
   agentReplyTimeoutMs: number;
   queueTimeoutMs: number;
+  /** Rules §9.3: re-route when the agent has not answered this long after an assignment; absent or null: off. */
+  firstReplyMinutes?: number | null;
 }
 
 export interface SessionSettings {
   version: number;
   buyerIdleMinutes: number;
+  agentLeft: AgentLeftPolicy;
+  firstReplyMinutes: number | null;
   /** Shown to merchants, never stored per shop: a platform rule. */
   agentReplyTimeoutMinutes: number;
   changedBy: string;
@@ -91,8 +110,40 @@ export const AGENT_REPLY_TIMEOUT_FIXED: RuleViolation = {
   message: `the agent-reply timeout is a platform rule fixed at ${AGENT_REPLY_TIMEOUT_MS / MINUTE_MS} minutes and cannot be changed`,
 };
 
-/** A merchant's session-settings change: the 6 h rule is not theirs to set, buyer-idle must be in range. */
-export function validateSessionSettingsChange(change: { buyerIdleMinutes?: unknown; agentReplyTimeoutMinutes?: unknown }): RuleViolation | null {
+const wholeIn = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/** Rules §9.2: keep, or re-route after 0–60 whole minutes. */
+export function validateAgentLeftPolicy(value: unknown): RuleViolation | null {
+  const p = value as Partial<AgentLeftPolicy> | null;
+  if (typeof p !== 'object' || p === null || !AGENT_LEFT_MODES.includes(p.mode as AgentLeftPolicy['mode']) || !wholeIn(p.graceMinutes, AGENT_LEFT_GRACE_MINUTES_MIN, AGENT_LEFT_GRACE_MINUTES_MAX)) {
+    return {
+      code: 'invalid_agent_left_policy',
+      message: `agentLeft must be {mode: keep | reroute, graceMinutes: whole minutes ${AGENT_LEFT_GRACE_MINUTES_MIN}–${AGENT_LEFT_GRACE_MINUTES_MAX}}, got ${JSON.stringify(value)}`,
+    };
+  }
+  return null;
+}
+
+/** Rules §9.3: null (off) or 1–60 whole minutes. */
+export function validateFirstReplyMinutes(value: unknown): RuleViolation | null {
+  if (value === null || wholeIn(value, FIRST_REPLY_MINUTES_MIN, FIRST_REPLY_MINUTES_MAX)) return null;
+  return {
+    code: 'invalid_first_reply_minutes',
+    message: `firstReplyMinutes must be null (off) or whole minutes ${FIRST_REPLY_MINUTES_MIN}–${FIRST_REPLY_MINUTES_MAX}, got ${JSON.stringify(value)}`,
+  };
+}
+
+/** A merchant's session-settings change: the 6 h rule is not theirs to set; every other field in range. */
+export function validateSessionSettingsChange(change: {
+  buyerIdleMinutes?: unknown;
+  agentReplyTimeoutMinutes?: unknown;
+  agentLeft?: unknown;
+  firstReplyMinutes?: unknown;
+}): RuleViolation | null {
   if (change?.agentReplyTimeoutMinutes !== undefined) return AGENT_REPLY_TIMEOUT_FIXED;
-  return validateBuyerIdleMinutes(change?.buyerIdleMinutes);
+  return (
+    validateBuyerIdleMinutes(change?.buyerIdleMinutes) ??
+    (change.agentLeft !== undefined ? validateAgentLeftPolicy(change.agentLeft) : null) ??
+    (change.firstReplyMinutes !== undefined ? validateFirstReplyMinutes(change.firstReplyMinutes) : null)
+  );
 }

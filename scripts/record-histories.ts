@@ -26,7 +26,7 @@ import { startDelivery } from '../worker/delivery';
 import { sessionStateQuery } from '../contracts/conversation';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
 import { runDistributionNow, startShopWorkflow } from '../temporal/shop-gateway';
-import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../workflows/shop';
+import { updateDistributionSettingsUpdate, updateSessionSettingsUpdate } from '../contracts/shop';
 import { DEFAULT_DISTRIBUTION_SETTINGS } from '../domain/distribution';
 import { createWorker } from '../worker/create-worker';
 

@@ -38,7 +38,8 @@ export class PermanentDeliveryError extends Error {}
 
 function workflowKey(row: OutboxRow): string {
   const p = row.payload;
-  return p.kind === 'agent_available' ? `shop:${p.shopId}` : p.workflowId;
+  // Messages to the shop run (agent available, left, returned) keep their order among themselves.
+  return 'workflowId' in p ? p.workflowId : `shop:${p.shopId}`;
 }
 
 export class OutboxRelay {

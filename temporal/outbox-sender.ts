@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OfflineAssignedMessage, OutboxMessage } from '../db/repositories/outbox';
 import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
-import { agentAssignedSignal, agentTransferredSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
-import { notifyAgentAvailable } from './shop-gateway';
+import { agentAssignedSignal, agentTransferredSignal, sessionReroutedSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
+import { notifyAgentAvailable, notifyAgentLeft, notifyAgentReturned } from './shop-gateway';
 
 /** The session's run ended (it waited in the pool past its expiry, or predates waiting): start its next run with the agent. */
 async function restartWithAgent(client: Client, taskQueue: string, message: OfflineAssignedMessage): Promise<void> {
@@ -32,14 +32,21 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
       await notifyAgentAvailable(client, taskQueue, message.shopId, message.agentId);
       return;
     }
-    if (message.kind === 'agent_transferred') {
-      // A run that ended meanwhile needs nothing: the close read the new holder from Postgres.
-      await client.workflow
-        .getHandle(message.workflowId)
-        .signal(agentTransferredSignal, message.transfer)
-        .catch((err) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        });
+    if (message.kind === 'agent_left') {
+      await notifyAgentLeft(client, taskQueue, message.shopId, { agentId: message.agentId, since: message.since, graceMs: message.graceMs });
+      return;
+    }
+    if (message.kind === 'agent_returned') {
+      await notifyAgentReturned(client, taskQueue, message.shopId, message.agentId);
+      return;
+    }
+    if (message.kind === 'agent_transferred' || message.kind === 'session_rerouted') {
+      // A run that ended meanwhile needs nothing: its close read the holder from Postgres.
+      const handle = client.workflow.getHandle(message.workflowId);
+      const sent = message.kind === 'agent_transferred' ? handle.signal(agentTransferredSignal, message.transfer) : handle.signal(sessionReroutedSignal, message.reroute);
+      await sent.catch((err) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
       return;
     }
     if (message.kind === 'offline_assigned' && !message.awaitingRun) {

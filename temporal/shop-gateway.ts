@@ -5,9 +5,11 @@ import type { SessionSettings } from '../domain/session';
 import { SHOP_ID_ATTR, shopWorkflowId } from '../domain/temporal-names';
 import {
   agentAvailableSignal,
+  agentLeftSignal,
+  agentReturnedSignal,
   runDistributionNowUpdate,
+  SHOP_WORKFLOW_TYPE,
   shopStateQuery,
-  shopWorkflow,
   updateDistributionSettingsUpdate,
   updateSessionSettingsUpdate,
   updateShopTimeZoneUpdate,
@@ -15,7 +17,8 @@ import {
   type SessionSettingsChange,
   type ShopTimeZoneChange,
   type ShopView,
-} from '../workflows/shop';
+  type ShopWorkflow,
+} from '../contracts/shop';
 
 function startOptions(shopId: string, taskQueue: string) {
   return {
@@ -29,7 +32,7 @@ function startOptions(shopId: string, taskQueue: string) {
 }
 
 export async function startShopWorkflow(client: Client, taskQueue: string, shopId: string): Promise<void> {
-  await client.workflow.start(shopWorkflow, startOptions(shopId, taskQueue));
+  await client.workflow.start<ShopWorkflow>(SHOP_WORKFLOW_TYPE, startOptions(shopId, taskQueue));
 }
 
 /** Every change goes through the shop's run (started if it is not running), so its history records it. */
@@ -42,7 +45,7 @@ function updateShop<Ret, Args extends unknown[]>(
 ): Promise<Ret> {
   return client.workflow.executeUpdateWithStart(update, {
     args,
-    startWorkflowOperation: new WithStartWorkflowOperation(shopWorkflow, startOptions(shopId, taskQueue)),
+    startWorkflowOperation: new WithStartWorkflowOperation<ShopWorkflow>(SHOP_WORKFLOW_TYPE, startOptions(shopId, taskQueue)),
   });
 }
 
@@ -69,7 +72,17 @@ export function runDistributionNow(client: Client, taskQueue: string, shopId: st
 
 /** SPEC 3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
 export async function notifyAgentAvailable(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
-  await client.workflow.signalWithStart(shopWorkflow, { ...startOptions(shopId, taskQueue), signal: agentAvailableSignal, signalArgs: [{ agentId }] });
+  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentAvailableSignal, signalArgs: [{ agentId }] });
+}
+
+/** Rules §9.2: an agent went offline holding sessions; the shop run starts its grace timer. */
+export async function notifyAgentLeft(client: Client, taskQueue: string, shopId: string, left: { agentId: string; since: string; graceMs: number }): Promise<void> {
+  await client.workflow.signalWithStart<ShopWorkflow, [typeof left]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentLeftSignal, signalArgs: [left] });
+}
+
+/** The agent is back before its grace ended: the shop run cancels the timer. */
+export async function notifyAgentReturned(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
+  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentReturnedSignal, signalArgs: [{ agentId }] });
 }
 
 export function queryShop(client: Client, shopId: string): Promise<ShopView> {

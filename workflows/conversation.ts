@@ -28,6 +28,7 @@ import {
   leaveQueueUpdate,
   requestHumanUpdate,
   sessionOpenedUpdate,
+  sessionReroutedSignal,
   sessionStateQuery,
   viewOf,
   type ConversationInput,
@@ -146,6 +147,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   );
   setHandler(agentAssignedSignal, (a) => feed({ type: 'assigned', at: Date.now(), assignment: a }));
   setHandler(agentTransferredSignal, (t) => feed({ type: 'transferred', at: Date.now(), transfer: t }));
+  setHandler(sessionReroutedSignal, (r) => feed({ type: 'rerouted', at: Date.now(), reroute: r }));
   setHandler(
     closeSessionUpdate,
     async ({ by }) => {
@@ -243,6 +245,16 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       upsertSearchAttributes([{ key: NEXT_DEADLINE_ATTR, value: deadline ? new Date(deadline.at) : null }]);
     }
     const seen = m.changes;
+    if (step.firstReplyAt !== null && m.state.firstReply) {
+      // Rules §9.3: the agent has this long to answer the buyer after the assignment, else the session moves on.
+      const { assignmentId } = m.state.firstReply;
+      const summary = `first-reply ${m.state.snapshot.firstReplyMinutes}m · agent ${m.state.agentId}`;
+      if (!(await condition(() => shouldWake(m, seen), Math.max(1, step.firstReplyAt - Date.now()), { summary }))) {
+        const reroute = await acts.rerouteUnanswered({ shopId, sessionId, assignmentId, at: new Date(Date.now()).toISOString() });
+        feed({ type: 'first_reply_checked', at: Date.now(), assignmentId, reroute });
+      }
+      continue;
+    }
     if (deadline === null) {
       await condition(() => shouldWake(m, seen));
     } else if (!(await condition(() => shouldWake(m, seen), Math.max(1, deadline.at - Date.now()), { summary: timerSummary(deadline, m.state.snapshot) }))) {

@@ -2,7 +2,9 @@
  * One long-running run per shop (id `shop:<shopId>`). It sleeps on a durable timer until the next
  * :00/:30 slot inside the shop's distribution windows (shop time zone), runs the distribution for
  * that slot, and loops. Settings changes arrive as updates, so the run's history shows who changed
- * what and when; validators reject bad input before it reaches history.
+ * what and when; validators reject bad input before it reaches history. It also owns the grace
+ * period of every agent who went offline holding sessions (docs/rules.md §9.2): one named timer at a
+ * time, the earliest of the next slot and the next grace end. Messages and types: contracts/shop.ts.
  */
 import {
   ActivityFailure,
@@ -10,71 +12,31 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ShopActivities } from '../activities/shop';
-import type { DistributionRun } from '../db/repositories/distribution';
-import { nextSlot, validateDistributionSettings, withinWindows, type DistributionSettings } from '../domain/distribution';
-import { validateSessionSettingsChange, type SessionSettings } from '../domain/session';
+import {
+  agentAvailableSignal,
+  agentLeftSignal,
+  agentReturnedSignal,
+  runDistributionNowUpdate,
+  shopStateQuery,
+  updateDistributionSettingsUpdate,
+  updateSessionSettingsUpdate,
+  updateShopTimeZoneUpdate,
+  type LeftAgent,
+  type SessionSettingsChange,
+  type ShopState,
+  type ShopView,
+  type ShopWorkflowInput,
+} from '../contracts/shop';
+import { nextSlot, validateDistributionSettings, withinWindows } from '../domain/distribution';
+import { validateSessionSettingsChange } from '../domain/session';
 import { isValidTimeZone } from '../domain/time-zone';
 
-export interface SessionSettingsChange {
-  buyerIdleMinutes: number;
-  /** The merchant user making the change, recorded with the new version. */
-  changedBy: string;
-  /** Present only to be refused: the 6 h rule is the platform's (SPEC 1.3). */
-  agentReplyTimeoutMinutes?: unknown;
-}
-
-export interface DistributionSettingsChange {
-  settings: DistributionSettings;
-  changedBy: string;
-}
-
-export interface RunNowRequest {
-  requestedBy: string;
-}
-
-export interface ShopWorkflowInput {
-  shopId: string;
-}
-
-/** Plain JSON: carried through continue-as-new. */
-export interface ShopState {
-  shopId: string;
-  timeZone: string;
-  distribution: { version: number; settings: DistributionSettings };
-  /** The last slot that ran (epoch ms), so the next one is strictly later. */
-  lastSlot: number | null;
-  lastRun: DistributionRun | null;
-  /** Numbers run-now and agent-available runs of this workflow run, for their idempotency keys. */
-  runSeq: number;
-  pendingAgents: string[];
-  settingsChanges: number;
-  lastSessionSettings: SessionSettings | null;
-}
-
-export interface ShopTimeZoneChange {
-  timeZone: string;
-  changedBy: string;
-}
-
-export interface ShopView extends ShopState {
-  nextSlot: string | null;
-}
-
-export const updateSessionSettingsUpdate = defineUpdate<SessionSettings, [SessionSettingsChange]>('updateSessionSettings');
-export const updateDistributionSettingsUpdate = defineUpdate<ShopView['distribution'], [DistributionSettingsChange]>('updateDistributionSettings');
-export const runDistributionNowUpdate = defineUpdate<DistributionRun, [RunNowRequest]>('runDistributionNow');
-/** The shop moved (or mis-set its zone): windows and shop days follow the new zone from now on. */
-export const updateShopTimeZoneUpdate = defineUpdate<{ timeZone: string }, [ShopTimeZoneChange]>('updateShopTimeZone');
-export const agentAvailableSignal = defineSignal<[{ agentId: string }]>('agentAvailable');
-export const shopStateQuery = defineQuery<ShopView>('shopState');
+export type { SessionSettingsChange, ShopState, ShopView } from '../contracts/shop';
 
 const acts = proxyActivities<ShopActivities>({
   startToCloseTimeout: '2 minutes',
@@ -129,7 +91,13 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
   setHandler(
     updateSessionSettingsUpdate,
     async (change) => {
-      const saved = await acts.saveSessionSettings({ shopId: input.shopId, buyerIdleMinutes: change.buyerIdleMinutes, changedBy: change.changedBy });
+      const saved = await acts.saveSessionSettings({
+        shopId: input.shopId,
+        buyerIdleMinutes: change.buyerIdleMinutes,
+        ...(change.agentLeft !== undefined ? { agentLeft: change.agentLeft } : {}),
+        ...(change.firstReplyMinutes !== undefined ? { firstReplyMinutes: change.firstReplyMinutes } : {}),
+        changedBy: change.changedBy,
+      });
       await condition(() => state !== null);
       state!.settingsChanges++;
       state!.lastSessionSettings = saved;
@@ -182,12 +150,37 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
     if (state && !state.pendingAgents.includes(agentId)) state.pendingAgents.push(agentId);
     changes++;
   });
+  // Signals may arrive before the state is loaded: they wait in this list until it is.
+  const early: { left?: { agentId: string; since: string; graceMs: number }; returned?: string }[] = [];
+  const onLeft = (left: { agentId: string; since: string; graceMs: number }) => {
+    const s = state!;
+    const others = (s.leftAgents ?? []).filter((a) => a.agentId !== left.agentId);
+    s.leftAgents = [...others, { agentId: left.agentId, since: left.since, dueAt: Date.parse(left.since) + Math.max(0, left.graceMs) }];
+  };
+  const onReturned = (agentId: string) => {
+    const s = state!;
+    s.leftAgents = (s.leftAgents ?? []).filter((a) => a.agentId !== agentId);
+  };
+  setHandler(agentLeftSignal, (left) => {
+    if (state) onLeft(left);
+    else early.push({ left });
+    changes++;
+  });
+  setHandler(agentReturnedSignal, ({ agentId }) => {
+    if (state) onReturned(agentId);
+    else early.push({ returned: agentId });
+    changes++;
+  });
 
   if (!state) {
     const loaded = await acts.loadShopSchedule({ shopId: input.shopId });
     state = { shopId: input.shopId, ...loaded, lastSlot: null, lastRun: null, runSeq: 0, pendingAgents: [], settingsChanges: 0, lastSessionSettings: null };
   }
   const s = state;
+  for (const e of early.splice(0)) {
+    if (e.left) onLeft(e.left);
+    if (e.returned) onReturned(e.returned);
+  }
 
   for (;;) {
     while (s.pendingAgents.length > 0) {
@@ -200,10 +193,20 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
       await condition(allHandlersFinished);
       await continueAsNew<typeof shopWorkflow>({ shopId: s.shopId, carried: s });
     }
+    // Grace periods that have run out: the agent is still away, its sessions go to others.
+    for (const left of (s.leftAgents ?? []).filter((a) => a.dueAt <= Date.now())) {
+      await acts.rerouteSessionsOfAgentWhoLeft({ shopId: s.shopId, agentId: left.agentId, since: left.since, at: new Date(Date.now()).toISOString() });
+      // A return or a new leave that arrived meanwhile replaced this entry: keep that one.
+      s.leftAgents = (s.leftAgents ?? []).filter((a) => a !== left);
+    }
     const slot = nextSlot(Math.max(Date.now(), (s.lastSlot ?? -1) + 1), s.distribution.settings, s.timeZone);
+    const grace = (s.leftAgents ?? []).reduce<LeftAgent | null>((first, a) => (first === null || a.dueAt < first.dueAt ? a : first), null);
     const seen = changes;
     const woke = () => changes !== seen;
-    if (slot === null) {
+    if (grace !== null && (slot === null || grace.dueAt < slot)) {
+      // Named for its rule in the Web UI; a return wakes the loop and cancels it.
+      await condition(woke, Math.max(1, grace.dueAt - Date.now()), { summary: `agent-left grace · agent ${grace.agentId} · until ${new Date(grace.dueAt).toISOString()}` });
+    } else if (slot === null) {
       await condition(woke);
     } else if (!(await condition(woke, Math.max(1, slot - Date.now())))) {
       s.lastSlot = slot;

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Agent, RoutingGroup } from '../../contracts/shapes';
 import { DomainError } from '../../domain/errors';
+import { MINUTE_MS } from '../../domain/limits';
 import { appendEvent } from './events';
+import { enqueueOutbox } from './outbox';
 import { drainQueueForAgent, lockShopRouting, type Assignment } from './routing';
+import { currentSessionSettings } from './session-settings';
 
 import type { AgentStatus } from '../../domain/session';
 export { AGENT_STATUSES, type AgentStatus } from '../../domain/session';
@@ -99,10 +102,28 @@ export async function updateAgent(
     if (Object.keys(patch).length > 0) await tx('agents').where({ id: agentId }).update(patch);
     if (patch.status !== undefined) {
       await appendEvent(tx, shopId, { type: 'agent.status_changed', occurredAt: at, data: { agentId, from: current.status, to: change.status! } });
+      await announceLeaveOrReturn(tx, shopId, agentId, current.status, change.status!, at);
     }
     const drained = await drainQueueForAgent(tx, shopId, agentId, at);
     return { agent: (await getAgent(tx, shopId, agentId))!, drained };
   });
+}
+
+/**
+ * Rules §9.2: an agent who goes offline holding sessions starts the shop's grace period (when the
+ * shop re-routes); one who comes back from offline (online or 小休) cancels it. The shop run owns the
+ * timer; it hears of both through the outbox.
+ */
+async function announceLeaveOrReturn(tx: Knex.Transaction, shopId: string, agentId: string, from: AgentStatus, to: AgentStatus, at: string): Promise<void> {
+  if (to === 'offline') {
+    const [{ n }] = await tx('sessions').where({ shop_id: shopId, agent_id: agentId, status: 'active' }).count({ n: '*' });
+    if (Number(n) === 0) return;
+    const { agentLeft } = await currentSessionSettings(tx, shopId);
+    if (agentLeft.mode !== 'reroute') return;
+    await enqueueOutbox(tx, shopId, { kind: 'agent_left', shopId, agentId, since: at, graceMs: agentLeft.graceMinutes * MINUTE_MS });
+  } else if (from === 'offline') {
+    await enqueueOutbox(tx, shopId, { kind: 'agent_returned', shopId, agentId });
+  }
 }
 
 export async function createGroup(db: Knex, shopId: string, input: { name: string; scopes: string[]; agentIds?: string[]; id?: string }): Promise<AgentGroup> {

@@ -6,12 +6,15 @@
  */
 import type { Knex } from 'knex';
 import type { TransferRecord } from '../../contracts/shapes';
-import { TRANSFER_REASON } from '../../domain/assignment';
+import { REROUTE_REASON, SYSTEM_OPERATOR as SYSTEM_OPERATOR_NAME, TRANSFER_REASON } from '../../domain/assignment';
+import type { SessionReroute } from '../../domain/conversation-machine';
+import type { RerouteReason } from '../../domain/session';
 import { DomainError } from '../../domain/errors';
 import { conversationWorkflowId } from '../../domain/temporal-names';
+import type { EventDataByType } from '../../domain/events';
 import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
-import { assignmentIdOf, drainQueueForAgent, lockShopRouting, type Assignment } from './routing';
+import { assignmentIdOf, drainQueueForAgent, insertOfflineMessage, lockShopRouting, queueSession, servesTopicSql, type Assignment } from './routing';
 
 /** Why a named target cannot take the session (the 409's `details.reason`). */
 export type TransferRefusal = 'same_agent' | 'offline' | 'suspended' | 'full' | 'no_free_agent';
@@ -132,4 +135,183 @@ export async function listTransfers(db: Knex, shopId: string, sessionId: string)
     operator: r.operator,
     at: (r.created_at as Date).toISOString(),
   }));
+}
+
+/** Where a re-routed session went (rules §9.2, §9.3): another agent, else the queue, else the offline pool. */
+export type RerouteOutcome =
+  | { kind: 'assigned'; assignment: Assignment }
+  | { kind: 'queued'; queuedAt: string; position: number }
+  | { kind: 'offline'; offlineMessageId: number };
+
+export interface Reroute {
+  sessionId: string;
+  fromAgentId: string;
+  reason: RerouteReason;
+  outcome: RerouteOutcome;
+}
+
+interface ActiveRow {
+  shop_id: string;
+  session_id: string;
+  buyer_id: string;
+  topic: string;
+  wants_human: boolean;
+  bot_engaged: boolean;
+  agent_id: string;
+  assigned_at: Date;
+}
+
+/** Who may take a session away from `from`: online, free seat, serves the topic, not `from` (no recent contact: it may be `from`). */
+const PICK_OTHER_SQL = `
+SELECT
+  (SELECT a.id FROM agents a
+    WHERE a.shop_id = :shopId AND a.status = 'online' AND a.id <> :from AND a.active_sessions < a.capacity AND ${servesTopicSql('a.id', ':topic', 'a.shop_id')}
+    ORDER BY a.active_sessions ASC, a.last_assigned_at ASC NULLS FIRST, a.id ASC LIMIT 1) AS candidate_id,
+  EXISTS (SELECT 1 FROM agents a WHERE a.shop_id = :shopId AND a.status = 'online' AND a.id <> :from AND ${servesTopicSql('a.id', ':topic', 'a.shop_id')}) AS someone_online`;
+
+/**
+ * The pool takes the session back. Its one offline message returns to pending (origin: why), and the
+ * assignments it had are superseded, so the message can be assigned once more — once.
+ */
+async function returnToPool(tx: Knex.Transaction, row: ActiveRow, origin: RerouteReason, at: string): Promise<number> {
+  const existing = await tx('offline_messages').where({ shop_id: row.shop_id, session_id: row.session_id }).first('id');
+  if (!existing) return insertOfflineMessage(tx, row, origin, at);
+  await tx('offline_messages')
+    .where({ id: existing.id })
+    .update({ status: 'pending', origin, agent_id: null, skip_reason: null, resolved_at: null, created_at: at, wants_human: true });
+  await tx('assignment_records').where({ offline_message_id: existing.id }).update({ superseded: true });
+  await appendEvent(tx, row.shop_id, {
+    type: 'offline_message.created',
+    sessionId: row.session_id,
+    occurredAt: at,
+    data: { sessionId: row.session_id, offlineMessageId: existing.id, origin, topic: row.topic, wantsHuman: true, botEngaged: row.bot_engaged },
+  });
+  return existing.id;
+}
+
+/**
+ * Moves one active session away from its agent, under the shop's routing lock held by the caller.
+ * The seat it leaves serves the queue first (for an agent still online), so a session already
+ * waiting is not overtaken; this session never goes back to that agent here.
+ */
+async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteReason, at: string, runId: string | null = null): Promise<Reroute> {
+  const from = row.agent_id;
+  const fromAssignmentId = assignmentIdOf(row.session_id, from, row.assigned_at);
+  const { shop_id: shopId, session_id: sessionId } = row;
+  await tx('agents').where({ id: from }).where('active_sessions', '>', 0).update({ active_sessions: tx.raw('active_sessions - 1') });
+  await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: null, assigned_at: null });
+  const { rows: [pick] } = (await tx.raw(PICK_OTHER_SQL, { shopId, from, topic: row.topic })) as { rows: { candidate_id: string | null; someone_online: boolean }[] };
+
+  let outcome: RerouteOutcome;
+  const seat = pick.candidate_id
+    ? await tx('agents').where({ id: pick.candidate_id }).whereRaw('active_sessions < capacity').update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: at })
+    : 0;
+  if (seat === 1) {
+    const to = pick.candidate_id!;
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: to, assigned_at: at, status: 'active' });
+    await tx('assignment_records').insert({
+      shop_id: shopId, session_id: sessionId, agent_id: to, from_agent_id: from, operator: SYSTEM_OPERATOR_NAME, kind: 'reroute', outcome: 'assigned', reason: REROUTE_REASON, note: reason, created_at: at,
+    });
+    outcome = { kind: 'assigned', assignment: { assignmentId: assignmentIdOf(sessionId, to, at), agentId: to, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON } };
+    await drainQueueForAgent(tx, shopId, from, at);
+  } else {
+    // The older queue first: the seat this session left is not its to keep.
+    await drainQueueForAgent(tx, shopId, from, at);
+    if (pick.someone_online) {
+      outcome = { kind: 'queued', ...(await queueSession(tx, shopId, sessionId, row.topic, at)) };
+    } else {
+      await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true, pool_run_id: runId, queued_at: null });
+      outcome = { kind: 'offline', offlineMessageId: await returnToPool(tx, row, reason, at) };
+    }
+  }
+  await appendEvent(tx, shopId, {
+    type: 'session.rerouted',
+    sessionId,
+    occurredAt: at,
+    data: {
+      sessionId,
+      fromAgentId: from,
+      reason,
+      outcome: outcome.kind,
+      toAgentId: outcome.kind === 'assigned' ? outcome.assignment.agentId : null,
+      position: outcome.kind === 'queued' ? outcome.position : null,
+      queuedAt: outcome.kind === 'queued' ? outcome.queuedAt : null,
+      fromAssignmentId,
+      offlineMessageId: outcome.kind === 'offline' ? outcome.offlineMessageId : null,
+    },
+  });
+  const reroute = { sessionId, fromAgentId: from, reason, outcome };
+  // The run that asked (no first reply) learns the outcome from its activity; others hear it by signal.
+  if (runId === null) await enqueueOutbox(tx, shopId, { kind: 'session_rerouted', workflowId: conversationWorkflowId(shopId, sessionId), reroute: sessionRerouteOf(reroute) });
+  return reroute;
+}
+
+/** What the session's run is told (its machine's event). */
+export function sessionRerouteOf(r: Reroute): SessionReroute {
+  const o = r.outcome;
+  return { fromAgentId: r.fromAgentId, reason: r.reason, outcome: o.kind === 'assigned' ? o : o.kind === 'queued' ? { kind: 'queued', queuedAt: o.queuedAt } : { kind: 'offline' } };
+}
+
+const ACTIVE_COLUMNS = ['shop_id', 'session_id', 'buyer_id', 'topic', 'wants_human', 'bot_engaged', 'agent_id', 'assigned_at'] as const;
+
+/** The re-route that already took the session away from `fromAssignmentId` (a retried call), as it was. */
+async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: string, fromAssignmentId: string): Promise<Reroute | null> {
+  const e = await tx('events')
+    .where({ shop_id: shopId, session_id: sessionId, type: 'session.rerouted' })
+    .whereRaw(`data->>'fromAssignmentId' = ?`, [fromAssignmentId])
+    .first('data', 'occurred_at');
+  if (!e) return null;
+  const d = e.data as EventDataByType['session.rerouted'];
+  const at = (e.occurred_at as Date).toISOString();
+  const outcome: RerouteOutcome =
+    d.outcome === 'assigned'
+      ? { kind: 'assigned', assignment: { assignmentId: assignmentIdOf(sessionId, d.toAgentId!, at), agentId: d.toAgentId!, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON } }
+      : d.outcome === 'queued'
+        ? { kind: 'queued', queuedAt: d.queuedAt!, position: d.position! }
+        : { kind: 'offline', offlineMessageId: d.offlineMessageId! };
+  return { sessionId, fromAgentId: d.fromAgentId, reason: d.reason, outcome };
+}
+
+/**
+ * Rules §9.2: an agent's grace period ran out. If it is still offline since `since` (it did not come
+ * back, nor come back and leave again, which counts from then), every session it holds is re-routed.
+ * Idempotent: a retry finds no session left with that agent.
+ */
+export async function rerouteSessionsOfAgentWhoLeft(db: Knex, req: { shopId: string; agentId: string; since: string; at: string }): Promise<Reroute[]> {
+  return db.transaction(async (tx) => {
+    await lockShopRouting(tx, req.shopId);
+    const agent = await tx('agents').where({ id: req.agentId, shop_id: req.shopId }).forUpdate().first('status', 'status_changed_at');
+    if (!agent || agent.status !== 'offline' || (agent.status_changed_at as Date).getTime() > Date.parse(req.since)) return [];
+    const rows: ActiveRow[] = await tx('sessions')
+      .where({ shop_id: req.shopId, agent_id: req.agentId, status: 'active' })
+      .orderBy([{ column: 'assigned_at' }, { column: 'session_id' }])
+      .forUpdate()
+      .select(...ACTIVE_COLUMNS);
+    const out: Reroute[] = [];
+    for (const row of rows) out.push(await rerouteOne(tx, row, 'agent_left', req.at));
+    return out;
+  });
+}
+
+/**
+ * Rules §9.3: the agent of `assignmentId` has not answered in time. Re-routes the session if that
+ * assignment still holds (no transfer, re-route or close came first); else null, changing nothing.
+ */
+export async function rerouteUnanswered(db: Knex, req: { shopId: string; sessionId: string; assignmentId: string; at: string; runId: string }): Promise<Reroute | null> {
+  return db.transaction(async (tx) => {
+    await lockShopRouting(tx, req.shopId);
+    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first(...ACTIVE_COLUMNS, 'status');
+    if (!row) return null;
+    const holds = row.status === 'active' && row.agent_id && row.assigned_at && assignmentIdOf(row.session_id, row.agent_id, row.assigned_at) === req.assignmentId;
+    if (!holds) return earlierReroute(tx, req.shopId, req.sessionId, req.assignmentId);
+    return rerouteOne(tx, row, 'no_first_reply', req.at, req.runId);
+  });
+}
+
+/** A session's re-routes, oldest first. */
+export async function countReroutes(db: Knex, shopId: string, sessionId: string, reason?: RerouteReason): Promise<number> {
+  const q = db('events').where({ shop_id: shopId, session_id: sessionId, type: 'session.rerouted' });
+  if (reason) q.whereRaw(`data->>'reason' = ?`, [reason]);
+  const [{ n }] = await q.count({ n: '*' });
+  return Number(n);
 }

@@ -6,6 +6,7 @@
  * OUTBOX_MAX_ATTEMPTS, moves to the dead letter, where it waits for a retry through the admin API.
  */
 import type { Knex } from 'knex';
+import type { SessionReroute } from '../../domain/conversation-machine';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../../domain/session';
 
 export const OUTBOX_CHANNEL = 'outbox_ready';
@@ -29,6 +30,27 @@ export interface AgentTransferredMessage {
   transfer: AgentAssignedMessage['assignment'] & { fromAgentId: string };
 }
 
+/** A re-route committed (rules §9.2, §9.3): the run follows its session to the agent, the queue or the pool. */
+export interface SessionReroutedMessage {
+  kind: 'session_rerouted';
+  workflowId: string;
+  reroute: SessionReroute;
+}
+
+/** An agent went offline holding sessions (its grace starts) or came back (the grace is cancelled). */
+export interface AgentLeftMessage {
+  kind: 'agent_left';
+  shopId: string;
+  agentId: string;
+  since: string;
+  graceMs: number;
+}
+export interface AgentReturnedMessage {
+  kind: 'agent_returned';
+  shopId: string;
+  agentId: string;
+}
+
 /**
  * An offline message was assigned. awaitingRun: the session's run was waiting in the pool when the
  * assignment committed, so a signal reaches it; otherwise its run ended and starts again with the agent.
@@ -50,7 +72,14 @@ export interface AgentAvailableMessage {
   agentId: string;
 }
 
-export type OutboxMessage = AgentAssignedMessage | AgentTransferredMessage | OfflineAssignedMessage | AgentAvailableMessage;
+export type OutboxMessage =
+  | AgentAssignedMessage
+  | AgentTransferredMessage
+  | SessionReroutedMessage
+  | OfflineAssignedMessage
+  | AgentAvailableMessage
+  | AgentLeftMessage
+  | AgentReturnedMessage;
 
 export interface OutboxRow {
   id: number;

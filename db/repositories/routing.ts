@@ -162,6 +162,15 @@ pos AS (
 ${appendEventCtes('upd', `CAST(:data AS jsonb) || jsonb_build_object('position', (SELECT position FROM pos), 'queuedAt', to_char((SELECT at FROM stamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`)}
 SELECT (SELECT position FROM pos) AS position, (SELECT at FROM stamp) AS queued_at, (SELECT count(*) FROM wake) AS woken`;
 
+/** Queues the session last with its place, under the shop's routing lock (QUEUE_SESSION_SQL). */
+export async function queueSession(tx: Knex.Transaction, shopId: string, sessionId: string, topic: string, at: string): Promise<{ queuedAt: string; position: number }> {
+  const { rows: [queued] } = await tx.raw(QUEUE_SESSION_SQL, {
+    shopId, sessionId, at, data: JSON.stringify({ sessionId, topic }),
+    ...eventBindings({ type: 'session.queued', sessionId, occurredAt: at }),
+  });
+  return { queuedAt: (queued.queued_at as Date).toISOString(), position: Number(queued.position) };
+}
+
 interface ServerPick {
   recent_id: string | null;
   candidate_id: string | null;
@@ -202,13 +211,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
       const assignment = await takeSeat(tx, { shopId, sessionId, agentId: row.candidate_id, at, reason: LIVE_ROUTING_REASON, kind: 'live' });
       if (assignment) return { kind: 'assigned', assignment };
     }
-    if (row.someone_online) {
-      const { rows: [queued] } = await tx.raw(QUEUE_SESSION_SQL, {
-        shopId, sessionId, at, data: JSON.stringify({ sessionId, topic: row.topic }),
-        ...eventBindings({ type: 'session.queued', sessionId, occurredAt: at }),
-      });
-      return { kind: 'queued', queuedAt: (queued.queued_at as Date).toISOString(), position: Number(queued.position) };
-    }
+    if (row.someone_online) return { kind: 'queued', ...(await queueSession(tx, shopId, sessionId, row.topic, at)) };
 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
     await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null });

@@ -16,7 +16,9 @@ WITH snap AS (${SETTINGS_IN_FORCE_SQL}),
 ins AS (
   INSERT INTO sessions (shop_id, session_id, buyer_id, topic, wants_human, bot_engaged, policy, settings_version, settings_snapshot, status, created_at)
   SELECT :shopId, :sessionId, :buyerId, :topic, :wantsHuman, :botEngaged, :policy, snap.version,
-         CAST(:snapshot AS jsonb) || jsonb_build_object('settingsVersion', snap.version, 'buyerIdleMinutes', snap.buyer_idle_minutes), 'open', CAST(:at AS timestamptz)
+         CAST(:snapshot AS jsonb) || jsonb_build_object('settingsVersion', snap.version, 'buyerIdleMinutes', snap.buyer_idle_minutes)
+           || CASE WHEN snap.first_reply_minutes IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('firstReplyMinutes', snap.first_reply_minutes) END,
+         'open', CAST(:at AS timestamptz)
   FROM snap
   ON CONFLICT (shop_id, session_id) DO NOTHING
   RETURNING settings_snapshot),

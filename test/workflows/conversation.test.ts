@@ -144,7 +144,7 @@ describe('buyer-idle timeout (merchant setting, snapshot at start)', () => {
 
   it('SPEC example: A, B, C keep 300 min after the change to 50; new session D uses 50', async () => {
     const { shopId } = await seedShop(tdb.db);
-    await saveSessionSettings(tdb.db, shopId, 300, 'owner');
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 300 }, 'owner');
     const running = [request(shopId), request(shopId), request(shopId)];
     const handles = [];
     for (const req of running) {
@@ -152,7 +152,7 @@ describe('buyer-idle timeout (merchant setting, snapshot at start)', () => {
       await reportMessage(env.client, shopId, req.sessionId, { from: 'agent' });
     }
 
-    await saveSessionSettings(tdb.db, shopId, 50, 'owner');
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 50 }, 'owner');
     const d = request(shopId);
     const dHandle = await start(d);
     await reportMessage(env.client, shopId, d.sessionId, { from: 'agent' });

@@ -4,7 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createAgent } from '../../db/repositories/agents';
+import { createAgent, updateAgent } from '../../db/repositories/agents';
+import { assignManually } from '../../db/repositories/distribution';
+import { saveSessionSettings } from '../../db/repositories/session-settings';
+import { queryShop } from '../../temporal/shop-gateway';
 import { transferSession } from '../../db/repositories/handoffs';
 import { listSessionClosures } from '../../db/repositories/sessions';
 import { AGENT_REPLY_TIMEOUT_MS, HOUR_MS, MINUTE_MS } from '../../domain/limits';
@@ -91,5 +94,137 @@ describe('transfer keeps the timers', () => {
     const final = await resultOrExplain<ConversationView>(env, conversationWorkflowId(shopId, 't2'));
     expect(final.closeReason).toBe('buyer_idle_timeout');
     expect((await listSessionClosures(tdb.db, shopId, 't2')).map((c) => c.agentId)).toEqual([b.id]);
+  });
+});
+
+const settle = async (shopId: string, what: string, ok: (leftAgents: string[]) => boolean) =>
+  until(async () => ((await queryShop(env.client, shopId).catch(() => null))?.leftAgents ?? []).map((a) => a.agentId), ok, what);
+const holders = async (shopId: string) =>
+  Object.fromEntries((await tdb.db('sessions').where({ shop_id: shopId }).orderBy('session_id').select('session_id', 'agent_id', 'status')).map((r) => [r.session_id, r.agent_id ?? r.status]));
+const nowIso = async () => new Date(await env.currentTimeMs()).toISOString();
+
+describe('an agent who leaves (default: re-route after 5 minutes of grace)', () => {
+  it('back online at 4 m 59 s: the agent keeps its sessions, nothing is re-routed', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    for (const id of ['k1', 'k2']) await startConversation(env.client, worker.taskQueue, req(shopId, id));
+    await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+
+    await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
+    await settle(shopId, 'the shop run starts the grace timer', (left) => left.includes(a.id));
+    await env.sleep(5 * MINUTE_MS - 1_000);
+    await updateAgent(tdb.db, shopId, a.id, { status: 'online' }, await nowIso());
+    await settle(shopId, 'the return cancels it', (left) => left.length === 0);
+    await env.sleep(10 * MINUTE_MS);
+
+    expect(await holders(shopId)).toEqual({ k1: a.id, k2: a.id });
+    expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
+  });
+
+  it('still away at 5 m 01 s: its sessions go to a colleague with a free seat, then the queue, each with session.rerouted; the runs follow', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    for (const id of ['g1', 'g2', 'g3']) await startConversation(env.client, worker.taskQueue, req(shopId, id));
+    const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 2, status: 'online' });
+    await reportMessage(env.client, shopId, 'g1', { from: 'buyer', messageId: 'q1' });
+    const deadlineBefore = (await until(() => view(shopId, 'g1'), (v) => v.messageCount === 1, 'g1 message')).nextDeadline;
+
+    await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
+    await settle(shopId, 'the shop run starts the grace timer', (left) => left.includes(a.id));
+    await env.sleep(5 * MINUTE_MS + 1_000);
+    await until(() => tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }), (rows) => rows.length === 3, 'three re-routes');
+
+    // Oldest first: two fill B's seats, the third waits in the queue (B serves the topic, so not the pool).
+    expect(await holders(shopId)).toEqual({ g1: b.id, g2: b.id, g3: 'queued' });
+    const events = await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }).orderBy('seq').select('session_id', 'data');
+    expect(events.map((e) => [e.session_id, e.data.reason, e.data.outcome, e.data.fromAgentId])).toEqual([
+      ['g1', 'agent_left', 'assigned', a.id],
+      ['g2', 'agent_left', 'assigned', a.id],
+      ['g3', 'agent_left', 'queued', a.id],
+    ]);
+    expect((await tdb.db('agents').where({ id: a.id }).first()).active_sessions).toBe(0);
+    // The runs follow; a re-route keeps the agent-reply deadline, like a transfer.
+    const g1 = await until(() => view(shopId, 'g1'), (v) => v.agentId === b.id, 'g1 run follows');
+    expect(g1.nextDeadline).toEqual(deadlineBefore);
+    const g3 = await until(() => view(shopId, 'g3'), (v) => v.status === 'queued', 'g3 run queued');
+    expect(g3.nextDeadline!.reason).toBe('queue_timeout');
+
+    // Coming back later changes nothing: the sessions stay where they went.
+    await updateAgent(tdb.db, shopId, a.id, { status: 'online' }, await nowIso());
+    expect((await holders(shopId)).g1).toBe(b.id);
+  });
+
+  it('nobody else online: the sessions wait in the offline pool (origin agent_left) and their runs with them', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'p1'));
+    await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
+    await settle(shopId, 'grace timer', (left) => left.includes(a.id));
+    await env.sleep(5 * MINUTE_MS + 1_000);
+    const pooled = await until(() => tdb.db('offline_messages').where({ shop_id: shopId, session_id: 'p1' }).first(), (m) => m?.status === 'pending', 'p1 in the pool');
+    expect(pooled.origin).toBe('agent_left');
+    expect((await until(() => view(shopId, 'p1'), (v) => v.status === 'offline', 'p1 run waits in the pool')).agentId).toBeNull();
+  });
+
+  it('keep: the shop keeps an offline agent’s sessions with it', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, agentLeft: { mode: 'keep', graceMinutes: 5 } }, 'owner');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'kp1'));
+    await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+    await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
+    expect(await tdb.db('outbox').where({ shop_id: shopId, kind: 'agent_left' })).toHaveLength(0);
+    await env.sleep(30 * MINUTE_MS);
+    expect(await holders(shopId)).toEqual({ kp1: a.id });
+  });
+});
+
+describe('a buyer nobody answers (first reply, off by default)', () => {
+  it('re-routes an unanswered assignment after N minutes, at most twice; an answer stops it', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, firstReplyMinutes: 3 }, 'owner');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'f1'));
+    const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+    expect((await view(shopId, 'f1')).agentId).toBe(a.id);
+
+    await env.sleep(3 * MINUTE_MS + 1_000);
+    await until(() => view(shopId, 'f1'), (v) => v.agentId === b.id, 'first re-route to B');
+    await env.sleep(3 * MINUTE_MS + 1_000);
+    // Never back to the agent it just left; A is the only other one.
+    await until(() => view(shopId, 'f1'), (v) => v.agentId === a.id, 'second re-route to A');
+    await env.sleep(10 * MINUTE_MS);
+    const v = await view(shopId, 'f1');
+    expect(v.agentId).toBe(a.id);
+    const events = await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }).orderBy('seq').select('data');
+    expect(events.map((e) => [e.data.reason, e.data.fromAgentId, e.data.toAgentId])).toEqual([
+      ['no_first_reply', a.id, b.id],
+      ['no_first_reply', b.id, a.id],
+    ]);
+    expect(await tdb.db('agents').where({ shop_id: shopId }).orderBy('name').pluck('active_sessions')).toEqual([1, 0]);
+
+    // Another session answered in time stays.
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'f2'));
+    const holder = (await view(shopId, 'f2')).agentId!;
+    await env.sleep(MINUTE_MS);
+    await reportMessage(env.client, shopId, 'f2', { from: 'agent', messageId: 'ok' });
+    await until(() => view(shopId, 'f2'), (x) => x.turn === 'buyer', 'answered');
+    await env.sleep(5 * MINUTE_MS);
+    expect((await view(shopId, 'f2')).agentId).toBe(holder);
+  });
+
+  it('sessions assigned from the offline pool are exempt', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 60, firstReplyMinutes: 2 }, 'owner');
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'pool1'));
+    await until(() => view(shopId, 'pool1'), (v) => v.status === 'offline', 'pooled (nobody online)');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+    const [id] = await tdb.db('offline_messages').where({ shop_id: shopId }).pluck('id');
+    await assignManually(tdb.db, { shopId, messageIds: [id], agentId: a.id, operator: 'owner', at: await nowIso() });
+    await until(() => view(shopId, 'pool1'), (v) => v.agentId === a.id, 'assigned from the pool');
+    await env.sleep(10 * MINUTE_MS);
+    expect((await view(shopId, 'pool1')).agentId).toBe(a.id);
+    expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
   });
 });

@@ -14,7 +14,7 @@ import { HOUR_MS, MINUTE_MS } from '../../domain/limits';
 import { shopWorkflowId } from '../../domain/temporal-names';
 import { queryShop, runDistributionNow, startShopWorkflow, updateShopTimeZone } from '../../temporal/shop-gateway';
 import { closeConversation, queryConversation, startConversation } from '../../temporal/session-gateway';
-import { updateDistributionSettingsUpdate } from '../../workflows/shop';
+import { updateDistributionSettingsUpdate } from '../../contracts/shop';
 import type { TestDatabase } from '../support/database';
 import { until } from '../support/wait';
 import { seedShop } from '../support/seed';

@@ -1,18 +1,47 @@
 import type { FastifyInstance } from 'fastify';
 import { currentSessionSettings } from '../../../db/repositories/session-settings';
 import { DomainError } from '../../../domain/errors';
-import { BUYER_IDLE_MINUTES_DEFAULT, BUYER_IDLE_MINUTES_MAX, BUYER_IDLE_MINUTES_MIN } from '../../../domain/limits';
-import { AGENT_REPLY_TIMEOUT_FIXED, validateSessionSettingsChange } from '../../../domain/session';
+import {
+  AGENT_LEFT_GRACE_MINUTES_DEFAULT,
+  AGENT_LEFT_GRACE_MINUTES_MAX,
+  AGENT_LEFT_GRACE_MINUTES_MIN,
+  BUYER_IDLE_MINUTES_DEFAULT,
+  BUYER_IDLE_MINUTES_MAX,
+  BUYER_IDLE_MINUTES_MIN,
+  FIRST_REPLY_MINUTES_MAX,
+  FIRST_REPLY_MINUTES_MIN,
+  FIRST_REPLY_REROUTES_MAX,
+} from '../../../domain/limits';
+import { AGENT_LEFT_MODES, AGENT_REPLY_TIMEOUT_FIXED, validateSessionSettingsChange } from '../../../domain/session';
 import { updateSessionSettings } from '../../../temporal/shop-gateway';
 import { actorOf } from '../../actor';
 import { typed } from '../../typed';
 import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+
+const agentLeftSchema = {
+  type: 'object',
+  required: ['mode', 'graceMinutes'],
+  additionalProperties: false,
+  description: `What happens to an agent's active sessions when it goes offline: keep them, or re-route them after graceMinutes (${AGENT_LEFT_GRACE_MINUTES_MIN}–${AGENT_LEFT_GRACE_MINUTES_MAX}; back within it keeps them). Default reroute after ${AGENT_LEFT_GRACE_MINUTES_DEFAULT}. 小休 always keeps them.`,
+  properties: {
+    mode: { type: 'string', enum: AGENT_LEFT_MODES },
+    graceMinutes: { type: 'integer', minimum: AGENT_LEFT_GRACE_MINUTES_MIN, maximum: AGENT_LEFT_GRACE_MINUTES_MAX },
+  },
+} as const;
+const firstReplyMinutesSchema = {
+  type: ['integer', 'null'],
+  minimum: FIRST_REPLY_MINUTES_MIN,
+  maximum: FIRST_REPLY_MINUTES_MAX,
+  description: `Re-route a session whose agent has not answered the buyer this many minutes after a live, queue or transfer assignment (at most ${FIRST_REPLY_REROUTES_MAX} times; pool assignments exempt); null = off (default). Sessions keep the value they started with.`,
+} as const;
 
 const sessionSettingsSchema = {
   type: 'object',
   properties: {
     version: { type: 'integer', description: '0 = platform default, never changed' },
     buyerIdleMinutes: { type: 'integer' },
+    agentLeft: agentLeftSchema,
+    firstReplyMinutes: firstReplyMinutesSchema,
     agentReplyTimeoutMinutes: { type: 'integer', description: 'Platform rule (6 h); read-only' },
     changedBy: { type: 'string' },
     changedAt: { type: 'string', format: 'date-time' },
@@ -41,7 +70,7 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
       config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
       schema: {
         tags: ['settings'],
-        summary: 'Change the buyer-idle timeout; applies at once to sessions started after the change',
+        summary: 'Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it',
         description: `buyerIdleMinutes: whole minutes, ${BUYER_IDLE_MINUTES_MIN}–${BUYER_IDLE_MINUTES_MAX} (default ${BUYER_IDLE_MINUTES_DEFAULT}); errors invalid_buyer_idle_minutes. agentReplyTimeoutMinutes is a platform rule: sending it fails with agent_reply_timeout_not_configurable (422). The change reaches the shop workflow as the update updateSessionSettings.`,
         security: securedByShopKey,
         params: shopParams,
@@ -52,10 +81,12 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
           properties: {
             // Range and integer checks are the domain's (one rule, one error code), not the schema's.
             buyerIdleMinutes: { type: 'number' },
+            agentLeft: { ...agentLeftSchema, description: `${agentLeftSchema.description} Omitted: unchanged.` },
+            firstReplyMinutes: { ...firstReplyMinutesSchema, description: `${firstReplyMinutesSchema.description} Omitted: unchanged.` },
             agentReplyTimeoutMinutes: { description: 'Not changeable; present only to be refused' },
             changedBy: { type: 'string', minLength: 1, maxLength: 200, description: 'Merchant user making the change' },
           },
-          examples: [{ buyerIdleMinutes: 30, changedBy: '店长小陈' }],
+          examples: [{ buyerIdleMinutes: 30, agentLeft: { mode: 'reroute', graceMinutes: 5 }, firstReplyMinutes: 3, changedBy: '店长小陈' }],
         },
         response: { 200: sessionSettingsSchema, ...errorResponses },
       },
@@ -66,6 +97,8 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
       const { client, taskQueue } = app.deps.temporal;
       return updateSessionSettings(client, taskQueue, req.params.shopId, {
         buyerIdleMinutes: req.body.buyerIdleMinutes,
+        ...(req.body.agentLeft !== undefined ? { agentLeft: req.body.agentLeft } : {}),
+        ...(req.body.firstReplyMinutes !== undefined ? { firstReplyMinutes: req.body.firstReplyMinutes } : {}),
         changedBy: actorOf(req, req.body.changedBy),
       });
     },
