@@ -826,7 +826,7 @@ export interface components {
             /** @description The shop's cursor: gapless, in commit order */
             seq: number;
             /** @enum {string} */
-            type: "session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
+            type: "session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.queue_position_changed" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed";
             sessionId: string | null;
             /** Format: date-time */
             occurredAt: string;
@@ -2582,6 +2582,13 @@ export interface operations {
                     "application/json": {
                         session?: components["schemas"]["Session"];
                         live?: components["schemas"]["LiveSession"];
+                        /** @description While queued: the place (1 = served next) and the estimated wait, place ÷ the shop's serving rate (sessions its queue served over the last windowMinutes); estimatedWaitSeconds is null while the queue served nobody in that window. Else null. */
+                        queue?: {
+                            position: number;
+                            estimatedWaitSeconds: number | null;
+                            servedInWindow: number;
+                            windowMinutes: number;
+                        } | null;
                         /** @description Every transfer (转接), oldest first */
                         transfers?: components["schemas"]["Transfer"][];
                         /** @description Every close, oldest first; a session reopened from the offline pool keeps the close that sent it there */
@@ -7799,7 +7806,7 @@ export interface operations {
                 /** @description Return events with seq greater than this */
                 after?: number;
                 limit?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.queue_position_changed, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 /** @description Only this session's events (its timeline) */
                 sessionId?: string;
@@ -7935,7 +7942,7 @@ export interface operations {
             query?: {
                 /** @description Start after this seq (default: Last-Event-ID, else from now) */
                 after?: number;
-                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
+                /** @description Comma-separated event types to keep (session.opened, session.assigned, session.queued, session.transferred, session.rerouted, session.queue_position_changed, session.closed, offline_message.created, distribution.run.finished, agent.status_changed); default all */
                 types?: string;
                 maxSeconds?: number;
             };
@@ -8211,7 +8218,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.queue_position_changed" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                 };
             };
@@ -8666,7 +8673,7 @@ export interface operations {
                     /** @description http(s) URL; private and loopback addresses are refused unless the operator allows them */
                     url?: string;
                     /** @description Event types to receive; null or absent: all */
-                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
+                    events?: ("session.opened" | "session.assigned" | "session.queued" | "session.transferred" | "session.rerouted" | "session.queue_position_changed" | "session.closed" | "offline_message.created" | "distribution.run.finished" | "agent.status_changed")[] | null;
                     description?: string | null;
                     /** @enum {string} */
                     status?: "active" | "paused";

@@ -47,6 +47,8 @@ export interface EventDataByType {
   };
   /** position: 1 = served next among the shop's queued sessions. */
   'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
+  /** Rules §9.4: a session ahead left the queue; told for every place up to 10, then at 20, 50, 100, 200, 500, … */
+  'session.queue_position_changed': { sessionId: string; position: number; queueLength: number };
   'session.closed': { sessionId: string; reason: CloseReason; closedAt: string; agentId: string | null; settingsSnapshot: SessionSettingsSnapshot; toOfflinePool: boolean };
   'offline_message.created': { sessionId: string; offlineMessageId: number; origin: string; topic: string; wantsHuman: boolean; botEngaged: boolean };
   'distribution.run.finished': {
@@ -70,6 +72,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'session.queued',
   'session.transferred',
   'session.rerouted',
+  'session.queue_position_changed',
   'session.closed',
   'offline_message.created',
   'distribution.run.finished',

@@ -50,6 +50,11 @@ export const FIRST_REPLY_MINUTES_MIN = 1;
 export const FIRST_REPLY_MINUTES_MAX = 60;
 export const FIRST_REPLY_REROUTES_MAX = 2;
 
+/** Rules §9.4: a queued buyer hears every new place up to this one, then only milestones (20, 50, 100, …). */
+export const QUEUE_PLACES_TOLD_EACH = 10;
+/** Rules §9.4: the estimated wait divides the place by the queue's serving rate over this window. */
+export const QUEUE_SERVING_RATE_WINDOW_MS = HOUR_MS;
+
 /** Rules §9.1: the note an agent leaves with a transfer. */
 export const TRANSFER_NOTE_MAX_LENGTH = 500;
 

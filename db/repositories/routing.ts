@@ -14,6 +14,7 @@ import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { OfflineOrigin } from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { enqueueOutbox } from './outbox';
+import { announceQueueMoves, queuePositionOf } from './queue-moves';
 
 export interface Assignment {
   assignmentId: string;
@@ -111,17 +112,6 @@ function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
     return { kind: 'assigned', assignment: assignmentOfRow({ ...row, agent_id: row.agent_id, assigned_at: row.assigned_at }) };
   }
   return null;
-}
-
-/** 1 = served next: the shop's queued sessions ahead of this one in FIFO order, plus one. */
-export async function queuePositionOf(db: Knex, shopId: string, sessionId: string): Promise<number | null> {
-  const row = await db('sessions').where({ shop_id: shopId, session_id: sessionId, status: 'queued' }).first('queued_at');
-  if (!row) return null;
-  const [{ n }] = await db('sessions')
-    .where({ shop_id: shopId, status: 'queued' })
-    .whereRaw('(queued_at, session_id) <= (?, ?)', [row.queued_at, sessionId])
-    .count({ n: '*' });
-  return Number(n);
 }
 
 /**
@@ -264,10 +254,11 @@ export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, a
       .where({ 's.shop_id': shopId, 's.status': 'queued' })
       .whereRaw(servesTopicSql('?', 's.topic', 's.shop_id'), [agentId])
       .orderBy([{ column: 's.queued_at' }, { column: 's.session_id' }])
-      .first('s.session_id');
+      .first('s.session_id', 's.queued_at');
     if (!next) break;
     const assignment = await takeSeat(tx, { shopId, sessionId: next.session_id, agentId, at, reason: QUEUE_DRAIN_REASON, kind: 'queue' });
     if (!assignment) break;
+    await announceQueueMoves(tx, shopId, { sessionId: next.session_id, queuedAt: next.queued_at }, at);
     await enqueueOutbox(tx, shopId, {
       kind: 'agent_assigned',
       workflowId: conversationWorkflowId(shopId, next.session_id),

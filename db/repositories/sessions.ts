@@ -3,6 +3,7 @@ import type { SessionRecord } from '../../contracts/shapes';
 import { BUYER_IDLE_MINUTES_DEFAULT } from '../../domain/limits';
 import { snapshotFor, type CloseReason, type SessionPolicy, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
+import { announceQueueMoves } from './queue-moves';
 import { SETTINGS_IN_FORCE_SQL } from './session-settings';
 import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
@@ -77,6 +78,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
       return { kind: 'assigned_meanwhile', assignment: assignmentOfRow(row) };
     }
     const freedAgentId: string | null = row.status === 'active' ? row.agent_id : null;
+    const leftQueue = row.status === 'queued' && row.queued_at ? { sessionId: req.sessionId, queuedAt: row.queued_at as Date } : null;
     await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({
       status: 'closed',
       close_reason: req.reason,
@@ -100,6 +102,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
       occurredAt: req.at,
       data: { sessionId: req.sessionId, reason: req.reason, closedAt: req.at, agentId: freedAgentId, settingsSnapshot: row.settings_snapshot, toOfflinePool: req.toOfflinePool },
     });
+    if (leftQueue) await announceQueueMoves(tx, req.shopId, leftQueue, req.at);
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.offlineOrigin ?? (req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue'), req.at);
       // The run waits in the pool for its assignment (see conversationWorkflow).

@@ -91,20 +91,36 @@ describe('events and webhooks from the real flows', () => {
     const colleague = (await call(stack.app, 'POST', `/v1/shops/${SHOP}/agents`, { key, body: { name: 'B', capacity: 1, status: 'online' } })).body.agent;
     const moved = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/s2/transfer`, { key, body: { toAgentId: colleague.id, note: '转售后' } });
     expect(moved.status).toBe(200);
+    // s3 takes A's freed seat; s4 and s5 queue; s4 gives up, so s5 hears its new place.
+    const startHuman = (id: string) => call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true } });
+    expect((await startHuman('s3')).body.session).toMatchObject({ status: 'active', agentId: agent.id });
+    expect((await startHuman('s4')).body.queuePosition).toBe(1);
+    expect((await startHuman('s5')).body.queuePosition).toBe(2);
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/s4/leave-queue`, { key });
+    const s5 = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/s5`, { key });
+    expect(s5.body.queue).toMatchObject({ position: 1 });
+    // B leaves with no grace: s2 is re-routed at once; A is full, so it queues behind s5.
+    const settings = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, { key, body: { buyerIdleMinutes: 20, agentLeft: { mode: 'reroute', graceMinutes: 0 } } });
+    expect(settings.body.agentLeft).toEqual({ mode: 'reroute', graceMinutes: 0 });
+    await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${colleague.id}`, { key, body: { status: 'offline' } });
+    const rerouted = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/s2`, { key }), (r) => r.body.session.status === 'queued', 's2 re-routed to the queue');
+    expect(rerouted.body.queue.position).toBe(2);
 
     const log = (await events()).items as { seq: number; type: string; sessionId: string | null; data: Record<string, unknown> }[];
     expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
     for (const type of EVENT_TYPES) expect(log.map((e) => e.type)).toContain(type);
     const ofS2 = log.filter((e) => e.sessionId === 's2').map((e) => e.type);
-    expect(ofS2).toEqual(['session.opened', 'session.queued', 'session.closed', 'offline_message.created', 'session.assigned', 'session.transferred']);
+    expect(ofS2).toEqual(['session.opened', 'session.queued', 'session.closed', 'offline_message.created', 'session.assigned', 'session.transferred', 'session.queued', 'session.rerouted']);
     expect(log.find((e) => e.type === 'session.transferred')!.data).toMatchObject({ fromAgentId: agent.id, toAgentId: colleague.id, note: '转售后' });
+    expect(log.find((e) => e.type === 'session.rerouted')!.data).toMatchObject({ sessionId: 's2', fromAgentId: colleague.id, reason: 'agent_left', outcome: 'queued', position: 2 });
+    expect(log.filter((e) => e.type === 'session.queue_position_changed').map((e) => [e.sessionId, e.data.position])).toEqual([['s5', 1]]);
     expect(log.find((e) => e.type === 'session.closed' && e.sessionId === 's2')!.data).toMatchObject({ reason: 'left_queue', toOfflinePool: true });
     expect(log.find((e) => e.type === 'session.assigned' && e.sessionId === 's2')!.data).toMatchObject({ reason: '离线留言分配', kind: 'auto', agentId: agent.id });
-    expect(log.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual(['online', 'suspended', 'online', 'online']);
+    expect(log.filter((e) => e.type === 'agent.status_changed').map((e) => e.data.to)).toEqual(['online', 'suspended', 'online', 'online', 'offline']);
 
     // Filter by type and page by cursor.
     const closes = await events(SHOP, key, '&types=session.closed');
-    expect(closes.items.map((e: { sessionId: string }) => e.sessionId)).toEqual(['s2', 's1']);
+    expect(closes.items.map((e: { sessionId: string }) => e.sessionId)).toEqual(['s2', 's1', 's4']);
     const page = (await call(stack.app, 'GET', `/v1/shops/${SHOP}/events?after=2&limit=2`, { key })).body;
     expect(page).toMatchObject({ nextCursor: 4, hasMore: true });
     expect(page.items.map((e: { seq: number }) => e.seq)).toEqual([3, 4]);
@@ -113,7 +129,7 @@ describe('events and webhooks from the real flows', () => {
     const received = await until(async () => receiver.received.filter((r) => r.event.seq !== null), (r) => r.length >= log.length, 'every event delivered');
     expect(receiver.rejected).toBe(0);
     expect(new Set(received.map((r) => r.event.seq)).size).toBe(log.length);
-    for (const sessionId of ['s1', 's2']) {
+    for (const sessionId of ['s1', 's2', 's3', 's4', 's5']) {
       const seqs = received.filter((r) => r.event.sessionId === sessionId).map((r) => r.event.seq!);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { queuePositionOf } from '../../../db/repositories/routing';
+import { queuePlaceOf, queuePositionOf } from '../../../db/repositories/queue-moves';
 import type { SessionRecord } from '../../../contracts/shapes';
 import { SESSION_POLICIES } from '../../../domain/session';
 import { sessionRecordOf } from '../../../contracts/conversation';
@@ -181,6 +181,19 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
             properties: {
               session: sessionRecordSchema,
               live: liveViewSchema,
+              queue: {
+                type: ['object', 'null'],
+                required: ['position', 'estimatedWaitSeconds', 'servedInWindow', 'windowMinutes'],
+                additionalProperties: false,
+                description:
+                  "While queued: the place (1 = served next) and the estimated wait, place ÷ the shop's serving rate (sessions its queue served over the last windowMinutes); estimatedWaitSeconds is null while the queue served nobody in that window. Else null.",
+                properties: {
+                  position: { type: 'integer', minimum: 1 },
+                  estimatedWaitSeconds: { type: ['integer', 'null'] },
+                  servedInWindow: { type: 'integer' },
+                  windowMinutes: { type: 'integer' },
+                },
+              },
               transfers: { type: 'array', description: 'Every transfer (转接), oldest first', items: { $ref: 'Transfer#' } },
               closures: {
                 type: 'array',
@@ -210,8 +223,12 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;
       });
-      const [transfers, closures] = await Promise.all([listTransfers(app.deps.db, shopId, sessionId), listSessionClosures(app.deps.db, shopId, sessionId)]);
-      return { session, live, transfers, closures };
+      const [transfers, closures, queue] = await Promise.all([
+        listTransfers(app.deps.db, shopId, sessionId),
+        listSessionClosures(app.deps.db, shopId, sessionId),
+        session.status === 'queued' ? queuePlaceOf(app.deps.db, shopId, sessionId, new Date()) : null,
+      ]);
+      return { session, live, queue, transfers, closures };
     },
   );
 
