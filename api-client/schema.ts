@@ -326,7 +326,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The shop's agents with status, capacity and current load */
+        /** The shop's agents with status, capacity and current load (an agent's key reads it too, to pick a transfer target) */
         get: operations["getAgents"];
         put?: never;
         /** Create an agent (客服); the answer carries the agent's own API key, shown once */
@@ -365,7 +365,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The shop's routing groups */
+        /** The shop's routing groups (an agent's key reads it too, to pick a transfer target) */
         get: operations["getGroups"];
         put?: never;
         /** Create a routing group (分流分组) with its reception scope and members */
@@ -908,6 +908,11 @@ export interface components {
                 /** @enum {string} */
                 reason: "agent_reply_timeout" | "buyer_idle_timeout" | "queue_timeout";
             } | null;
+            /**
+             * Format: date-time
+             * @description When the first-reply rule re-routes the session if its agent has not answered by then (null: not running); absent from runs that predate it
+             */
+            firstReplyAt?: string | null;
             /** Format: date-time */
             queuedAt: string | null;
             /** Format: date-time */
@@ -4070,7 +4075,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "merchant_only" | "shop_forbidden";
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4704,7 +4709,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "merchant_only" | "shop_forbidden";
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

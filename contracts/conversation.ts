@@ -8,6 +8,7 @@ import type { AgentAssignment, AgentTransfer, ConversationState, SessionReroute 
 import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
 import { nextDeadline } from '../domain/session-timers';
+import { firstReplyAt } from '../domain/conversation-machine';
 
 export type { AgentAssignment, AgentTransfer, AssignmentEvent, ConversationState, SessionReroute } from '../domain/conversation-machine';
 
@@ -89,6 +90,7 @@ export function viewOf(s: ConversationState): ConversationView {
     turn: s.turn,
     snapshot: s.snapshot,
     nextDeadline: deadline ? { at: new Date(deadline.at).toISOString(), reason: deadline.reason } : null,
+    firstReplyAt: iso(firstReplyAt(s)),
     queuedAt: iso(s.queuedAt),
     startedAt: new Date(s.startedAt).toISOString(),
     lastBuyerMessageAt: iso(s.lastBuyerMessageAt),

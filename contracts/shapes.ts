@@ -259,6 +259,10 @@ export const conversationViewShape = {
       properties: { at: { type: 'string', format: 'date-time' }, reason: { type: 'string', enum: TIMER_REASONS } },
       description: 'The one timer that runs now and the close it leads to',
     },
+    firstReplyAt: {
+      ...nullableTime,
+      description: 'When the first-reply rule re-routes the session if its agent has not answered by then (null: not running); absent from runs that predate it',
+    },
     queuedAt: sessionShape.properties.queuedAt,
     startedAt: { type: 'string', format: 'date-time' },
     lastBuyerMessageAt: nullableTime,

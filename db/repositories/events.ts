@@ -80,7 +80,8 @@ export async function listEvents(
   if (opts.types && opts.types.length) q.whereIn('type', opts.types as string[]);
   if (opts.sessionId) q.where({ session_id: opts.sessionId });
   // An agent's view: the events that name that agent (its assignments, closes, status changes).
-  if (opts.agentId) q.whereRaw("data->>'agentId' = ?", [opts.agentId]);
+  // A transfer or re-route names both agents: each of their desks hears it.
+  if (opts.agentId) q.whereRaw("(data->>'agentId' = ? OR data->>'fromAgentId' = ? OR data->>'toAgentId' = ?)", [opts.agentId, opts.agentId, opts.agentId]);
   return ((await q) as EventRow[]).map(toShopEvent);
 }
 

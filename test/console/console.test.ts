@@ -288,6 +288,57 @@ describe('web console in Chromium', () => {
     await desk.getByTestId('my-session-queued-1').waitFor();
   });
 
+  it('转接: an agent hands a session to a colleague from the desk with a note; both desks update live', async () => {
+    const online = await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${li.id}`, { key: shopKey, body: { status: 'online' } });
+    expect(online.status).toBe(200);
+    const liDesk = await newPage();
+    await signIn(liDesk, li.apiKey);
+    await liDesk.getByTestId('live-status').and(liDesk.locator('[data-connected="true"]')).waitFor();
+    const wangDesk = await newPage();
+    await signIn(wangDesk, wang.apiKey);
+    const row = wangDesk.getByTestId('my-session-queued-1');
+    await row.waitFor();
+    // The timer that will act on it, named for its rule.
+    expect(await row.getByTestId('countdown-queued-1').textContent()).toMatch(/客服 6 小时未回复|买家超时未回复/);
+    await shot(wangDesk, 'agent-desk-countdown');
+
+    await row.getByTestId('transfer-queued-1').click();
+    await pickOption(wangDesk, 'transfer-target', '小李');
+    await wangDesk.getByTestId('transfer-note').fill('买家要开发票，请跟进');
+    await shot(wangDesk, 'transfer-dialog');
+    await wangDesk.getByTestId('transfer-confirm').click();
+
+    await wangDesk.getByTestId('my-session-queued-1').waitFor({ state: 'detached' });
+    const arrived = liDesk.getByTestId('my-session-queued-1');
+    await arrived.waitFor();
+    expect(await arrived.getByTestId('transfer-message').textContent()).toContain('转接');
+    await shot(liDesk, 'agent-desk-transferred');
+    const read = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/queued-1`, { key: shopKey });
+    expect(read.body.session.agentId).toBe(li.id);
+    expect(read.body.transfers).toMatchObject([{ fromAgentId: wang.id, toAgentId: li.id, note: '买家要开发票，请跟进' }]);
+    expect(read.body.transfers[0].operator).toContain(`agent ${wang.id}`);
+  });
+
+  it('会话配置: the handoff settings are saved with the API rules', async () => {
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'session-settings');
+    await numberInput(page, 'agent-left-grace').fill('61');
+    await page.getByTestId('agent-left-error').waitFor();
+    expect(await page.getByTestId('save-session-settings').isDisabled()).toBe(true);
+    await numberInput(page, 'agent-left-grace').fill('10');
+    await page.getByTestId('first-reply-on').click();
+    await numberInput(page, 'first-reply-minutes').fill('4');
+    await page.getByTestId('save-session-settings').click();
+    await expect
+      .poll(async () => {
+        const r = await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/session`, { key: shopKey });
+        return [r.body.agentLeft, r.body.firstReplyMinutes];
+      })
+      .toEqual([{ mode: 'reroute', graceMinutes: 10 }, 4]);
+    await shot(page, 'session-settings-handoffs');
+  });
+
   it('a merchant adds an agent and a routing group on the page; the agent signs in with the key shown once', async () => {
     const page = await newPage();
     await signIn(page, shopKey);
@@ -333,9 +384,9 @@ describe('web console in Chromium', () => {
       [SHOP, otherKey],
     );
     expect(probe).toBe(403);
-    // An agent's key reads its own sessions only.
+    // An agent's key reads its own sessions only: 小李 holds just the one transferred to them.
     const liSees = await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions`, { key: li.apiKey });
     expect(liSees.status).toBe(200);
-    expect(liSees.body.items).toEqual([]);
+    expect(liSees.body.items.map((x: { sessionId: string; agentId: string }) => [x.sessionId, x.agentId])).toEqual([['queued-1', li.id]]);
   });
 });

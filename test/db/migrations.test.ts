@@ -17,7 +17,7 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
-const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures', '005_events_delivery_webhooks', '006_console_reads', '007_pool_run_id'];
+const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures', '005_events_delivery_webhooks', '006_console_reads', '007_pool_run_id', '008_transfers', '009_handoff_settings'];
 
 const EXPECTED = [
   'agent_group_members',

@@ -55,9 +55,11 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
   app.get(
     '/agents',
     {
+      // An agent sees its colleagues too: whom it can transfer a session to (转接).
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['agents'],
-        summary: "The shop's agents with status, capacity and current load",
+        summary: "The shop's agents with status, capacity and current load (an agent's key reads it too, to pick a transfer target)",
         security: securedByShopKey,
         params: shopParams,
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: agentSchema } } }, ...errorResponses },

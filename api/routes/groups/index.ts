@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createGroup, getGroup, setGroupMembers } from '../../../db/repositories/agents';
 import { ApiError, notFound } from '../../errors';
 import { errorResponses, externalId, securedByShopKey, shopParams } from '../../schemas';
+import { AGENT_KEY_ALLOWED } from '../../auth';
 import { typed } from '../../typed';
 
 const scopes = {
@@ -56,9 +57,10 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
   app.get(
     '/groups',
     {
+      config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['groups'],
-        summary: "The shop's routing groups",
+        summary: "The shop's routing groups (an agent's key reads it too, to pick a transfer target)",
         security: securedByShopKey,
         params: shopParams,
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: groupSchema } } }, ...errorResponses },

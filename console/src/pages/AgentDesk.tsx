@@ -8,6 +8,7 @@ import { useShopEvents } from '../live';
 import { ErrorAlert, errorText, shopTime, useLoad } from '../load';
 import { useSignedIn } from '../session';
 import { SessionDrawer, StatusTag } from './Sessions';
+import { assignmentReasonText, SessionCountdown, TransferButton } from '../components/Handoff';
 
 
 /**
@@ -92,9 +93,17 @@ export function AgentDeskPage() {
                 }
                 description={`${t('buyer')} ${s.buyerId} · ${shopTime(s.assignedAt ?? s.createdAt, me.timeZone)}`}
               />
-              {s.assignmentReason && (
-                <Alert type="info" showIcon title={`${t('transferMessage')}：${s.assignmentReason}`} data-testid="transfer-message" />
-              )}
+              <Space orientation="vertical" align="end">
+                {s.assignmentReason && (
+                  <Alert type="info" showIcon title={`${t('transferMessage')}：${assignmentReasonText(t, s.assignmentReason)}`} data-testid="transfer-message" />
+                )}
+                {s.status === 'active' && s.sessionId && (
+                  <Space>
+                    <SessionCountdown key={`${s.sessionId}:${s.assignedAt}`} sessionId={s.sessionId} />
+                    <TransferButton session={s} onDone={sessions.reload} />
+                  </Space>
+                )}
+              </Space>
             </List.Item>
           )}
         />

@@ -6,6 +6,7 @@ import { useT, type Translate } from '../i18n';
 import { useShopEvents } from '../live';
 import { ErrorAlert, shopTime, useLoad } from '../load';
 import { useSignedIn, type ShopEvent } from '../session';
+import { assignmentReasonText, SessionCountdown, TransferButton } from '../components/Handoff';
 
 type Session = Schemas['Session'];
 type StatusFilter = 'all' | SessionStatus;
@@ -29,7 +30,7 @@ export function SessionsPage() {
     setExtra(null);
     return ok(api.GET('/v1/shops/{shopId}/sessions', { params: { path: { shopId: me.shopId }, query: { status, limit: 50 } } }));
   }, [status]);
-  useShopEvents(['session.opened', 'session.assigned', 'session.queued', 'session.closed', 'offline_message.created'], list.reload);
+  useShopEvents(['session.opened', 'session.assigned', 'session.queued', 'session.transferred', 'session.rerouted', 'session.closed', 'offline_message.created'], list.reload);
 
   const items = [...(list.data?.items ?? []), ...(extra?.items ?? [])];
   const nextCursor = extra ? extra.cursor : (list.data?.nextCursor ?? null);
@@ -63,9 +64,21 @@ export function SessionsPage() {
           { title: t('topic'), dataIndex: 'topic' },
           { title: t('status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('agent'), dataIndex: 'agentId', render: (a: string | null) => a ?? '—' },
+          { title: t('transferMessage'), dataIndex: 'assignmentReason', render: (r: string | null) => (r ? assignmentReasonText(t, r) : '—') },
           { title: t('wantsHuman'), dataIndex: 'wantsHuman', render: (v: boolean) => (v ? t('yes') : t('no')) },
           { title: t('closeReason'), dataIndex: 'closeReason', render: (r: string | null) => (r ? t(`reason_${r}`) : '—') },
           { title: t('createdAt'), dataIndex: 'createdAt', render: (v: string) => shopTime(v, me.timeZone) },
+          {
+            title: '',
+            key: 'handoff',
+            render: (_: unknown, s: Session) =>
+              s.status === 'active' && s.sessionId ? (
+                <Space>
+                  <SessionCountdown key={`${s.sessionId}:${s.assignedAt}`} sessionId={s.sessionId} />
+                  <TransferButton session={s} onDone={list.reload} />
+                </Space>
+              ) : null,
+          },
         ]}
       />
       {nextCursor && (
@@ -89,6 +102,12 @@ function eventLine(t: Translate, e: ShopEvent): string {
       return `${t('ev_session.closed')} · ${t(`reason_${String(d.reason)}`)}`;
     case 'offline_message.created':
       return `${t('ev_offline_message.created')} · ${t(`origin_${String(d.origin)}`)}`;
+    case 'session.transferred':
+      return `${t('ev_session.transferred')} ${String(d.fromAgentId)} → ${String(d.toAgentId)}${d.note ? ` · ${String(d.note)}` : ''}`;
+    case 'session.rerouted':
+      return `${t('ev_session.rerouted')} · ${t(`reroute_${String(d.reason)}`)} · ${String(d.fromAgentId)} → ${d.toAgentId ? String(d.toAgentId) : statusLabel(t, d.outcome === 'queued' ? 'queued' : 'offline')}`;
+    case 'session.queue_position_changed':
+      return t('queuePlace', { position: String(d.position) });
     default:
       return t(`ev_${e.type}`);
   }
@@ -120,7 +139,23 @@ export function SessionDrawer({ sessionId, onClose }: { sessionId: string | null
             <Descriptions.Item label={t('buyer')}>{d.session?.buyerId}</Descriptions.Item>
             <Descriptions.Item label={t('topic')}>{d.session?.topic}</Descriptions.Item>
             <Descriptions.Item label={t('agent')}>{d.session?.agentId ?? '—'}</Descriptions.Item>
-            {d.session?.assignmentReason && <Descriptions.Item label={t('transferMessage')}>{d.session.assignmentReason}</Descriptions.Item>}
+            {d.session?.assignmentReason && <Descriptions.Item label={t('transferMessage')}>{assignmentReasonText(t, d.session.assignmentReason)}</Descriptions.Item>}
+            {d.queue && (
+              <Descriptions.Item label={t('statusQueued')}>
+                <span data-testid="queue-place">
+                  {t('queuePlace', { position: d.queue.position })}
+                  {d.queue.estimatedWaitSeconds != null ? ` · ${t('estimatedWait', { minutes: Math.ceil(d.queue.estimatedWaitSeconds / 60) })}` : ''}
+                </span>
+              </Descriptions.Item>
+            )}
+            {d.session?.status === 'active' && d.session.sessionId && (
+              <Descriptions.Item label={t('transfer')}>
+                <Space>
+                  <SessionCountdown key={`${d.session.sessionId}:${d.session.assignedAt}`} sessionId={d.session.sessionId} />
+                  <TransferButton session={d.session} onDone={detail.reload} />
+                </Space>
+              </Descriptions.Item>
+            )}
             <Descriptions.Item label={t('nextDeadline')}>
               {d.live?.nextDeadline?.at ? `${shopTime(d.live.nextDeadline.at, me.timeZone)} · ${t(`reason_${d.live.nextDeadline.reason}`)}` : d.live ? '—' : t('noLiveRun')}
             </Descriptions.Item>
