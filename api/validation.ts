@@ -1,5 +1,5 @@
 /**
- * Input strictness at the edge (SPEC 4): JSON bodies are validated without type coercion ("20" is not
+ * Input strictness at the edge (docs/rules.md §4): JSON bodies are validated without type coercion ("20" is not
  * 20), query strings and path parameters may still parse numbers, and every string anywhere in the
  * request is free of NUL bytes and lone surrogates (Postgres refuses the first, JSON encoders the
  * second). Deeply nested bodies are refused before anything looks at them.

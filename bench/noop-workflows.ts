@@ -3,7 +3,7 @@
  * the same signals and doing nothing with them. The API and worker code paths stay identical, so
  * the difference measured is our workflow logic and its activities.
  */
-import { condition, defineSignal, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ConversationInput, OpenedSession } from '../contracts/conversation';
 import { BUYER_IDLE_MINUTES_DEFAULT } from '../domain/limits';
 import { snapshotFor } from '../domain/session';
@@ -33,5 +33,14 @@ export async function pooledNoopWorkflow(): Promise<void> {
   setHandler(defineSignal('agentAssigned'), () => void (assigned = true));
   await condition(() => assigned);
   upsertSearchAttributes({ SessionStatus: ['active'] });
+  await condition(() => false);
+}
+
+/** Floor for bench/handoffs.ts: counts the handoff signals it gets, and answers the count. */
+export async function signalCountingNoopWorkflow(): Promise<void> {
+  let signals = 0;
+  setHandler(defineSignal('agentTransferred'), () => void signals++);
+  setHandler(defineSignal('sessionRerouted'), () => void signals++);
+  setHandler(defineQuery<number>('signals'), () => signals);
   await condition(() => false);
 }

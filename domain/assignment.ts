@@ -1,6 +1,6 @@
-/** Operator recorded for every assignment the system makes (SPEC glossary: 系统自动分配). */
+/** Operator recorded for every assignment the system makes (docs/rules.md: 系统自动分配). */
 export const SYSTEM_OPERATOR = '系统自动分配';
-/** Reason shown to the agent when an offline message is assigned (SPEC 3.3: 离线留言分配). */
+/** Reason shown to the agent when an offline message is assigned (docs/rules.md §3.3: 离线留言分配). */
 export const OFFLINE_ASSIGNMENT_REASON = '离线留言分配';
 /** Reasons recorded for live assignments. */
 export const LIVE_ROUTING_REASON = 'routing';

@@ -1,5 +1,5 @@
 /**
- * The conversation's rules as a pure state machine (SPEC 1 and 2). The workflow
+ * The conversation's rules as a pure state machine (docs/rules.md §1 and §2). The workflow
  * (workflows/conversation.ts) only interprets it: it feeds in what happened — a message, a request, an
  * activity's result — as events, executes the commands that come back (search-attribute writes), and
  * asks `decide` what the loop does next (route, close, wait for a deadline, wait in the pool, end).

@@ -1,5 +1,5 @@
 /**
- * Offline-message auto-distribution settings and schedule (SPEC 3). Pure: used by the API edge,
+ * Offline-message auto-distribution settings and schedule (docs/rules.md §3). Pure: used by the API edge,
  * the shop workflow (deterministic: Intl with the shop's zone) and the distribution activity.
  */
 import type { RuleViolation } from './errors';
@@ -107,7 +107,7 @@ export function validateDistributionSettings(s: DistributionSettings, timeZone?:
   return null;
 }
 
-/** Run limit (SPEC 3.2): online not-suspended agents in the target × cap, never above the hard cap. */
+/** Run limit (docs/rules.md §3.2): online not-suspended agents in the target × cap, never above the hard cap. */
 export function runLimit(onlineAgents: number, perAgentCap: number): number {
   return Math.min(onlineAgents * perAgentCap, DISTRIBUTION_RUN_HARD_CAP);
 }
@@ -130,7 +130,7 @@ function localTime(epochMs: number, timeZone: string): LocalTime {
 }
 
 /**
- * Whether `epochMs` lies inside a window, for event-driven runs (SPEC 3.6): a window covers from its
+ * Whether `epochMs` lies inside a window, for event-driven runs (docs/rules.md §3.6): a window covers from its
  * first slot until the next slot after its last one, so 00:00–23:30 covers the whole day.
  */
 export function withinWindows(epochMs: number, settings: Pick<DistributionSettings, 'enabled' | 'windows'>, timeZone: string): boolean {

@@ -1,5 +1,5 @@
 /**
- * Events out (SPEC 6): what the chat backend hears. One per change, written in the transaction of
+ * Events out (docs/rules.md §6): what the chat backend hears. One per change, written in the transaction of
  * that change; read by cursor, streamed (SSE) and delivered to webhooks in this one envelope.
  * Type names are a public contract: add types, never rename one.
  */

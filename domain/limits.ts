@@ -6,34 +6,34 @@
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 
-/** SPEC 1.3: an agent must answer a buyer within 6 h; a platform rule merchants cannot change. */
+/** docs/rules.md §1.3: an agent must answer a buyer within 6 h; a platform rule merchants cannot change. */
 export const AGENT_REPLY_TIMEOUT_MS = 6 * HOUR_MS;
-/** SPEC 1.7: sessions created under the legacy policy keep the old 72 h agent-reply rule. */
+/** docs/rules.md §1.7: sessions created under the legacy policy keep the old 72 h agent-reply rule. */
 export const LEGACY_AGENT_REPLY_TIMEOUT_MS = 72 * HOUR_MS;
-/** SPEC 1.6: a session waiting in the queue pool this long without a human leaves the queue. */
+/** docs/rules.md §1.6: a session waiting in the queue pool this long without a human leaves the queue. */
 export const QUEUE_TIMEOUT_MS = 24 * HOUR_MS;
 
-/** SPEC 1.4: buyer-idle timeout, a merchant setting in whole minutes. */
+/** docs/rules.md §1.4: buyer-idle timeout, a merchant setting in whole minutes. */
 export const BUYER_IDLE_MINUTES_DEFAULT = 20;
 export const BUYER_IDLE_MINUTES_MIN = 5;
 export const BUYER_IDLE_MINUTES_MAX = 360;
 
-/** SPEC 2.4: a buyer served within this window goes back to the same agent. */
+/** docs/rules.md §2.4: a buyer served within this window goes back to the same agent. */
 export const RECENT_CONTACT_WINDOW_MS = 24 * HOUR_MS;
 
-/** SPEC 3.2: offline messages older than this are not distributed automatically. */
+/** docs/rules.md §3.2: offline messages older than this are not distributed automatically. */
 export const OFFLINE_MESSAGE_ELIGIBILITY_MS = 24 * HOUR_MS;
 /**
  * A session whose request went to the offline pool keeps its run waiting this long for the
  * assignment (the automatic scope's horizon); a later, manual assignment starts a new run.
  */
 export const OFFLINE_POOL_RUN_WAIT_MS = OFFLINE_MESSAGE_ELIGIBILITY_MS;
-/** SPEC 3.2: distribution fires on every :00 and :30; the interval is fixed. */
+/** docs/rules.md §3.2: distribution fires on every :00 and :30; the interval is fixed. */
 export const DISTRIBUTION_SLOT_MINUTES = 30;
-/** SPEC 3.2: hard ceiling on assignments of one distribution run, whatever the settings. */
+/** docs/rules.md §3.2: hard ceiling on assignments of one distribution run, whatever the settings. */
 export const DISTRIBUTION_RUN_HARD_CAP = 5000;
 
-/** Agent capacity bounds (最大接待人数). The SPEC sets no maximum; 200 keeps a typo from flooding one seat. */
+/** Agent capacity bounds (最大接待人数). The rules set no maximum; 200 keeps a typo from flooding one seat. */
 export const AGENT_CAPACITY_MIN = 0;
 export const AGENT_CAPACITY_MAX = 200;
 export const AGENT_CAPACITY_DEFAULT = 5;

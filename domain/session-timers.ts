@@ -15,7 +15,7 @@ export interface Deadline {
 }
 
 /**
- * The one timer that runs for a session (SPEC 1.5): in the queue the 24 h queue limit; otherwise the
+ * The one timer that runs for a session (docs/rules.md §1.5): in the queue the 24 h queue limit; otherwise the
  * timer of the side whose turn it is. Timers count from the first unanswered message, so more
  * messages from the same side do not extend them.
  */

@@ -49,7 +49,7 @@ export interface AgentLeftPolicy {
 /** Whose message the session is waiting for. */
 export type Turn = 'agent' | 'buyer';
 
-/** The settings a session copied when it started and keeps until it closes (SPEC 1.2). */
+/** The settings a session copied when it started and keeps until it closes (docs/rules.md §1.2). */
 export interface SessionSettingsSnapshot {
   settingsVersion: number;
   policy: SessionPolicy;

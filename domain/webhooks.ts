@@ -1,4 +1,4 @@
-/** Webhook delivery rules (SPEC 6): retries, pause, batch and request bounds. Defined once here. */
+/** Webhook delivery rules (docs/rules.md §6): retries, pause, batch and request bounds. Defined once here. */
 import { HOUR_MS, MINUTE_MS } from './limits';
 
 /** Each undelivered event is retried with exponential backoff for at least this long, then the endpoint pauses. */

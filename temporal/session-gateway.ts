@@ -37,7 +37,7 @@ export const SESSION_OPEN_WAIT_MS = 15_000;
 
 /**
  * Starts the session's run and returns once the session is recorded with its settings snapshot, so
- * a read right after the start finds it. Idempotent (SPEC 1.1): a running session is joined
+ * a read right after the start finds it. Idempotent (docs/rules.md §1.1): a running session is joined
  * (USE_EXISTING) and an ended one is never started again (REJECT_DUPLICATE): one id, one session.
  */
 export async function startConversation(client: Client, taskQueue: string, req: StartSessionRequest): Promise<StartedSession> {

@@ -70,7 +70,7 @@ export function runDistributionNow(client: Client, taskQueue: string, shopId: st
   return updateShop(client, taskQueue, shopId, runDistributionNowUpdate, [{ requestedBy }]);
 }
 
-/** SPEC 3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
+/** docs/rules.md §3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
 export async function notifyAgentAvailable(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
   await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentAvailableSignal, signalArgs: [{ agentId }] });
 }

@@ -1,5 +1,5 @@
 /**
- * One durable run per customer-service session (SPEC 1 and 2): a thin interpreter of the pure
+ * One durable run per customer-service session (docs/rules.md §1 and §2): a thin interpreter of the pure
  * machine in domain/conversation-machine.ts. Handlers turn messages into machine events; the loop asks
  * the machine what to do next and does it (an activity, a timer, continue-as-new). Postgres holds the
  * cross-session facts (capacity, queue). Messages and types: contracts/conversation.ts.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Events out (SPEC 6) and the delivery pipeline:
+ * Events out (docs/rules.md §6) and the delivery pipeline:
  * - `events`: the per-shop event log. `seq` is the shop's cursor, taken from `shops.last_event_seq`
  *   under that row's lock in the very transaction of the change, so cursors are gapless and appear
  *   in commit order (a reader never sees seq n+1 before n).

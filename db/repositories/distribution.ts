@@ -1,5 +1,5 @@
 /**
- * Offline-message distribution (SPEC 3): one transaction of set-based statements under the shop's
+ * Offline-message distribution (docs/rules.md §3): one transaction of set-based statements under the shop's
  * routing lock. Scheduled runs are keyed by (shop, slot), so a retried activity returns the run it
  * already made; each pool message is assigned at most once (row locks + a unique index on records).
  * A dry run executes the very same statements and rolls them back.
@@ -179,7 +179,7 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         run.runLimit = Math.min(free, DISTRIBUTION_RUN_HARD_CAP);
         if (run.runLimit === 0) return finish('nothing_eligible');
       } else {
-        // 2. Conditions (SPEC 3.2): a failed one assigns nothing and says why.
+        // 2. Conditions (docs/rules.md §3.2): a failed one assigns nothing and says why.
         run.avgPending = online.length ? online.reduce((n, a) => n + a.active_sessions, 0) / online.length : null;
         if (online.length === 0 || online.length < req.settings.minOnlineAgents) return finish('insufficient_online_agents');
         if (req.settings.maxAvgPending !== null && run.avgPending! > req.settings.maxAvgPending) return finish('avg_pending_exceeded');
@@ -331,7 +331,7 @@ export interface ManualAssignmentResult {
 }
 
 /**
- * The merchant assigns chosen pool messages to one agent (SPEC 3.1). Serialised with automatic
+ * The merchant assigns chosen pool messages to one agent (docs/rules.md §3.1). Serialised with automatic
  * distribution by the shop lock; messages no longer pending are reported, never assigned twice.
  */
 export async function assignManually(
@@ -427,7 +427,7 @@ export async function listDistributionRuns(
   return ((await q.orderBy('id', 'desc').limit(opts.limit)) as RunRow[]).map(toRun);
 }
 
-/** Messages assigned automatically per shop-local day (SPEC 3.4), for the `days` days up to `asOf` (the caller's clock). */
+/** Messages assigned automatically per shop-local day (docs/rules.md §3.4), for the `days` days up to `asOf` (the caller's clock). */
 export async function dailyAutoAssignedCounts(
   db: Knex,
   shopId: string,

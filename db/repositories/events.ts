@@ -1,5 +1,5 @@
 /**
- * The per-shop event log (SPEC 6). appendEvents runs inside the transaction of the change it
+ * The per-shop event log (docs/rules.md §6). appendEvents runs inside the transaction of the change it
  * describes: the shop row's counter is bumped under its row lock, so `seq` is gapless and a reader
  * never sees seq n+1 before seq n has committed. Listeners hear of new rows by NOTIFY on commit.
  */

@@ -1,5 +1,5 @@
 /**
- * Live routing (SPEC 2): recent contact, least-loaded online agent of a matching group, queue when
+ * Live routing (docs/rules.md §2): recent contact, least-loaded online agent of a matching group, queue when
  * full, offline message when nobody is online, and the queue drain when capacity frees.
  *
  * Every routing decision of one shop holds the same transaction-scoped advisory lock. That makes
@@ -116,7 +116,7 @@ function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
 
 /**
  * The session row and who may serve it, in one round trip under the shop's routing lock: the agent
- * who last served this buyer within 24 h, even if suspended (SPEC 2.4); the least-loaded online
+ * who last served this buyer within 24 h, even if suspended (docs/rules.md §2.4); the least-loaded online
  * agent of a matching group with a free seat (ties: idle longest); whether anyone serving the
  * topic is online (else the offline pool).
  */
@@ -187,7 +187,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
       return { kind: 'offline', offlineMessageId: msg.id };
     }
     // Routing runs because the buyer wants a human (at start or 转人工 later): the row, and the
-    // offline message it may become, carry that mark (SPEC 2.7).
+    // offline message it may become, carry that mark (docs/rules.md §2.7).
     if (!row.wants_human) {
       await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ wants_human: true });
       row.wants_human = true;
@@ -267,7 +267,7 @@ export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, a
     assigned.push(assignment);
   }
   // Seats left after the queue and messages waiting in the pool: the shop run may offer them to this
-  // agent now (SPEC 3.6). Without waiting messages there is nothing to announce (and nothing to record).
+  // agent now (docs/rules.md §3.6). Without waiting messages there is nothing to announce (and nothing to record).
   const after = await tx('agents').where({ id: agentId, shop_id: shopId }).first('status', 'capacity', 'active_sessions');
   if (after?.status === 'online' && after.active_sessions < after.capacity) {
     const since = new Date(Date.parse(at) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();

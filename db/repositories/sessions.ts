@@ -8,7 +8,7 @@ import { SETTINGS_IN_FORCE_SQL } from './session-settings';
 import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
- * Records a new session with the shop's settings in force now (SPEC 1.2) and appends its
+ * Records a new session with the shop's settings in force now (docs/rules.md §1.2) and appends its
  * `session.opened` event, in one statement: a start pays one round trip to Postgres, not seven.
  * Idempotent: a second call for the same session returns the snapshot the first one stored.
  */

@@ -1,5 +1,5 @@
 /**
- * The distribution engine against a real Postgres: the SPEC's examples, conditions, caps, scope,
+ * The distribution engine against a real Postgres: the examples of docs/rules.md §3.2, conditions, caps, scope,
  * skips, idempotent slots, dry runs, and manual vs automatic assignment racing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ function request(shopId: string, settings: Partial<DistributionSettings>, extra:
   return { shopId, trigger: 'manual', slot: null, runKey, at: NOW, settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...settings }, settingsVersion: 1, ...extra };
 }
 
-describe('SPEC examples', () => {
+describe('docs/rules.md §3.2 examples', () => {
   it('cap 100 with 20 online → at most 2000 of 5000 eligible, the newest 2000', async () => {
     const { shopId } = await seedShop(tdb.db);
     await onlineAgents(shopId, 20, 'a');

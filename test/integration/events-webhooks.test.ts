@@ -1,5 +1,5 @@
 /**
- * Events out (SPEC 6) on the real dev server, worker and Postgres: every event type from the real
+ * Events out (docs/rules.md §6) on the real dev server, worker and Postgres: every event type from the real
  * flows, the cursor log, SSE resuming from Last-Event-ID, signed webhook deliveries verified with the
  * standardwebhooks library, shop isolation, and webhook URLs that may not point inward.
  */

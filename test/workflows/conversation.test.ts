@@ -1,5 +1,5 @@
 /**
- * Session lifecycle rules (SPEC 1) on the time-skipping test server, with the real activities
+ * Session lifecycle rules (docs/rules.md §1) on the time-skipping test server, with the real activities
  * against a real Postgres: hours and days of timers pass in seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,7 @@ describe('buyer-idle timeout (merchant setting, snapshot at start)', () => {
     expect((await getSession(tdb.db, shopId, req.sessionId))!.closeReason).toBe('buyer_idle_timeout');
   });
 
-  it('SPEC example: A, B, C keep 300 min after the change to 50; new session D uses 50', async () => {
+  it('docs/rules.md §1.2 example: A, B, C keep 300 min after the change to 50; new session D uses 50', async () => {
     const { shopId } = await seedShop(tdb.db);
     await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 300 }, 'owner');
     const running = [request(shopId), request(shopId), request(shopId)];

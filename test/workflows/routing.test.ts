@@ -1,5 +1,5 @@
 /**
- * Agents, routing groups and live assignment (SPEC 2) on the time-skipping server with real
+ * Agents, routing groups and live assignment (docs/rules.md §2) on the time-skipping server with real
  * Postgres: capacity under concurrency, FIFO queue drain, recent contact, offline messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The per-shop distribution schedule (SPEC 3) on the time-skipping server with real Postgres:
+ * The per-shop distribution schedule (docs/rules.md §3) on the time-skipping server with real Postgres:
  * half-hour slots inside windows in the shop's time zone, records of every run, assignments that
  * restart the sessions' runs, settings updates, and a crash between commit and delivery.
  */
@@ -218,7 +218,7 @@ describe('what a run does', () => {
   });
 });
 
-describe('event-driven distribution (SPEC 3.6)', () => {
+describe('event-driven distribution (docs/rules.md §3.6)', () => {
   it('a session closing frees a seat and a pending offline message goes to that agent at once, within capacity', async () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
     const agent = await createAgent(tdb.db, shopId, { name: 'Busy', capacity: 1, status: 'online' });

@@ -115,7 +115,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
 async function changeAgent(app: FastifyInstance, shopId: string, agentId: string, change: AgentChange) {
   const result = await updateAgent(app.deps.db, shopId, agentId, change);
   if (!result) throw notFound(`agent ${agentId}`);
-  // Queue assignments and, with seats left, the shop run's agent-available event (SPEC 3.6), go
+  // Queue assignments and, with seats left, the shop run's agent-available event (docs/rules.md §3.6), go
   // out through the outbox relay after this commit: the answer does not wait for Temporal.
   return result.agent;
 }
