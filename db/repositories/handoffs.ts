@@ -194,13 +194,16 @@ async function returnToPool(tx: Knex.Transaction, row: ActiveRow, origin: Rerout
  * The seat it leaves serves the queue first (for an agent still online), so a session already
  * waiting is not overtaken; this session never goes back to that agent here.
  */
-async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteReason, at: string, runId: string | null = null): Promise<Reroute> {
+async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteReason, at: string, runId: string | null = null): Promise<Reroute | null> {
   const from = row.agent_id;
   const fromAssignmentId = assignmentIdOf(row.session_id, from, row.assigned_at);
   const { shop_id: shopId, session_id: sessionId } = row;
+  const { rows: [pick] } = (await tx.raw(PICK_OTHER_SQL, { shopId, from, topic: row.topic })) as { rows: { candidate_id: string | null; someone_online: boolean }[] };
+  // An unanswered buyer with nobody else online stays with its agent: the pool would only hand the
+  // session back to whoever has a seat — that same agent — and cut the live conversation.
+  if (reason === 'no_first_reply' && !pick.someone_online) return null;
   await tx('agents').where({ id: from }).where('active_sessions', '>', 0).update({ active_sessions: tx.raw('active_sessions - 1') });
   await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: null, assigned_at: null });
-  const { rows: [pick] } = (await tx.raw(PICK_OTHER_SQL, { shopId, from, topic: row.topic })) as { rows: { candidate_id: string | null; someone_online: boolean }[] };
 
   let outcome: RerouteOutcome;
   const seat = pick.candidate_id
@@ -288,7 +291,10 @@ export async function rerouteSessionsOfAgentWhoLeft(db: Knex, req: { shopId: str
       .forUpdate()
       .select(...ACTIVE_COLUMNS);
     const out: Reroute[] = [];
-    for (const row of rows) out.push(await rerouteOne(tx, row, 'agent_left', req.at));
+    for (const row of rows) {
+      const moved = await rerouteOne(tx, row, 'agent_left', req.at);
+      if (moved) out.push(moved);
+    }
     return out;
   });
 }

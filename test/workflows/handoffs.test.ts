@@ -213,6 +213,18 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     expect((await view(shopId, 'f2')).agentId).toBe(holder);
   });
 
+  it('nobody else online: the unanswered session stays with its agent (the pool would hand it straight back)', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, firstReplyMinutes: 2 }, 'owner');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'alone1'));
+    await env.sleep(2 * MINUTE_MS + 1_000);
+    const v = await until(() => view(shopId, 'alone1'), (x) => x.firstReplyAt === null, 'the first-reply check ran');
+    expect([v.status, v.agentId]).toEqual(['active', a.id]);
+    expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
+    expect(await tdb.db('offline_messages').where({ shop_id: shopId })).toHaveLength(0);
+  });
+
   it('sessions assigned from the offline pool are exempt', async () => {
     const { shopId } = await seedShop(tdb.db);
     await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 60, firstReplyMinutes: 2 }, 'owner');
