@@ -31,7 +31,13 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
       const { snapshot, created } = await openSession(db, req);
       if (created) {
         workerMetrics().sessionsOpened.add(1);
-        log.info('session opened', { shopId: req.shopId, sessionId: req.sessionId, topic: req.topic, wantsHuman: req.wantsHuman, settingsVersion: snapshot.settingsVersion });
+        log.info('session opened', {
+          shopId: req.shopId,
+          sessionId: req.sessionId,
+          topic: req.topic,
+          wantsHuman: req.wantsHuman,
+          settingsVersion: snapshot.settingsVersion,
+        });
       }
       return snapshot;
     },
@@ -53,7 +59,12 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
       const outcome = await closeSession(db, req, callingRunId());
       if (outcome.kind === 'closed' && outcome.closedNow) {
         workerMetrics().sessionsClosed.add(1, { reason: outcome.closeReason });
-        log.info('session closed', { shopId: req.shopId, sessionId: req.sessionId, reason: outcome.closeReason, toOfflinePool: req.toOfflinePool });
+        log.info('session closed', {
+          shopId: req.shopId,
+          sessionId: req.sessionId,
+          reason: outcome.closeReason,
+          toOfflinePool: req.toOfflinePool,
+        });
       }
       return outcome;
     },
@@ -62,7 +73,9 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
      * A buyer who asks for a human at start: opened and routed in one local activity, so the start
      * costs one activity round trip. Two idempotent steps; a retry repeats neither.
      */
-    async openAndRouteSession(req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; routed: RouteOutcome }> {
+    async openAndRouteSession(
+      req: StartSessionRequest & { at: string },
+    ): Promise<{ snapshot: SessionSettingsSnapshot; routed: RouteOutcome }> {
       const snapshot = await activities.openSession(req);
       // The run's time, not this process's clock: the queue timer counts from queuedAt in workflow time.
       return { snapshot, routed: await activities.routeSession({ shopId: req.shopId, sessionId: req.sessionId, at: req.at }) };
@@ -76,7 +89,12 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
       const reroute = await rerouteUnanswered(db, { ...req, runId: callingRunId() ?? '' });
       if (!reroute) return null;
       workerMetrics().sessionsRouted.add(1, { outcome: `rerouted_${reroute.outcome.kind}` });
-      log.info('session re-routed: no first reply', { shopId: req.shopId, sessionId: req.sessionId, fromAgentId: reroute.fromAgentId, outcome: reroute.outcome.kind });
+      log.info('session re-routed: no first reply', {
+        shopId: req.shopId,
+        sessionId: req.sessionId,
+        fromAgentId: reroute.fromAgentId,
+        outcome: reroute.outcome.kind,
+      });
       return sessionRerouteOf(reroute);
     },
 

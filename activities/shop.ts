@@ -2,7 +2,11 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { workerMetrics } from '../infra/worker-metrics';
 import type { Db } from '../db/connection';
 import { distributeOfflineMessages, type DistributionRequest, type DistributionRun } from '../db/repositories/distribution';
-import { currentDistributionSettings, saveDistributionSettings, type VersionedDistributionSettings } from '../db/repositories/distribution-settings';
+import {
+  currentDistributionSettings,
+  saveDistributionSettings,
+  type VersionedDistributionSettings,
+} from '../db/repositories/distribution-settings';
 import { saveSessionSettings, type SessionSettingsSave } from '../db/repositories/session-settings';
 import { rerouteSessionsOfAgentWhoLeft } from '../db/repositories/handoffs';
 import { getShop, setShopTimeZone } from '../db/repositories/shops';
@@ -22,7 +26,9 @@ async function asRuleFailure<T>(work: () => Promise<T>): Promise<T> {
 
 export function createShopActivities({ db }: { db: Db }) {
   return {
-    async loadShopSchedule(req: { shopId: string }): Promise<{ timeZone: string; distribution: { version: number; settings: DistributionSettings } }> {
+    async loadShopSchedule(req: {
+      shopId: string;
+    }): Promise<{ timeZone: string; distribution: { version: number; settings: DistributionSettings } }> {
       const shop = await getShop(db, req.shopId);
       if (!shop) throw ApplicationFailure.create({ type: 'not_found', message: `shop ${req.shopId} does not exist`, nonRetryable: true });
       const { version, settings } = await currentDistributionSettings(db, req.shopId);
@@ -44,13 +50,23 @@ export function createShopActivities({ db }: { db: Db }) {
      * Rules §9.2: the grace period of an agent who went offline ran out. Re-routes its sessions unless
      * it came back (or left again later, which started a grace period of its own). Idempotent.
      */
-    async rerouteSessionsOfAgentWhoLeft(req: { shopId: string; agentId: string; since: string; at: string }): Promise<{ rerouted: number }> {
+    async rerouteSessionsOfAgentWhoLeft(req: {
+      shopId: string;
+      agentId: string;
+      since: string;
+      at: string;
+    }): Promise<{ rerouted: number }> {
       const outcomes = await rerouteSessionsOfAgentWhoLeft(db, req);
-      if (outcomes.length > 0) log.info('sessions re-routed: agent left', { shopId: req.shopId, agentId: req.agentId, rerouted: outcomes.length });
+      if (outcomes.length > 0)
+        log.info('sessions re-routed: agent left', { shopId: req.shopId, agentId: req.agentId, rerouted: outcomes.length });
       return { rerouted: outcomes.length };
     },
 
-    async saveDistributionSettings(req: { shopId: string; settings: DistributionSettings; changedBy: string }): Promise<VersionedDistributionSettings> {
+    async saveDistributionSettings(req: {
+      shopId: string;
+      settings: DistributionSettings;
+      changedBy: string;
+    }): Promise<VersionedDistributionSettings> {
       return asRuleFailure(() => saveDistributionSettings(db, req.shopId, req.settings, req.changedBy));
     },
 
@@ -62,7 +78,15 @@ export function createShopActivities({ db }: { db: Db }) {
       const run = await distributeOfflineMessages(db, req);
       workerMetrics().distributionRuns.add(1, { trigger: run.trigger, outcome: run.outcome });
       workerMetrics().distributionAssigned.add(run.assignedCount);
-      const fields = { shopId: req.shopId, runId: run.id, trigger: run.trigger, outcome: run.outcome, failureReason: run.failureReason, eligible: run.eligibleCount, assigned: run.assignedCount };
+      const fields = {
+        shopId: req.shopId,
+        runId: run.id,
+        trigger: run.trigger,
+        outcome: run.outcome,
+        failureReason: run.failureReason,
+        eligible: run.eligibleCount,
+        assigned: run.assignedCount,
+      };
       if (run.outcome === 'failed') log.warn('distribution run failed', fields);
       else log.info('distribution run finished', fields);
       return run;

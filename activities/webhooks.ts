@@ -8,8 +8,16 @@ import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import type { PgListener } from '../db/notifications';
 import { EVENTS_CHANNEL, listEvents } from '../db/repositories/events';
-import { advanceEndpointCursor, deliveredSeqs, getEndpointRow, pauseEndpoint, recordAttempt, type EndpointRow } from '../db/repositories/webhooks';
-import { orderingKeyOf, type ShopEvent } from '../domain/events';
+import {
+  advanceEndpointCursor,
+  deliveredSeqs,
+  getEndpointRow,
+  pauseEndpoint,
+  recordAttempt,
+  type EndpointRow,
+} from '../db/repositories/webhooks';
+import type { ShopEvent } from '../contracts/shapes';
+import { orderingKeyOf } from '../domain/events';
 import { WEBHOOK_ACTIVITY_BUDGET_MS, WEBHOOK_BATCH_SIZE, WEBHOOK_SESSION_LANES } from '../domain/webhooks';
 import type { WebhookDeps } from '../infra/webhook-deps';
 import { inOrderPerKey } from '../infra/lanes';
@@ -31,7 +39,10 @@ export type DeliveryBatchResult =
 
 export function createWebhookActivities({ db, listener, webhooks }: WebhookActivityDeps) {
   /** Sends one batch: sessions in parallel lanes, each session's events in order, every attempt recorded. */
-  async function deliverBatch(ep: EndpointRow, events: ShopEvent[]): Promise<{ delivered: number; failed: number; cursor: number; lastError: string | null }> {
+  async function deliverBatch(
+    ep: EndpointRow,
+    events: ShopEvent[],
+  ): Promise<{ delivered: number; failed: number; cursor: number; lastError: string | null }> {
     const secret = webhooks!.box.open(ep.secret_ciphertext);
     const done = await deliveredSeqs(db, ep.id, Number(ep.cursor), ep.replayed_at);
     let lastError: string | null = null;
@@ -87,12 +98,22 @@ export function createWebhookActivities({ db, listener, webhooks }: WebhookActiv
           const ep = await getEndpointRow(db, req.shopId, req.endpointId);
           if (!ep) return { kind: 'gone' };
           if (ep.status === 'paused') return { kind: 'paused' };
-          const events = await listEvents(db, req.shopId, { after: Number(ep.cursor), limit: WEBHOOK_BATCH_SIZE, types: ep.event_types ?? undefined });
+          const events = await listEvents(db, req.shopId, {
+            after: Number(ep.cursor),
+            limit: WEBHOOK_BATCH_SIZE,
+            types: ep.event_types ?? undefined,
+          });
           if (events.length === 0) {
-            const idle = () => (delivered > 0 ? { kind: 'batch' as const, delivered, failed: 0, cursor, lastError: null } : { kind: 'idle' as const });
+            const idle = () =>
+              delivered > 0 ? { kind: 'batch' as const, delivered, failed: 0, cursor, lastError: null } : { kind: 'idle' as const };
             if (req.idleWaitMs <= 0 || Date.now() - started >= WEBHOOK_ACTIVITY_BUDGET_MS || ctx.cancellationSignal.aborted) return idle();
             const before = Date.now();
-            await listener().wait(EVENTS_CHANNEL, Math.min(req.idleWaitMs, WEBHOOK_ACTIVITY_BUDGET_MS), (shop) => shop === req.shopId || shop === '', ctx.cancellationSignal);
+            await listener().wait(
+              EVENTS_CHANNEL,
+              Math.min(req.idleWaitMs, WEBHOOK_ACTIVITY_BUDGET_MS),
+              (shop) => shop === req.shopId || shop === '',
+              ctx.cancellationSignal,
+            );
             // A full wait with nothing new: let the workflow loop (and continue-as-new when it should).
             if (Date.now() - before >= req.idleWaitMs) return idle();
             continue;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import swagger from '@fastify/swagger';
@@ -54,14 +54,24 @@ function clientErrorHandler(err: Error & { code?: string }, socket: import('node
   }
   const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
   const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({ error: { code: tooLarge ? 'headers_too_large' : 'bad_http_request', message: tooLarge ? 'request line or headers too large' : 'malformed HTTP request' } });
-  socket.end(`HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify({
+    error: {
+      code: tooLarge ? 'headers_too_large' : 'bad_http_request',
+      message: tooLarge ? 'request line or headers too large' : 'malformed HTTP request',
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Builds the HTTP app without listening: the server process listens, tests use `inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logLevel === 'silent' ? false : { level: deps.logLevel ?? 'info' },
+    // Fastify's two JSON lines per request flood a terminal; one short line below instead, at debug
+    // unless ACCESS_LOG=1. Business events, warnings and errors keep their levels.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler,
     // Long enough that an over-long id reaches schema validation (400) rather than the router (414).
@@ -69,10 +79,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void (reply as import('fastify').FastifyReply).code(tooLong ? 414 : 400).send({ error: { code: tooLong ? 'uri_too_long' : 'invalid_url', message: err.message.slice(0, 200) } });
+      void (reply as import('fastify').FastifyReply)
+        .code(tooLong ? 414 : 400)
+        .send({ error: { code: tooLong ? 'uri_too_long' : 'invalid_url', message: err.message.slice(0, 200) } });
     },
   });
   registerStrictValidation(app);
+  const accessLevel = deps.accessLog ? 'info' : 'debug';
+  app.addHook('onResponse', async (req, reply) => {
+    req.log[accessLevel]({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
   // Which methods each path answers, so an undeclared method is a 405 with Allow, not a 404.
   const methodsByPath = FindMyWay({ ignoreTrailingSlash: false, maxParamLength: 1000 });
   app.decorate('allowedMethods', (url: string) => {
@@ -81,7 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRoute', (route) => {
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
-      if (m !== 'HEAD' && !methodsByPath.hasRoute(m as HTTPMethod, route.url)) methodsByPath.on(m as HTTPMethod, route.url, () => undefined);
+      if (m !== 'HEAD' && !methodsByPath.hasRoute(m as HTTPMethod, route.url))
+        methodsByPath.on(m as HTTPMethod, route.url, () => undefined);
     }
     const client = deps.temporal.client;
     // API routes only: the console's static files answer from a stream the wrapper would not wait for.
@@ -108,7 +125,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         return auth ? `key:${createHash('sha256').update(auth).digest('base64url')}` : `ip:${req.ip}`;
       },
       allowList: (req) => req.url === '/healthz' || req.url === '/livez' || req.url === '/readyz' || req.url === '/metrics',
-      errorResponseBuilder: (_req, ctx) => new ApiError('rate_limited', `more than ${ctx.max} requests a minute with this key; retry after ${ctx.after}`, 429),
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError('rate_limited', `more than ${ctx.max} requests a minute with this key; retry after ${ctx.after}`, 429),
     });
   }
   app.decorate('deps', deps);
@@ -124,7 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Every log line of a request names the shop, session, agent… its path is about.
   app.addHook('preHandler', async (req) => {
     const p = req.params as Record<string, string> | undefined;
-    if (p && Object.keys(p).length) req.log = req.log.child(Object.fromEntries(Object.entries(p).filter(([k]) => ['shopId', 'sessionId', 'agentId', 'groupId', 'endpointId', 'runId'].includes(k))));
+    if (p && Object.keys(p).length)
+      req.log = req.log.child(
+        Object.fromEntries(
+          Object.entries(p).filter(([k]) => ['shopId', 'sessionId', 'agentId', 'groupId', 'endpointId', 'runId'].includes(k)),
+        ),
+      );
   });
 
   await app.register(swagger, {

@@ -3,8 +3,31 @@
  * encapsulated plugin that adds a schema gets a fresh validator and would lose the strict one.
  */
 import type { FastifyInstance } from 'fastify';
-import { agentShape, distributionRunShape, liveSessionShape, offlineMessageShape, routingGroupShape, sessionShape, shopEventShape, transferShape, webhookAttemptShape, webhookEndpointShape } from '../contracts/shapes';
+import {
+  agentShape,
+  distributionRunShape,
+  liveSessionShape,
+  offlineMessageShape,
+  routingGroupShape,
+  sessionShape,
+  shopEventShape,
+  transferShape,
+  webhookAttemptShape,
+  webhookEndpointShape,
+} from '../contracts/shapes';
 
 export function registerComponents(app: FastifyInstance): void {
-  for (const schema of [agentShape, shopEventShape, sessionShape, liveSessionShape, webhookEndpointShape, webhookAttemptShape, routingGroupShape, distributionRunShape, offlineMessageShape, transferShape]) app.addSchema(schema);
+  for (const schema of [
+    agentShape,
+    shopEventShape,
+    sessionShape,
+    liveSessionShape,
+    webhookEndpointShape,
+    webhookAttemptShape,
+    routingGroupShape,
+    distributionRunShape,
+    offlineMessageShape,
+    transferShape,
+  ])
+    app.addSchema(schema);
 }

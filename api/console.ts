@@ -7,13 +7,16 @@ import fastifyStatic from '@fastify/static';
 export const CONSOLE_DIST = path.resolve(__dirname, '..', 'console', 'dist');
 
 /** The console's pages only talk to this origin; antd injects its styles at run time. */
-const CONSOLE_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+const CONSOLE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
 /** Serves the web console at /console/ (hash routes, so every page is index.html plus its bundle). */
 export async function registerConsole(app: FastifyInstance): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/console/'));
   if (!existsSync(path.join(CONSOLE_DIST, 'index.html'))) {
-    const notBuilt = { error: { code: 'console_not_built', message: 'the console bundle is missing: run `npm run build:console` (npm start does it)' } };
+    const notBuilt = {
+      error: { code: 'console_not_built', message: 'the console bundle is missing: run `npm run build:console` (npm start does it)' },
+    };
     app.get('/console/*', { schema: { hide: true } }, async (_req, reply) => reply.code(503).send(notBuilt));
     app.get('/console', { schema: { hide: true } }, async (_req, reply) => reply.code(503).send(notBuilt));
     return;

@@ -11,6 +11,10 @@ export interface AppDeps {
   /** Bearer token for /v1/admin; admin routes answer 401 while it is unset. */
   adminToken: string | undefined;
   logLevel?: string;
+  /** How recently a worker must have polled for /readyz to count it (default 90 s; tests shorten it). */
+  workerFreshMs?: number;
+  /** One short `request` line per request at info (ACCESS_LOG=1); else those lines are debug. */
+  accessLog?: boolean;
   /** Webhook secrets and the network policy; webhook registration answers 503 without it. */
   webhooks?: WebhookDeps;
   /** Requests per minute per key (default RATE_LIMIT_PER_MINUTE_DEFAULT); 0: no limit. */

@@ -107,12 +107,14 @@ export function catalogueErrors(route: RouteOptions): void {
       schema.response[key] = { ...(value as object), description: SUCCESS[status] ?? 'Success' };
     }
   }
-  for (const [status, codes] of [...merged].sort(([a], [b]) => a - b)) schema.response[String(status)] = errorSchema(status, [...codes].sort());
+  for (const [status, codes] of [...merged].sort(([a], [b]) => a - b))
+    schema.response[String(status)] = errorSchema(status, [...codes].sort());
 }
 
 /** The codes the route declared for this status, or null when the request matched no operation. */
 export function declaredCodes(req: FastifyRequest, status: number): string[] | null {
-  const schema = req.routeOptions?.schema as { response?: Record<string, { properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }> } | undefined;
+  const schema = req.routeOptions?.schema as
+    { response?: Record<string, { properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }> } | undefined;
   if (!req.routeOptions?.url?.startsWith('/v1/') || !schema?.response) return null;
   return schema.response[String(status)]?.properties?.error?.properties?.code?.enum ?? [];
 }

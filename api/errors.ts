@@ -16,7 +16,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../domain/errors';
 import { declaredCodes, errorBodySchema, STRICT_ERROR_CODES } from './error-catalogue';
 
-
 /** Seconds a caller should wait before repeating after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -35,17 +34,34 @@ function fromUpdateFailure(err: WorkflowUpdateFailedError): ApiError | null {
   return null;
 }
 
-const PG_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
 
 function isDatabaseOutage(err: Error & { code?: unknown }): boolean {
   if (err.name === 'KnexTimeoutError') return true;
   if (typeof err.code === 'string' && PG_CONNECTION_CODES.has(err.code)) return true;
-  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message);
+  return /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    err.message,
+  );
 }
 
 function isTemporalOutage(err: unknown): boolean {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) return true;
-  if (isGrpcServiceError(err)) return err.code === 14 /* UNAVAILABLE */ || err.code === 4 /* DEADLINE_EXCEEDED */ || err.code === 8 /* RESOURCE_EXHAUSTED */;
+  if (isGrpcServiceError(err))
+    return err.code === 14 /* UNAVAILABLE */ || err.code === 4 /* DEADLINE_EXCEEDED */ || err.code === 8; /* RESOURCE_EXHAUSTED */
   if (err instanceof ServiceError) return err.cause === undefined || isTemporalOutage(err.cause);
   return err instanceof Error && err.name === 'TransportError';
 }
@@ -56,7 +72,11 @@ function fromPostgres(err: Error & { code?: unknown; constraint?: string }): Api
     case '23505':
       return new ApiError('already_exists', `that already exists${err.constraint ? ` (${err.constraint})` : ''}`, 409);
     case '23503':
-      return new ApiError('reference_conflict', `that refers to something that does not exist or is still referred to${err.constraint ? ` (${err.constraint})` : ''}`, 409);
+      return new ApiError(
+        'reference_conflict',
+        `that refers to something that does not exist or is still referred to${err.constraint ? ` (${err.constraint})` : ''}`,
+        409,
+      );
     case '23514':
       return new ApiError('constraint_violation', `that breaks a rule of the data${err.constraint ? ` (${err.constraint})` : ''}`, 409);
     case '22001':
@@ -97,7 +117,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     const allowed = app.allowedMethods(req.url);
     if (allowed.length > 0) {
-      void reply.code(405).header('allow', allowed.join(', ')).send({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use ${allowed.join(', ')}` } });
+      void reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here; use ${allowed.join(', ')}` } });
       return;
     }
     void reply.code(404).send({ error: { code: 'route_not_found', message: `no route ${req.method} ${req.url.slice(0, 200)}` } });
@@ -109,9 +132,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const declared = status === 500 ? null : declaredCodes(req, status);
       if (declared && !declared.includes(code)) {
         // The OpenAPI description promises a closed list per operation and status.
-        req.log.error({ code, status, route: req.routeOptions.url }, 'error code not in the operation\'s catalogue');
+        req.log.error({ code, status, route: req.routeOptions.url }, "error code not in the operation's catalogue");
         if (STRICT_ERROR_CODES) {
-          return reply.code(500).send({ error: { code: 'undeclared_error_code', message: `${req.method} ${req.routeOptions.url} answered ${status} ${code}, which its catalogue does not list` } });
+          return reply.code(500).send({
+            error: {
+              code: 'undeclared_error_code',
+              message: `${req.method} ${req.routeOptions.url} answered ${status} ${code}, which its catalogue does not list`,
+            },
+          });
         }
       }
       return reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });

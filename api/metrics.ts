@@ -18,7 +18,11 @@ export function registerMetrics(app: FastifyInstance): Registry {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
     registers: [registry],
   });
-  const limited = new Counter({ name: 'cs_http_rate_limited_total', help: 'Requests refused with 429 by the per-key rate limit', registers: [registry] });
+  const limited = new Counter({
+    name: 'cs_http_rate_limited_total',
+    help: 'Requests refused with 429 by the per-key rate limit',
+    registers: [registry],
+  });
   const { db } = app.deps;
 
   new Gauge({
@@ -27,7 +31,10 @@ export function registerMetrics(app: FastifyInstance): Registry {
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows: { status: string; n: number }[] = await db('sessions').whereNot({ status: 'closed' }).groupBy('status').select('status', db.raw('count(*)::int AS n'));
+      const rows: { status: string; n: number }[] = await db('sessions')
+        .whereNot({ status: 'closed' })
+        .groupBy('status')
+        .select('status', db.raw('count(*)::int AS n'));
       this.reset();
       for (const status of ['open', 'queued', 'active', 'offline']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
@@ -61,14 +68,21 @@ export function registerMetrics(app: FastifyInstance): Registry {
       outboxAge.set((s.oldestPendingAgeMs ?? 0) / 1000);
     },
   });
-  const outboxAge = new Gauge({ name: 'cs_outbox_oldest_pending_seconds', help: 'Age of the oldest undelivered outbox row', registers: [registry] });
+  const outboxAge = new Gauge({
+    name: 'cs_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest undelivered outbox row',
+    registers: [registry],
+  });
   new Gauge({
     name: 'cs_webhook_endpoints',
     help: 'Webhook endpoints by status (paused: failing too long, or paused by the merchant)',
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const rows: { status: string; n: number }[] = await db('webhook_endpoints').whereNot({ status: 'deleted' }).groupBy('status').select('status', db.raw('count(*)::int AS n'));
+      const rows: { status: string; n: number }[] = await db('webhook_endpoints')
+        .whereNot({ status: 'deleted' })
+        .groupBy('status')
+        .select('status', db.raw('count(*)::int AS n'));
       for (const status of ['active', 'paused']) this.set({ status }, rows.find((r) => r.status === status)?.n ?? 0);
     },
   });

@@ -12,7 +12,15 @@ async function main(): Promise<void> {
   }
   const db = createDb(config.databaseUrl, { max: 20 });
   const client = await connectClient(config.temporal, config.temporal.address);
-  const app = await buildApp({ db, temporal: { client, taskQueue: config.temporal.taskQueue }, adminToken: config.api.adminToken, logLevel: config.logLevel, webhooks: webhookDeps(config), rateLimitPerMinute: config.api.rateLimitPerMinute });
+  const app = await buildApp({
+    db,
+    temporal: { client, taskQueue: config.temporal.taskQueue },
+    adminToken: config.api.adminToken,
+    logLevel: config.logLevel,
+    accessLog: config.accessLog,
+    webhooks: webhookDeps(config),
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
+  });
   app.addHook('onClose', async () => {
     await client.connection.close();
     await db.destroy();

@@ -19,7 +19,7 @@ import { PgListener } from '../db/notifications';
 import { createShop } from '../db/repositories/shops';
 import { DEFAULT_DISTRIBUTION_SETTINGS } from '../domain/distribution';
 import { SecretBox, newSecretKey } from '../infra/secret-box';
-import { step } from '../infra/log';
+import { step } from '../infra/provision/progress';
 import { startReceiver } from '../test/support/webhook-receiver';
 import { createWorker } from '../worker/create-worker';
 import { startDelivery } from '../worker/delivery';
@@ -58,16 +58,31 @@ async function main(): Promise<void> {
     const listener = PgListener.forDb(db);
     // Each worker reports, through the probe's sink, when a run has handled its assignment.
     const activeAt = new Map<string, number>();
-    const sinks = { probe: { assigned: { fn: (_info: unknown, workflowId: string) => void activeAt.set(workflowId, performance.now()), callDuringReplay: false } } };
+    const sinks = {
+      probe: {
+        assigned: { fn: (_info: unknown, workflowId: string) => void activeAt.set(workflowId, performance.now()), callDuringReplay: false },
+      },
+    };
     const probeModule = require.resolve('./assignment-probe');
     const worker = await createWorker({
-      connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db, listener, webhooks, workflowInterceptorModules: [probeModule], sinks, tuning: WORKER_TUNING_DEFAULTS,
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: 'bench-real',
+      db,
+      listener,
+      webhooks,
+      workflowInterceptorModules: [probeModule],
+      sinks,
+      tuning: WORKER_TUNING_DEFAULTS,
     });
     const noop = await Worker.create({
       connection: env.nativeConnection,
       namespace: 'default',
       taskQueue: 'bench-noop',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows'), workflowInterceptorModules: [probeModule] }),
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: require.resolve('./noop-workflows'),
+        workflowInterceptorModules: [probeModule],
+      }),
       sinks,
       ...WORKER_TUNING_DEFAULTS,
     });
@@ -82,7 +97,14 @@ async function main(): Promise<void> {
       await delivery.stop();
       await listener.close();
     });
-    const app = await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-real' }, adminToken: undefined, logLevel: 'silent', webhooks, rateLimitPerMinute: 0 });
+    const app = await buildApp({
+      db,
+      temporal: { client: env.client, taskQueue: 'bench-real' },
+      adminToken: undefined,
+      logLevel: 'silent',
+      webhooks,
+      rateLimitPerMinute: 0,
+    });
     cleanups.unshift(() => app.close());
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops/${SHOP}`;
@@ -91,14 +113,21 @@ async function main(): Promise<void> {
     if (!created) throw new Error('bench shop exists');
     const headers = { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' };
     const http = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, body === undefined ? { method, headers: { authorization: headers.authorization } } : { method, headers, body: JSON.stringify(body) });
+      const res = await fetch(
+        `${base}${path}`,
+        body === undefined
+          ? { method, headers: { authorization: headers.authorization } }
+          : { method, headers, body: JSON.stringify(body) },
+      );
       const text = await res.text();
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return text ? JSON.parse(text) : null;
     };
     // Scheduled runs off (run-now still works), so nothing but run-now assigns the pool.
     await startShopWorkflow(env.client, 'bench-real', SHOP);
-    await http('PUT', '/settings/distribution', { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, enabled: false, perAgentCap: Math.ceil(N / AGENTS) } });
+    await http('PUT', '/settings/distribution', {
+      settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, enabled: false, perAgentCap: Math.ceil(N / AGENTS) },
+    });
     for (let i = 0; i < AGENTS; i++) await http('POST', '/agents', { name: `A${i}`, capacity: 200 });
     const hook = await http('POST', '/webhooks', { url: receiver.url });
     receiver.secret = hook.secret;
@@ -151,15 +180,17 @@ async function main(): Promise<void> {
     step(`floor: ${N} do-nothing runs, then ${N} signals…`);
     const floorRuns: string[] = [];
     await runLimited(
-      Array.from({ length: N }, (_, i) => () =>
-        env.client.workflow
-          .start(pooledNoopWorkflow, {
-            workflowId: `floor-${i}`,
-            taskQueue: 'bench-noop',
-            typedSearchAttributes: [],
-            searchAttributes: { ShopId: ['floor'], SessionStatus: ['offline'] },
-          })
-          .then((handle) => void (floorRuns[i] = handle.firstExecutionRunId)),
+      Array.from(
+        { length: N },
+        (_, i) => () =>
+          env.client.workflow
+            .start(pooledNoopWorkflow, {
+              workflowId: `floor-${i}`,
+              taskQueue: 'bench-noop',
+              typedSearchAttributes: [],
+              searchAttributes: { ShopId: ['floor'], SessionStatus: ['offline'] },
+            })
+            .then((handle) => void (floorRuns[i] = handle.firstExecutionRunId)),
       ),
       START_CONCURRENCY,
     );
@@ -172,7 +203,10 @@ async function main(): Promise<void> {
     const floorIds = Array.from({ length: N }, (_, i) => `floor-${i}`);
     await waitUntil('floor runs assigned', async () => floorIds.every((id) => activeAt.has(id)));
     const floorMs = Math.max(...floorIds.map((id) => activeAt.get(id)!)) - t0;
-    await waitUntil('floor runs active in visibility', async () => (await env.client.workflow.count(`ShopId = 'floor' AND SessionStatus = 'active'`)).count >= N);
+    await waitUntil(
+      'floor runs active in visibility',
+      async () => (await env.client.workflow.count(`ShopId = 'floor' AND SessionStatus = 'active'`)).count >= N,
+    );
     const floorVisibleMs = performance.now() - t0;
 
     lines.push(
@@ -180,7 +214,7 @@ async function main(): Promise<void> {
       machineLine(),
       `event latency (commit → verified webhook), ${latencies.length} events while ${N} sessions started at ${(N / startSecs).toFixed(0)}/s:`,
       `  p50 ${percentile(latencies, 50).toFixed(0)} ms   p99 ${percentile(latencies, 99).toFixed(0)} ms   max ${latencies.at(-1)!.toFixed(0)} ms   (goal p50 ≤ 200, p99 ≤ 1000)`,
-      `worker memory with ${N} pooled runs cached: heap+external +${(((memAfter.heapUsed + memAfter.external) - (memBefore.heapUsed + memBefore.external)) / 2 ** 20).toFixed(0)} MiB (≈ ${perRunKiB.toFixed(0)} KiB a run), rss ${(memAfter.rss / 2 ** 20).toFixed(0)} MiB`,
+      `worker memory with ${N} pooled runs cached: heap+external +${((memAfter.heapUsed + memAfter.external - (memBefore.heapUsed + memBefore.external)) / 2 ** 20).toFixed(0)} MiB (≈ ${perRunKiB.toFixed(0)} KiB a run), rss ${(memAfter.rss / 2 ** 20).toFixed(0)} MiB`,
       `run-now answer (${N} assigned)          ${answerMs.toFixed(0)} ms   (goal < 2000)`,
       `run-now → last of ${N} sessions running with its agent   ${(endToEndMs / 1000).toFixed(1)} s   (goal ≤ 20 s; every signal sent after ${(relayedMs / 1000).toFixed(1)} s; all active in visibility after ${(visibleMs / 1000).toFixed(1)} s)`,
       `floor: ${N} signals → runs past that task              ${(floorMs / 1000).toFixed(1)} s   (every signal sent after ${(signalledMs / 1000).toFixed(1)} s; visibility after ${(floorVisibleMs / 1000).toFixed(1)} s)`,

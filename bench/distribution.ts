@@ -14,7 +14,7 @@ import { distributeOfflineMessages } from '../db/repositories/distribution';
 import { createShop } from '../db/repositories/shops';
 import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../domain/assignment';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../domain/distribution';
-import { step } from '../infra/log';
+import { step } from '../infra/provision/progress';
 import { machineLine, percentile, startBenchInfra } from './support';
 
 const arg = (name: string, fallback: number) => {
@@ -57,7 +57,8 @@ async function seed(db: Knex): Promise<void> {
     [TARGET],
   );
   const ids: string[] = [];
-  for (let i = 0; i < AGENTS; i++) ids.push((await createAgent(db, TARGET, { name: `A${i}`, capacity: 5, status: 'online', id: `bench-agent-${i}` })).id);
+  for (let i = 0; i < AGENTS; i++)
+    ids.push((await createAgent(db, TARGET, { name: `A${i}`, capacity: 5, status: 'online', id: `bench-agent-${i}` })).id);
   await createGroup(db, TARGET, { name: 'Pre-sales', scopes: ['presales'], agentIds: ids });
   await db.raw('ANALYZE');
   step(`seeded ${TOTAL_MESSAGES.toLocaleString()} messages over ${SHOPS} shops in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -66,7 +67,10 @@ async function seed(db: Knex): Promise<void> {
 /** Puts the pool back as it was before a measurement. */
 async function undo(db: Knex): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx('offline_messages').where({ shop_id: TARGET }).whereNot({ status: 'pending' }).update({ status: 'pending', agent_id: null, resolved_at: null, skip_reason: null });
+    await tx('offline_messages')
+      .where({ shop_id: TARGET })
+      .whereNot({ status: 'pending' })
+      .update({ status: 'pending', agent_id: null, resolved_at: null, skip_reason: null });
     await tx('assignment_records').where({ shop_id: TARGET }).delete();
     await tx('outbox').where({ shop_id: TARGET }).delete();
     await tx('distribution_runs').where({ shop_id: TARGET }).delete();
@@ -106,7 +110,9 @@ async function floor(db: Knex, plan: { id: number; session_id: string; agent_id:
        FROM jsonb_to_recordset(?::jsonb) AS p(session_id text, agent_id text)`,
       [TARGET, TARGET, planJson],
     );
-    await tx('distribution_runs').where({ id: runId }).update({ assigned_count: plan.length, eligible_count: TARGET_ELIGIBLE, finished_at: at });
+    await tx('distribution_runs')
+      .where({ id: runId })
+      .update({ assigned_count: plan.length, eligible_count: TARGET_ELIGIBLE, finished_at: at });
   });
   return performance.now() - t0;
 }
@@ -124,10 +130,19 @@ async function main(): Promise<void> {
     for (let t = 0; t < TRIALS; t++) {
       const at = new Date().toISOString();
       const t0 = performance.now();
-      const run = await distributeOfflineMessages(db, { shopId: TARGET, trigger: 'manual', slot: null, runKey: randomUUID(), at, settings, settingsVersion: 0 });
+      const run = await distributeOfflineMessages(db, {
+        shopId: TARGET,
+        trigger: 'manual',
+        slot: null,
+        runKey: randomUUID(),
+        at,
+        settings,
+        settingsVersion: 0,
+      });
       runTimes.push(performance.now() - t0);
       assigned = run.assignedCount;
-      if (run.assignedCount !== 5000 || run.eligibleCount !== TARGET_ELIGIBLE) throw new Error(`unexpected run: ${JSON.stringify({ ...run, settings: undefined })}`);
+      if (run.assignedCount !== 5000 || run.eligibleCount !== TARGET_ELIGIBLE)
+        throw new Error(`unexpected run: ${JSON.stringify({ ...run, settings: undefined })}`);
       // The floor writes exactly what this run wrote.
       const plan: { id: number; session_id: string; agent_id: string }[] = await db('offline_messages')
         .where({ shop_id: TARGET, status: 'assigned' })

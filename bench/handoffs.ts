@@ -42,7 +42,14 @@ async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 
 
 async function main(): Promise<void> {
   const infra = await startBenchInfra({ withTemporal: true });
-  const figures = { answer: [] as number[], follow: [] as number[], floorAnswer: [] as number[], floorFollow: [] as number[], left: [] as number[], floorLeft: [] as number[] };
+  const figures = {
+    answer: [] as number[],
+    follow: [] as number[],
+    floorAnswer: [] as number[],
+    floorFollow: [] as number[],
+    left: [] as number[],
+    floorLeft: [] as number[],
+  };
   try {
     const env = infra.env!;
     const { db } = infra;
@@ -55,11 +62,21 @@ async function main(): Promise<void> {
       workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
     });
     const running = [worker.run(), noop.run()];
-    const app = await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-real' }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 });
+    const app = await buildApp({
+      db,
+      temporal: { client: env.client, taskQueue: 'bench-real' },
+      adminToken: undefined,
+      logLevel: 'silent',
+      rateLimitPerMinute: 0,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops`;
     const call = async (key: string, method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<Record<string, unknown>>;
     };
@@ -74,7 +91,15 @@ async function main(): Promise<void> {
       const key = (await createShop(db, { id: shopId, name: shopId, timeZone: 'Asia/Shanghai' }))!.apiKey;
       const a = await createAgent(db, shopId, { name: 'A', capacity: TRANSFERS, status: 'online' });
       const ids = Array.from({ length: TRANSFERS }, (_, i) => `t${i}`);
-      await runLimited(ids.map((id) => () => call(key, 'POST', `/${shopId}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true }).then(() => undefined)), 16);
+      await runLimited(
+        ids.map(
+          (id) => () =>
+            call(key, 'POST', `/${shopId}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true }).then(
+              () => undefined,
+            ),
+        ),
+        16,
+      );
       const b = await createAgent(db, shopId, { name: 'B', capacity: TRANSFERS, status: 'online' });
       for (const id of ids) {
         const t0 = performance.now();
@@ -104,8 +129,17 @@ async function main(): Promise<void> {
       await saveSessionSettings(db, leftShop, { buyerIdleMinutes: 20, agentLeft: { mode: 'reroute', graceMinutes: 0 } }, 'bench');
       const leaver = await createAgent(db, leftShop, { name: 'Leaver', capacity: SESSIONS, status: 'online' });
       const leftIds = Array.from({ length: SESSIONS }, (_, i) => `l${i}`);
-      await runLimited(leftIds.map((id) => () => call(leftKey, 'POST', `/${leftShop}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true }).then(() => undefined)), 16);
-      for (let i = 0; i < 5; i++) await createAgent(db, leftShop, { name: `Other${i}`, capacity: Math.ceil(SESSIONS / 5), status: 'online' });
+      await runLimited(
+        leftIds.map(
+          (id) => () =>
+            call(leftKey, 'POST', `/${leftShop}/sessions`, { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true }).then(
+              () => undefined,
+            ),
+        ),
+        16,
+      );
+      for (let i = 0; i < 5; i++)
+        await createAgent(db, leftShop, { name: `Other${i}`, capacity: Math.ceil(SESSIONS / 5), status: 'online' });
       const t0 = performance.now();
       await call(leftKey, 'PATCH', `/${leftShop}/agents/${leaver.id}`, { status: 'offline' });
       await waitFor(async () => {
@@ -118,7 +152,10 @@ async function main(): Promise<void> {
       await Promise.all(floorHandles.map((h) => h.query<number>('signals')));
       const f0 = performance.now();
       await Promise.all(floorHandles.map((h) => h.signal('sessionRerouted', {})));
-      await waitFor(async () => (await Promise.all(floorHandles.map((h) => h.query<number>('signals')))).every((n) => n === 1), 'floor signals seen');
+      await waitFor(
+        async () => (await Promise.all(floorHandles.map((h) => h.query<number>('signals')))).every((n) => n === 1),
+        'floor signals seen',
+      );
       figures.floorLeft.push(performance.now() - f0);
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
@@ -141,11 +178,15 @@ async function main(): Promise<void> {
     return `p50 ${ms(percentile(s, 50))}, p99 ${ms(percentile(s, 99))}`;
   };
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  console.log(`\nbench:handoffs — ${TRANSFERS} transfers one at a time and an agent leaving with ${SESSIONS} sessions, ${ROUNDS} rounds, Temporal dev server + embedded Postgres on loopback`);
+  console.log(
+    `\nbench:handoffs — ${TRANSFERS} transfers one at a time and an agent leaving with ${SESSIONS} sessions, ${ROUNDS} rounds, Temporal dev server + embedded Postgres on loopback`,
+  );
   console.log(machineLine());
   console.log(`transfer answered           ${dist(figures.answer)}   (floor, PATCH agent: ${dist(figures.floorAnswer)})`);
   console.log(`transfer → run follows      ${dist(figures.follow)}   (floor, signal seen: ${dist(figures.floorFollow)})`);
-  console.log(`agent left → ${SESSIONS} runs follow  median ${ms(median(figures.left))} of ${figures.left.map(ms).join(', ')}   (floor, ${SESSIONS} signals seen: median ${ms(median(figures.floorLeft))})`);
+  console.log(
+    `agent left → ${SESSIONS} runs follow  median ${ms(median(figures.left))} of ${figures.left.map(ms).join(', ')}   (floor, ${SESSIONS} signals seen: median ${ms(median(figures.floorLeft))})`,
+  );
 }
 
 void main().then(

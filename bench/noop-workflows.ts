@@ -17,8 +17,20 @@ export async function conversationWorkflow(input: ConversationInput): Promise<vo
   const request = input.start!;
   const startedAt = new Date().toISOString();
   const view: OpenedSession = {
-    ...request, status: 'open', agentId: null, turn: 'agent', snapshot: snapshotFor(1, BUYER_IDLE_MINUTES_DEFAULT, request.policy), nextDeadline: null, queuedAt: null,
-    startedAt, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: messages, assignments: [], closeReason: null, closedAt: null,
+    ...request,
+    status: 'open',
+    agentId: null,
+    turn: 'agent',
+    snapshot: snapshotFor(1, BUYER_IDLE_MINUTES_DEFAULT, request.policy),
+    nextDeadline: null,
+    queuedAt: null,
+    startedAt,
+    lastBuyerMessageAt: null,
+    lastAgentMessageAt: null,
+    messageCount: messages,
+    assignments: [],
+    closeReason: null,
+    closedAt: null,
   };
   setHandler(defineUpdate<OpenedSession>('sessionOpened'), () => view);
   await condition(() => false);

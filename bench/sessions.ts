@@ -51,10 +51,16 @@ async function main(): Promise<void> {
       if (!created) throw new Error(`shop ${id} exists`);
       return created.apiKey;
     };
-    const keys: Record<Kind, string> = { floor: await shop('bench-floor'), 'bot-only': await shop('bench-bot'), routed: await shop('bench-routed'), queued: await shop('bench-queued') };
+    const keys: Record<Kind, string> = {
+      floor: await shop('bench-floor'),
+      'bot-only': await shop('bench-bot'),
+      routed: await shop('bench-routed'),
+      queued: await shop('bench-queued'),
+    };
     // Enough free seats for every routed start of every round; one full agent makes the others queue.
     const seatsNeeded = SESSIONS * (ROUNDS + 1);
-    for (let i = 0; i * AGENT_CAPACITY_MAX < seatsNeeded; i++) await createAgent(db, 'bench-routed', { name: `r${i}`, capacity: AGENT_CAPACITY_MAX, status: 'online' });
+    for (let i = 0; i * AGENT_CAPACITY_MAX < seatsNeeded; i++)
+      await createAgent(db, 'bench-routed', { name: `r${i}`, capacity: AGENT_CAPACITY_MAX, status: 'online' });
     await createAgent(db, 'bench-queued', { name: 'full', capacity: 0, status: 'online' });
 
     const realWorker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db });
@@ -67,8 +73,20 @@ async function main(): Promise<void> {
     });
     const running = [realWorker.run(), noopWorker.run()];
     const apps = {
-      real: await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-real' }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 }),
-      noop: await buildApp({ db, temporal: { client: env.client, taskQueue: 'bench-noop' }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 }),
+      real: await buildApp({
+        db,
+        temporal: { client: env.client, taskQueue: 'bench-real' },
+        adminToken: undefined,
+        logLevel: 'silent',
+        rateLimitPerMinute: 0,
+      }),
+      noop: await buildApp({
+        db,
+        temporal: { client: env.client, taskQueue: 'bench-noop' },
+        adminToken: undefined,
+        logLevel: 'silent',
+        rateLimitPerMinute: 0,
+      }),
     };
     const bases = {} as Record<'real' | 'noop', string>;
     for (const [name, app] of Object.entries(apps) as ['real' | 'noop', (typeof apps)['real']][]) {
@@ -76,10 +94,19 @@ async function main(): Promise<void> {
       bases[name] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops`;
     }
     const shopOf: Record<Kind, string> = { floor: 'bench-floor', 'bot-only': 'bench-bot', routed: 'bench-routed', queued: 'bench-queued' };
-    const bodyOf: Record<Kind, object> = { floor: {}, 'bot-only': { botEngaged: true }, routed: { wantsHuman: true }, queued: { wantsHuman: true } };
+    const bodyOf: Record<Kind, object> = {
+      floor: {},
+      'bot-only': { botEngaged: true },
+      routed: { wantsHuman: true },
+      queued: { wantsHuman: true },
+    };
     const post = async (kind: Kind, path: string, body: unknown, expect?: (json: { session?: { status?: string } }) => boolean) => {
       const base = kind === 'floor' ? bases.noop : bases.real;
-      const res = await fetch(`${base}/${shopOf[kind]}${path}`, { method: 'POST', headers: { authorization: `Bearer ${keys[kind]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${base}/${shopOf[kind]}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys[kind]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       const json = (await res.json()) as { session?: { status?: string } };
       if (expect && !expect(json)) throw new Error(`${kind} start ended ${json.session?.status}, not as a ${kind} session`);
@@ -90,8 +117,14 @@ async function main(): Promise<void> {
       const ids = Array.from({ length: SESSIONS }, (_, i) => `${prefix}-${i}`);
       const t0 = performance.now();
       const lat = await runLimited(
-        ids.map((id) => () =>
-          post(kind, '/sessions', { sessionId: id, buyerId: `b-${id}`, topic: 'presales', ...bodyOf[kind] }, wanted[kind] ? (j) => j.session?.status === wanted[kind] : undefined),
+        ids.map(
+          (id) => () =>
+            post(
+              kind,
+              '/sessions',
+              { sessionId: id, buyerId: `b-${id}`, topic: 'presales', ...bodyOf[kind] },
+              wanted[kind] ? (j) => j.session?.status === wanted[kind] : undefined,
+            ),
         ),
         CONCURRENCY,
       );
@@ -99,7 +132,12 @@ async function main(): Promise<void> {
       return { phase: { perSecond: SESSIONS / secs, p50: percentile(lat, 50), p99: percentile(lat, 99) }, ids };
     };
     const messageAll = async (kind: 'floor' | 'bot-only', ids: string[]): Promise<PhaseResult> => {
-      const tasks = ids.flatMap((id) => Array.from({ length: MESSAGES }, (_, m) => () => post(kind, `/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` })));
+      const tasks = ids.flatMap((id) =>
+        Array.from(
+          { length: MESSAGES },
+          (_, m) => () => post(kind, `/sessions/${id}/messages`, { from: m % 2 ? 'agent' : 'buyer', messageId: `m${m}` }),
+        ),
+      );
       const t0 = performance.now();
       const lat = await runLimited(tasks, CONCURRENCY);
       return { perSecond: tasks.length / ((performance.now() - t0) / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
@@ -165,9 +203,12 @@ function median(values: number[]): number {
 }
 
 function medianPhase(phases: PhaseResult[]): PhaseResult {
-  return { perSecond: median(phases.map((p) => p.perSecond)), p50: median(phases.map((p) => p.p50)), p99: median(phases.map((p) => p.p99)) };
+  return {
+    perSecond: median(phases.map((p) => p.perSecond)),
+    p50: median(phases.map((p) => p.p50)),
+    p99: median(phases.map((p) => p.p99)),
+  };
 }
-
 
 main().catch((err) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);

@@ -8,15 +8,17 @@ import { loadConfig } from '../config';
 import { createDb, type Db } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../domain/temporal-names';
-import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
-import { devServerArgs, resolveTemporalCli } from '../infra/temporal-cli';
+import { ensureDatabase, startEmbeddedPostgres } from '../infra/provision/embedded-postgres';
+import { devServerArgs, resolveTemporalCli } from '../infra/provision/temporal-cli';
 
 /** One line on the machine, printed with every benchmark's figures. */
 export function machineLine(): string {
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // not a git checkout
   }
@@ -57,7 +59,11 @@ export async function startBenchInfra(opts: { withTemporal: boolean }): Promise<
   const config = loadConfig();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bench-'));
   fs.chmodSync(tmp, 0o777);
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 55000 + Math.floor(Math.random() * 1000), persistent: false });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(tmp, 'pg'),
+    port: 55000 + Math.floor(Math.random() * 1000),
+    persistent: false,
+  });
   const db = createDb(await ensureDatabase(pg.url, 'bench'), { max: 30 });
   await migrateLatest(db);
   const env = opts.withTemporal

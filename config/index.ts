@@ -28,6 +28,8 @@ export interface AppConfig {
   dataDir: string;
   cacheDir: string;
   logLevel: string;
+  /** ACCESS_LOG=1: one line per API request at info. */
+  accessLog: boolean;
 }
 
 /** Worker sizing (see the README's measurements): how many session runs stay cached, how much runs at once. */
@@ -53,7 +55,8 @@ export const WORKER_TUNING_DEFAULTS: WorkerTuning = {
 function workflowTaskPolls(env: NodeJS.ProcessEnv, slots: number): number {
   const fallback = Math.max(2, Math.min(WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskPolls, Math.floor(slots / 2)));
   const polls = countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS', fallback);
-  if (polls > slots) throw new Error(`WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS (${polls}) must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${slots})`);
+  if (polls > slots)
+    throw new Error(`WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS (${polls}) must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${slots})`);
   return polls;
 }
 
@@ -84,7 +87,11 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const certPath = nonEmpty(env.TEMPORAL_TLS_CERT_PATH);
   const apiKey = nonEmpty(env.TEMPORAL_API_KEY);
-  const workflowTaskSlots = countFromEnv(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions);
+  const workflowTaskSlots = countFromEnv(
+    env,
+    'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+    WORKER_TUNING_DEFAULTS.maxConcurrentWorkflowTaskExecutions,
+  );
   return {
     databaseUrl: nonEmpty(env.DATABASE_URL),
     temporal: {
@@ -121,12 +128,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxCachedWorkflows: countFromEnv(env, 'WORKER_MAX_CACHED_WORKFLOWS', WORKER_TUNING_DEFAULTS.maxCachedWorkflows),
       maxConcurrentWorkflowTaskExecutions: workflowTaskSlots,
       maxConcurrentWorkflowTaskPolls: workflowTaskPolls(env, workflowTaskSlots),
-      maxConcurrentActivityTaskExecutions: countFromEnv(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', WORKER_TUNING_DEFAULTS.maxConcurrentActivityTaskExecutions),
+      maxConcurrentActivityTaskExecutions: countFromEnv(
+        env,
+        'WORKER_MAX_CONCURRENT_ACTIVITIES',
+        WORKER_TUNING_DEFAULTS.maxConcurrentActivityTaskExecutions,
+      ),
       metricsHost: nonEmpty(env.WORKER_METRICS_HOST) ?? '127.0.0.1',
       metricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
     },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
     cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    accessLog: env.ACCESS_LOG === '1' || env.ACCESS_LOG === 'true',
   };
 }

@@ -23,7 +23,10 @@ export const settingsSnapshotShape = {
     buyerIdleMinutes: { type: 'integer' },
     agentReplyTimeoutMs: { type: 'integer' },
     queueTimeoutMs: { type: 'integer' },
-    firstReplyMinutes: { type: ['integer', 'null'], description: 'Re-route when the agent has not answered this long after an assignment (absent: off)' },
+    firstReplyMinutes: {
+      type: ['integer', 'null'],
+      description: 'Re-route when the agent has not answered this long after an assignment (absent: off)',
+    },
   },
 } as const;
 
@@ -60,7 +63,10 @@ export const sessionShape = {
     policy: { type: 'string', enum: SESSION_POLICIES },
     status: { type: 'string', enum: SESSION_STATUSES },
     agentId: { type: ['string', 'null'] },
-    settingsSnapshot: { ...settingsSnapshotShape, description: 'The settings the session copied when it started and keeps until it closes' },
+    settingsSnapshot: {
+      ...settingsSnapshotShape,
+      description: 'The settings the session copied when it started and keeps until it closes',
+    },
     queuedAt: nullableTime,
     assignedAt: nullableTime,
     closeReason: {
@@ -70,7 +76,10 @@ export const sessionShape = {
     closedAt: nullableTime,
     messageCount: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },
-    assignmentReason: { type: ['string', 'null'], description: "The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool" },
+    assignmentReason: {
+      type: ['string', 'null'],
+      description: "The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool",
+    },
   },
 } as const;
 export type SessionRecord = FromSchema<typeof sessionShape>;
@@ -96,7 +105,21 @@ export type TransferRecord = FromSchema<typeof transferShape>;
 export const offlineMessageShape = {
   $id: 'OfflineMessage',
   type: 'object',
-  required: ['id', 'shopId', 'sessionId', 'buyerId', 'topic', 'wantsHuman', 'botEngaged', 'origin', 'status', 'agentId', 'skipReason', 'createdAt', 'resolvedAt'],
+  required: [
+    'id',
+    'shopId',
+    'sessionId',
+    'buyerId',
+    'topic',
+    'wantsHuman',
+    'botEngaged',
+    'origin',
+    'status',
+    'agentId',
+    'skipReason',
+    'createdAt',
+    'resolvedAt',
+  ],
   additionalProperties: false,
   properties: {
     id: { type: 'integer' },
@@ -158,7 +181,20 @@ export type RoutingGroup = FromSchema<typeof routingGroupShape>;
 export const webhookEndpointShape = {
   $id: 'WebhookEndpoint',
   type: 'object',
-  required: ['id', 'shopId', 'url', 'eventTypes', 'description', 'status', 'pausedReason', 'cursor', 'failingSince', 'createdByKey', 'createdAt', 'updatedAt'],
+  required: [
+    'id',
+    'shopId',
+    'url',
+    'eventTypes',
+    'description',
+    'status',
+    'pausedReason',
+    'cursor',
+    'failingSince',
+    'createdByKey',
+    'createdAt',
+    'updatedAt',
+  ],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
@@ -166,7 +202,11 @@ export const webhookEndpointShape = {
     url: { type: 'string' },
     eventTypes: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every event type' },
     description: { type: ['string', 'null'] },
-    status: { type: 'string', enum: ['active', 'paused', 'deleted'], description: 'The API lists and returns active and paused endpoints; deleted is the state its delivery run sees' },
+    status: {
+      type: 'string',
+      enum: ['active', 'paused', 'deleted'],
+      description: 'The API lists and returns active and paused endpoints; deleted is the state its delivery run sees',
+    },
     pausedReason: { type: ['string', 'null'], description: 'Why deliveries stopped (failing too long, or paused by the merchant)' },
     cursor: { type: 'integer', description: 'Every event up to this seq has been delivered' },
     failingSince: { type: ['string', 'null'], format: 'date-time' },
@@ -250,7 +290,7 @@ export const conversationViewShape = {
     policy: sessionShape.properties.policy,
     status: sessionShape.properties.status,
     agentId: sessionShape.properties.agentId,
-    turn: { type: 'string', enum: ['agent', 'buyer'], description: "Whose message the session waits for" },
+    turn: { type: 'string', enum: ['agent', 'buyer'], description: 'Whose message the session waits for' },
     snapshot: { ...settingsSnapshotShape, type: ['object', 'null'] },
     nextDeadline: {
       type: ['object', 'null'],
@@ -261,7 +301,8 @@ export const conversationViewShape = {
     },
     firstReplyAt: {
       ...nullableTime,
-      description: 'When the first-reply rule re-routes the session if its agent has not answered by then (null: not running); absent from runs that predate it',
+      description:
+        'When the first-reply rule re-routes the session if its agent has not answered by then (null: not running); absent from runs that predate it',
     },
     queuedAt: sessionShape.properties.queuedAt,
     startedAt: { type: 'string', format: 'date-time' },
@@ -304,13 +345,19 @@ export const distributionSettingsSchema = {
   additionalProperties: false,
   properties: {
     enabled: { type: 'boolean' },
-    scope: { type: 'string', enum: ['human_requested', 'all'], description: 'human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h' },
+    scope: {
+      type: 'string',
+      enum: ['human_requested', 'all'],
+      description:
+        'human_requested: buyers who asked for a human; all: every offline message (incl. bot conversations); always the last 24 h',
+    },
     windows: {
       type: 'array',
       minItems: 1,
       maxItems: 48,
       items: { type: 'object', required: ['start', 'end'], additionalProperties: false, properties: { start: hhmm, end: hhmm } },
-      description: "Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap",
+      description:
+        'Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap',
     },
     target: {
       type: 'object',
@@ -323,15 +370,38 @@ export const distributionSettingsSchema = {
       },
     },
     minOnlineAgents: { type: 'number', description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
-    maxAvgPending: { type: ['number', 'null'], description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit' },
-    perAgentCap: { type: 'number', description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}` },
+    maxAvgPending: {
+      type: ['number', 'null'],
+      description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit',
+    },
+    perAgentCap: {
+      type: 'number',
+      description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}`,
+    },
   },
 } as const;
 
 export const distributionRunShape = {
   $id: 'DistributionRun',
   type: 'object',
-  required: ['id', 'shopId', 'trigger', 'slot', 'at', 'settingsVersion', 'settings', 'outcome', 'failureReason', 'onlineAgents', 'avgPending', 'runLimit', 'eligibleCount', 'assignedCount', 'skippedCount', 'perAgent'],
+  required: [
+    'id',
+    'shopId',
+    'trigger',
+    'slot',
+    'at',
+    'settingsVersion',
+    'settings',
+    'outcome',
+    'failureReason',
+    'onlineAgents',
+    'avgPending',
+    'runLimit',
+    'eligibleCount',
+    'assignedCount',
+    'skippedCount',
+    'perAgent',
+  ],
   additionalProperties: false,
   properties: {
     id: { type: ['integer', 'null'], description: 'null for a dry run (nothing recorded)' },

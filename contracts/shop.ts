@@ -75,7 +75,9 @@ export interface ShopView extends ShopState {
 export type ShopWorkflow = (input: ShopWorkflowInput & { carried?: ShopState }) => Promise<void>;
 
 export const updateSessionSettingsUpdate = defineUpdate<SessionSettings, [SessionSettingsChange]>('updateSessionSettings');
-export const updateDistributionSettingsUpdate = defineUpdate<ShopView['distribution'], [DistributionSettingsChange]>('updateDistributionSettings');
+export const updateDistributionSettingsUpdate = defineUpdate<ShopView['distribution'], [DistributionSettingsChange]>(
+  'updateDistributionSettings',
+);
 export const runDistributionNowUpdate = defineUpdate<DistributionRun, [RunNowRequest]>('runDistributionNow');
 /** The shop moved (or mis-set its zone): windows and shop days follow the new zone from now on. */
 export const updateShopTimeZoneUpdate = defineUpdate<{ timeZone: string }, [ShopTimeZoneChange]>('updateShopTimeZone');

@@ -8,7 +8,15 @@
  */
 import { OFFLINE_ASSIGNMENT_REASON } from './assignment';
 import { CONVERSATION_MESSAGES_PER_RUN, FIRST_REPLY_REROUTES_MAX, MINUTE_MS } from './limits';
-import type { CloseReason, OfflineOrigin, RerouteReason, SessionSettingsSnapshot, SessionStatus, StartSessionRequest, Turn } from './session';
+import type {
+  CloseReason,
+  OfflineOrigin,
+  RerouteReason,
+  SessionSettingsSnapshot,
+  SessionStatus,
+  StartSessionRequest,
+  Turn,
+} from './session';
 import { nextDeadline, type Deadline } from './session-timers';
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
@@ -172,7 +180,17 @@ export function initialState(request: StartSessionRequest, now: number): Convers
 }
 
 export function newMachine(state: ConversationState): Machine {
-  return { state, closeRequest: null, leaveQueueRequested: false, routeRequested: false, routing: false, pooledAt: null, poolAssignment: null, changes: 0, messagesThisRun: 0 };
+  return {
+    state,
+    closeRequest: null,
+    leaveQueueRequested: false,
+    routeRequested: false,
+    routing: false,
+    pooledAt: null,
+    poolAssignment: null,
+    changes: 0,
+    messagesThisRun: 0,
+  };
 }
 
 /** Closed, or its request waits in the offline pool: the session takes no more messages. */
@@ -197,7 +215,8 @@ export function refuseClose(m: Machine, by: unknown): Refusal | null {
 }
 
 export function refuseLeaveQueue(m: Machine): Refusal | null {
-  if (m.state.status !== 'queued' || m.closeRequest !== null) return { type: 'session_not_queued', message: `session ${m.state.request.sessionId} is ${m.state.status}, not queued` };
+  if (m.state.status !== 'queued' || m.closeRequest !== null)
+    return { type: 'session_not_queued', message: `session ${m.state.request.sessionId} is ${m.state.status}, not queued` };
   return null;
 }
 
@@ -237,7 +256,10 @@ const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
 
 /** Rules §9.3: the first-reply rule watches this assignment (not a pool one; at most twice re-routed). */
 function armFirstReply(s: ConversationState, a: AgentAssignment, at: number): ConversationState {
-  const on = typeof s.snapshot?.firstReplyMinutes === 'number' && a.reason !== OFFLINE_ASSIGNMENT_REASON && (s.firstReplyReroutes ?? 0) < FIRST_REPLY_REROUTES_MAX;
+  const on =
+    typeof s.snapshot?.firstReplyMinutes === 'number' &&
+    a.reason !== OFFLINE_ASSIGNMENT_REASON &&
+    (s.firstReplyReroutes ?? 0) < FIRST_REPLY_REROUTES_MAX;
   if (!on && s.firstReply === undefined) return s;
   return { ...s, firstReply: on ? { assignmentId: a.assignmentId, assignedAt: at } : null };
 }
@@ -255,12 +277,22 @@ export function firstReplyAt(s: ConversationState): number | null {
  */
 function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Command[]): Machine {
   if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId) || overtaken(m.state, t)) return m;
-  const entry: AssignmentEvent = { assignmentId: t.assignmentId, agentId: t.agentId, operator: t.operator, reason: t.reason, at: new Date(at).toISOString() };
+  const entry: AssignmentEvent = {
+    assignmentId: t.assignmentId,
+    agentId: t.agentId,
+    operator: t.operator,
+    reason: t.reason,
+    at: new Date(at).toISOString(),
+  };
   const assignments = [...m.state.assignments, entry].slice(-ASSIGNMENTS_KEPT);
   // Normally active already; a transfer whose signal overtook the assignment it follows makes it so.
   const next = m.state.status === 'active' ? m : withStatus(m, 'active', commands);
   commands.push({ kind: 'agent', agentId: t.agentId });
-  return { ...next, state: armFirstReply({ ...next.state, assignments, agentId: t.agentId, queuedAt: null }, t, at), changes: m.changes + 1 };
+  return {
+    ...next,
+    state: armFirstReply({ ...next.state, assignments, agentId: t.agentId, queuedAt: null }, t, at),
+    changes: m.changes + 1,
+  };
 }
 
 /**
@@ -269,15 +301,24 @@ function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Comma
  */
 function applyReroute(m: Machine, r: SessionReroute, at: number, commands: Command[]): Machine {
   const counted = r.reason === 'no_first_reply' ? (m.state.firstReplyReroutes ?? 0) + 1 : m.state.firstReplyReroutes;
-  const base: Machine = { ...m, state: { ...m.state, firstReply: null, ...(counted !== undefined ? { firstReplyReroutes: counted } : {}) } };
+  const base: Machine = {
+    ...m,
+    state: { ...m.state, firstReply: null, ...(counted !== undefined ? { firstReplyReroutes: counted } : {}) },
+  };
   switch (r.outcome.kind) {
     case 'assigned':
       return applyTransfer(base, { ...r.outcome.assignment, fromAgentId: r.fromAgentId }, at, commands);
     case 'queued':
-      return { ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: Date.parse(r.outcome.queuedAt) } }, 'queued', commands), changes: m.changes + 1 };
+      return {
+        ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: Date.parse(r.outcome.queuedAt) } }, 'queued', commands),
+        changes: m.changes + 1,
+      };
     case 'offline':
       // Nobody online: the buyer's request waits in the pool, and this run with it.
-      return { ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: null }, pooledAt: at }, 'offline', commands), changes: m.changes + 1 };
+      return {
+        ...withStatus({ ...base, state: { ...base.state, agentId: null, queuedAt: null }, pooledAt: at }, 'offline', commands),
+        changes: m.changes + 1,
+      };
   }
 }
 
@@ -343,7 +384,8 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
       return done(isLive(m) ? applyReroute(m, e.reroute, e.at, commands) : m);
     case 'first_reply_checked': {
       // Only the assignment that was checked: a transfer that came meanwhile armed its own.
-      const cleared = m.state.firstReply?.assignmentId === e.assignmentId ? { ...m, state: { ...m.state, firstReply: null }, changes: m.changes + 1 } : m;
+      const cleared =
+        m.state.firstReply?.assignmentId === e.assignmentId ? { ...m, state: { ...m.state, firstReply: null }, changes: m.changes + 1 } : m;
       return done(e.reroute && isLive(cleared) ? applyReroute(cleared, e.reroute, e.at, commands) : cleared);
     }
     case 'close_requested':
@@ -397,10 +439,12 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
  * did), as not human-requested, so that distribution scope `all` reaches it.
  */
 export function closeStep(m: Machine, reason: CloseReason, env: Pick<Env, 'patched'>): Extract<Step, { kind: 'close' }> {
-  if (reason === 'queue_timeout' || reason === 'left_queue') return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: true, origin: reason };
+  if (reason === 'queue_timeout' || reason === 'left_queue')
+    return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: true, origin: reason };
   const s = m.state;
   const botOnly = s.request.botEngaged && s.status === 'open' && s.agentId === null && s.assignments.length === 0;
-  if (botOnly && env.patched(PATCHES.botOnlyToPool)) return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: false, origin: 'bot_only' };
+  if (botOnly && env.patched(PATCHES.botOnlyToPool))
+    return { kind: 'close', reason, toOfflinePool: true, onlyIfQueued: false, origin: 'bot_only' };
   return { kind: 'close', reason, toOfflinePool: false, onlyIfQueued: false, origin: null };
 }
 
@@ -409,7 +453,8 @@ export function decide(m: Machine, env: Env): { machine: Machine; step: Step } {
   const s = m.state;
   if (ended(m)) {
     // The run waits for the pool's assignment: assigning it is then a signal, not a new start.
-    if (m.pooledAt !== null && env.patched(PATCHES.awaitPoolAssignment)) return { machine: m, step: { kind: 'await_pool', since: m.pooledAt } };
+    if (m.pooledAt !== null && env.patched(PATCHES.awaitPoolAssignment))
+      return { machine: m, step: { kind: 'await_pool', since: m.pooledAt } };
     return { machine: m, step: { kind: 'finish' } };
   }
   if (m.closeRequest !== null) return { machine: m, step: closeStep(m, m.closeRequest, env) };
@@ -419,16 +464,27 @@ export function decide(m: Machine, env: Env): { machine: Machine; step: Step } {
   }
   if (m.routeRequested) {
     // An agent came (queue drain) before the loop took the request up: nothing left to route.
-    if ((s.status !== 'open' || s.agentId !== null) && env.patched(PATCHES.oneRoutingAtATime)) return decide({ ...m, routeRequested: false }, env);
+    if ((s.status !== 'open' || s.agentId !== null) && env.patched(PATCHES.oneRoutingAtATime))
+      return decide({ ...m, routeRequested: false }, env);
     return { machine: { ...m, routeRequested: false, routing: true }, step: { kind: 'route' } };
   }
-  if (m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || env.continueAsNewSuggested) return { machine: m, step: { kind: 'continue_as_new' } };
+  if (m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN || env.continueAsNewSuggested)
+    return { machine: m, step: { kind: 'continue_as_new' } };
   const deadline = deadlineOf(m);
   const reroute = firstReplyAt(s);
-  return { machine: m, step: { kind: 'wait', deadline, firstReplyAt: reroute !== null && (deadline === null || reroute < deadline.at) ? reroute : null } };
+  return {
+    machine: m,
+    step: { kind: 'wait', deadline, firstReplyAt: reroute !== null && (deadline === null || reroute < deadline.at) ? reroute : null },
+  };
 }
 
 /** While waiting: something the loop must act on happened since `seenChanges`. */
 export function shouldWake(m: Machine, seenChanges: number): boolean {
-  return m.changes !== seenChanges || m.closeRequest !== null || m.leaveQueueRequested || m.routeRequested || m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN;
+  return (
+    m.changes !== seenChanges ||
+    m.closeRequest !== null ||
+    m.leaveQueueRequested ||
+    m.routeRequested ||
+    m.messagesThisRun >= CONVERSATION_MESSAGES_PER_RUN
+  );
 }

@@ -9,9 +9,7 @@ import { isValidTimeZone } from './time-zone';
 export type DistributionScope = 'human_requested' | 'all';
 
 export type DistributionTarget =
-  | { kind: 'routing_rules' }
-  | { kind: 'groups'; groupIds: string[] }
-  | { kind: 'agents'; agentIds: string[] };
+  { kind: 'routing_rules' } | { kind: 'groups'; groupIds: string[] } | { kind: 'agents'; agentIds: string[] };
 
 /** A time window in the shop's zone, "HH:MM" on a half hour; both ends fire; end < start crosses midnight. */
 export interface TimeWindow {
@@ -70,7 +68,8 @@ const bad = (code: string, message: string): RuleViolation => ({ code, message }
 
 /** Shape and range rules (existence of groups and agents is checked against Postgres separately). */
 export function validateDistributionSettings(s: DistributionSettings, timeZone?: string): RuleViolation | null {
-  if (timeZone !== undefined && !isValidTimeZone(timeZone)) return bad('invalid_time_zone', `unknown time zone ${JSON.stringify(timeZone)}`);
+  if (timeZone !== undefined && !isValidTimeZone(timeZone))
+    return bad('invalid_time_zone', `unknown time zone ${JSON.stringify(timeZone)}`);
   if (typeof s.enabled !== 'boolean') return bad('invalid_distribution_settings', 'enabled must be true or false');
   if (s.scope !== 'human_requested' && s.scope !== 'all') return bad('invalid_scope', 'scope must be human_requested or all');
   if (!Array.isArray(s.windows) || s.windows.length === 0) return bad('invalid_windows', 'at least one time window is required');
@@ -90,7 +89,13 @@ export function validateDistributionSettings(s: DistributionSettings, timeZone?:
     }
   }
   const t = s.target;
-  if (t?.kind === 'groups' ? !Array.isArray(t.groupIds) || t.groupIds.length === 0 : t?.kind === 'agents' ? !Array.isArray(t.agentIds) || t.agentIds.length === 0 : t?.kind !== 'routing_rules') {
+  if (
+    t?.kind === 'groups'
+      ? !Array.isArray(t.groupIds) || t.groupIds.length === 0
+      : t?.kind === 'agents'
+        ? !Array.isArray(t.agentIds) || t.agentIds.length === 0
+        : t?.kind !== 'routing_rules'
+  ) {
     return bad('invalid_target', 'target is {kind: routing_rules}, {kind: groups, groupIds: [...]} or {kind: agents, agentIds: [...]}');
   }
   for (const [name, value, allowNull] of [
@@ -112,6 +117,74 @@ export function runLimit(onlineAgents: number, perAgentCap: number): number {
   return Math.min(onlineAgents * perAgentCap, DISTRIBUTION_RUN_HARD_CAP);
 }
 
+/** A target agent as the planner needs it, least loaded first (the order assignments spread in). */
+export interface PlannedAgent {
+  id: string;
+  status: string;
+  activeSessions: number;
+  capacity: number;
+}
+
+export interface RunPlan {
+  /** Online, not-suspended agents of the target (what the conditions count). */
+  onlineAgents: number;
+  avgPending: number | null;
+  runLimit: number;
+  /** The agents messages may go to: the target's online ones, or the one that became available. */
+  assignees: PlannedAgent[];
+  /** Set when the run assigns nothing: a failed condition, or no seat for an agent-available run. */
+  failure: DistributionFailure | null;
+}
+
+/**
+ * Decides a run before any message is looked at (docs/rules.md §3.2, §3.6): who may receive, the
+ * conditions, and the limit. A scheduled or manual run checks the minimum online and the average
+ * pending and takes online × cap (never above DISTRIBUTION_RUN_HARD_CAP); an agent-available run
+ * fills that one agent's free seats, within the same hard cap, and checks no condition.
+ */
+export function planRun(req: { trigger: string; agentId?: string; settings: DistributionSettings; target: PlannedAgent[] }): RunPlan {
+  const online = req.target.filter((a) => a.status === 'online');
+  const avgPending = online.length ? online.reduce((n, a) => n + a.activeSessions, 0) / online.length : null;
+  if (req.trigger === 'agent_available') {
+    const assignees = online.filter((a) => a.id === req.agentId);
+    const free = assignees[0] ? Math.max(0, assignees[0].capacity - assignees[0].activeSessions) : 0;
+    const limit = Math.min(free, DISTRIBUTION_RUN_HARD_CAP);
+    return { onlineAgents: online.length, avgPending: null, runLimit: limit, assignees, failure: limit === 0 ? 'nothing_eligible' : null };
+  }
+  const base = { onlineAgents: online.length, avgPending, assignees: online };
+  if (online.length === 0 || online.length < req.settings.minOnlineAgents)
+    return { ...base, runLimit: 0, failure: 'insufficient_online_agents' };
+  if (req.settings.maxAvgPending !== null && avgPending! > req.settings.maxAvgPending)
+    return { ...base, runLimit: 0, failure: 'avg_pending_exceeded' };
+  return { ...base, runLimit: runLimit(online.length, req.settings.perAgentCap), failure: null };
+}
+
+/**
+ * Who may take messages of each topic (docs/rules.md §2.3, §3.2): for a routing-rules target the
+ * agents of the groups whose scope lists it — any agent when no group lists it, as in live routing —;
+ * for a groups or agents target, every assignee. Topics nobody may take are left out.
+ */
+export function candidatesByTopic(
+  settings: DistributionSettings,
+  assignees: string[],
+  topics: string[],
+  groups: { id: string; scopes: string[] }[],
+  members: { group_id: string; agent_id: string }[],
+): Map<string, string[]> {
+  const byTopic = new Map<string, string[]>();
+  for (const topic of topics) {
+    if (settings.target.kind !== 'routing_rules') {
+      byTopic.set(topic, assignees);
+      continue;
+    }
+    const covering = new Set(groups.filter((g) => g.scopes.includes(topic)).map((g) => g.id));
+    const allowed = covering.size === 0 ? null : new Set(members.filter((m) => covering.has(m.group_id)).map((m) => m.agent_id));
+    const agents = assignees.filter((id) => allowed === null || allowed.has(id));
+    if (agents.length > 0) byTopic.set(topic, agents);
+  }
+  return byTopic;
+}
+
 interface LocalTime {
   minuteOfDay: number;
   second: number;
@@ -122,11 +195,24 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(epochMs: number, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(timeZone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
-  return { minuteOfDay: Number(parts.hour) * 60 + Number(parts.minute), second: Number(parts.second), date: `${parts.year}-${parts.month}-${parts.day}` };
+  return {
+    minuteOfDay: Number(parts.hour) * 60 + Number(parts.minute),
+    second: Number(parts.second),
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+  };
 }
 
 /**

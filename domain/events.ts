@@ -3,7 +3,6 @@
  * that change; read by cursor, streamed (SSE) and delivered to webhooks in this one envelope.
  * Type names are a public contract: add types, never rename one.
  */
-import type { ShopEvent } from '../contracts/shapes';
 import type { CloseReason, SessionSettingsSnapshot } from './session';
 
 export interface EventDataByType {
@@ -17,7 +16,14 @@ export interface EventDataByType {
     settingsSnapshot: SessionSettingsSnapshot;
   };
   /** kind: live routing, queue drain, automatic (pool) or manual (pool) assignment. */
-  'session.assigned': { sessionId: string; agentId: string; operator: string; reason: string; assignmentId: string; kind: 'live' | 'queue' | 'auto' | 'manual' };
+  'session.assigned': {
+    sessionId: string;
+    agentId: string;
+    operator: string;
+    reason: string;
+    assignmentId: string;
+    kind: 'live' | 'queue' | 'auto' | 'manual';
+  };
   /** 转接: the session moved from one agent to another (operator: the key that asked; groupId when sent to a group). */
   'session.transferred': {
     sessionId: string;
@@ -49,8 +55,22 @@ export interface EventDataByType {
   'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
   /** Rules §9.4: a session ahead left the queue; told for every place up to 10, then at 20, 50, 100, 200, 500, … */
   'session.queue_position_changed': { sessionId: string; position: number; queueLength: number };
-  'session.closed': { sessionId: string; reason: CloseReason; closedAt: string; agentId: string | null; settingsSnapshot: SessionSettingsSnapshot; toOfflinePool: boolean };
-  'offline_message.created': { sessionId: string; offlineMessageId: number; origin: string; topic: string; wantsHuman: boolean; botEngaged: boolean };
+  'session.closed': {
+    sessionId: string;
+    reason: CloseReason;
+    closedAt: string;
+    agentId: string | null;
+    settingsSnapshot: SessionSettingsSnapshot;
+    toOfflinePool: boolean;
+  };
+  'offline_message.created': {
+    sessionId: string;
+    offlineMessageId: number;
+    origin: string;
+    topic: string;
+    wantsHuman: boolean;
+    botEngaged: boolean;
+  };
   'distribution.run.finished': {
     runId: number;
     trigger: string;
@@ -79,17 +99,16 @@ export const EVENT_TYPES: readonly EventType[] = [
   'agent.status_changed',
 ];
 
-export type NewEvent = { [T in EventType]: { type: T; sessionId?: string | null; occurredAt?: string; data: EventDataByType[T] } }[EventType];
-
-/** The envelope every reader gets (its schema, and so its type, is contracts/shapes.ts). */
-export type { ShopEvent };
+export type NewEvent = {
+  [T in EventType]: { type: T; sessionId?: string | null; occurredAt?: string; data: EventDataByType[T] };
+}[EventType];
 
 export function eventIdOf(globalId: number): string {
   return `evt_${globalId}`;
 }
 
 /** Events of one session keep their order on every channel; other events are ordered per agent or per shop. */
-export function orderingKeyOf(e: Pick<ShopEvent, 'sessionId' | 'data' | 'type'>): string {
+export function orderingKeyOf(e: { sessionId: string | null; type: string; data: { [k: string]: unknown } }): string {
   if (e.sessionId) return `session:${e.sessionId}`;
   if (e.type === 'agent.status_changed') return `agent:${String(e.data.agentId)}`;
   return 'shop';

@@ -20,7 +20,14 @@ export const SESSION_STATUSES = ['open', 'queued', 'active', 'offline', 'closed'
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 /** The three a timer causes come first (see TIMER_REASONS); left_queue: the buyer gave up waiting, the request moved to the offline pool. */
-export const CLOSE_REASONS = ['agent_reply_timeout', 'buyer_idle_timeout', 'queue_timeout', 'closed_by_agent', 'closed_by_buyer', 'left_queue'] as const;
+export const CLOSE_REASONS = [
+  'agent_reply_timeout',
+  'buyer_idle_timeout',
+  'queue_timeout',
+  'closed_by_agent',
+  'closed_by_buyer',
+  'left_queue',
+] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** The closes a timer can cause. */
@@ -115,7 +122,12 @@ const wholeIn = (v: unknown, min: number, max: number): boolean => typeof v === 
 /** Rules §9.2: keep, or re-route after 0–60 whole minutes. */
 export function validateAgentLeftPolicy(value: unknown): RuleViolation | null {
   const p = value as Partial<AgentLeftPolicy> | null;
-  if (typeof p !== 'object' || p === null || !AGENT_LEFT_MODES.includes(p.mode as AgentLeftPolicy['mode']) || !wholeIn(p.graceMinutes, AGENT_LEFT_GRACE_MINUTES_MIN, AGENT_LEFT_GRACE_MINUTES_MAX)) {
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !AGENT_LEFT_MODES.includes(p.mode as AgentLeftPolicy['mode']) ||
+    !wholeIn(p.graceMinutes, AGENT_LEFT_GRACE_MINUTES_MIN, AGENT_LEFT_GRACE_MINUTES_MAX)
+  ) {
     return {
       code: 'invalid_agent_left_policy',
       message: `agentLeft must be {mode: keep | reroute, graceMinutes: whole minutes ${AGENT_LEFT_GRACE_MINUTES_MIN}–${AGENT_LEFT_GRACE_MINUTES_MAX}}, got ${JSON.stringify(value)}`,

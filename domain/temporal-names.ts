@@ -14,14 +14,21 @@ export const CLOSE_REASON_ATTR = defineSearchAttributeKey('CloseReason', SearchA
 /** When the session's running timer fires next; unset when no timer runs. */
 export const NEXT_DEADLINE_ATTR = defineSearchAttributeKey('NextDeadline', SearchAttributeType.DATETIME);
 
-export const CUSTOM_SEARCH_ATTRIBUTES = [SHOP_ID_ATTR, SESSION_ID_ATTR, SESSION_STATUS_ATTR, AGENT_ID_ATTR, CLOSE_REASON_ATTR, NEXT_DEADLINE_ATTR] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [
+  SHOP_ID_ATTR,
+  SESSION_ID_ATTR,
+  SESSION_STATUS_ATTR,
+  AGENT_ID_ATTR,
+  CLOSE_REASON_ATTR,
+  NEXT_DEADLINE_ATTR,
+] as const;
 
 /** The CLI's and the operator service's names for the attribute types used above. */
 export function searchAttributeTypeName(attr: (typeof CUSTOM_SEARCH_ATTRIBUTES)[number]): 'Keyword' | 'Datetime' {
   return attr.type === SearchAttributeType.DATETIME ? 'Datetime' : 'Keyword';
 }
 export function indexedValueTypeOf(attr: (typeof CUSTOM_SEARCH_ATTRIBUTES)[number]): number {
-  return attr.type === SearchAttributeType.DATETIME ? 6 /* DATETIME */ : 2 /* KEYWORD */;
+  return attr.type === SearchAttributeType.DATETIME ? 6 /* DATETIME */ : 2; /* KEYWORD */
 }
 
 export function conversationWorkflowId(shopId: string, sessionId: string): string {

@@ -3,7 +3,12 @@
  * parallel across keys: items are grouped by key, keeping their order, and up to `concurrency`
  * lanes each take one group at a time.
  */
-export async function inOrderPerKey<T>(items: T[], keyOf: (item: T) => string, concurrency: number, handleGroup: (group: T[]) => Promise<void>): Promise<void> {
+export async function inOrderPerKey<T>(
+  items: T[],
+  keyOf: (item: T) => string,
+  concurrency: number,
+  handleGroup: (group: T[]) => Promise<void>,
+): Promise<void> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);

@@ -36,8 +36,10 @@ export async function assertDeliverableUrl(raw: string, policy: NetworkPolicy): 
   } catch {
     throw new DomainError('webhook_url_invalid', 'url must be an absolute http(s) URL', 400);
   }
-  if (raw.length > WEBHOOK_URL_MAX_LENGTH) throw new DomainError('webhook_url_invalid', `url must be at most ${WEBHOOK_URL_MAX_LENGTH} characters`, 400);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DomainError('webhook_url_invalid', 'url must use http or https', 400);
+  if (raw.length > WEBHOOK_URL_MAX_LENGTH)
+    throw new DomainError('webhook_url_invalid', `url must be at most ${WEBHOOK_URL_MAX_LENGTH} characters`, 400);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new DomainError('webhook_url_invalid', 'url must use http or https', 400);
   if (url.username || url.password) throw new DomainError('webhook_url_invalid', 'url must not carry credentials', 400);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];

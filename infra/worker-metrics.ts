@@ -27,7 +27,11 @@ export function workerMetrics(): Counters {
   counters = {
     sessionsOpened: meter.createCounter('cs_sessions_opened', '', 'Sessions recorded with their settings snapshot'),
     sessionsClosed: meter.createCounter('cs_sessions_closed', '', 'Session closes, by reason'),
-    sessionsRouted: meter.createCounter('cs_sessions_routed', '', 'Routing outcomes of sessions that want a human: assigned, queued, offline'),
+    sessionsRouted: meter.createCounter(
+      'cs_sessions_routed',
+      '',
+      'Routing outcomes of sessions that want a human: assigned, queued, offline',
+    ),
     distributionRuns: meter.createCounter('cs_distribution_runs', '', 'Distribution runs, by trigger and outcome'),
     distributionAssigned: meter.createCounter('cs_distribution_assigned', '', 'Offline messages assigned by distribution runs'),
     outboxDelivered: meter.createCounter('cs_outbox_delivered', '', 'Outbox rows delivered to Temporal'),

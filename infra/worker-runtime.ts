@@ -6,7 +6,13 @@
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
-const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 export function installWorkerRuntime(log: Logger, metrics: { host: string; port: number } | null): void {
   const level = (log.level.toUpperCase() === 'SILENT' ? 'ERROR' : log.level.toUpperCase()) as LogLevel;
@@ -19,7 +25,11 @@ export function installWorkerRuntime(log: Logger, metrics: { host: string; port:
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
       ...(metrics
-        ? { metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}`, countersTotalSuffix: true, useSecondsForDurations: true } } }
+        ? {
+            metrics: {
+              prometheus: { bindAddress: `${metrics.host}:${metrics.port}`, countersTotalSuffix: true, useSecondsForDurations: true },
+            },
+          }
         : {}),
     },
   });

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
-import { step } from '../infra/log';
+import { step } from '../infra/provision/progress';
 
 const SOURCES = ['console/src', 'console/index.html', 'console/vite.config.mts', 'api-client', 'domain', 'package-lock.json'];
 const BUILT = path.join(PROJECT_ROOT, 'console', 'dist', 'index.html');
@@ -24,10 +24,21 @@ export function buildConsole(force = false): void {
   if (!force && builtAt > 0 && Math.max(...SOURCES.map(newestMtime)) <= builtAt) return;
   step('building the web console (vite build console/)…');
   const started = Date.now();
-  const result = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.mts', '--logLevel', 'warn'], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [
+      path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      'console/vite.config.mts',
+      '--logLevel',
+      'warn',
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) throw new Error(`console build failed (exit ${result.status})`);
   step(`console built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

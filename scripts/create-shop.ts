@@ -16,9 +16,13 @@ async function main(): Promise<void> {
   const token = config.api.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined);
   if (!token) throw new Error('no admin token: set ADMIN_TOKEN or run npm start once (it writes .data/admin-token)');
   const baseUrl = `http://${config.api.host}:${config.api.port}`;
-  const { data, error, response } = await createApiClient(baseUrl, token).POST('/v1/admin/shops', { body: { id, name, ...(timeZone ? { timeZone } : {}) } });
+  const { data, error, response } = await createApiClient(baseUrl, token).POST('/v1/admin/shops', {
+    body: { id, name, ...(timeZone ? { timeZone } : {}) },
+  });
   if (!data) throw new Error(`${response.status}: ${JSON.stringify(error)}`);
-  process.stdout.write(`shop ${data.shop?.id} (${data.shop?.name}, ${data.shop?.timeZone})\nmerchant key (shown once): ${data.apiKey}\nconsole: ${baseUrl}/console/\n`);
+  process.stdout.write(
+    `shop ${data.shop?.id} (${data.shop?.name}, ${data.shop?.timeZone})\nmerchant key (shown once): ${data.apiKey}\nconsole: ${baseUrl}/console/\n`,
+  );
 }
 
 main().catch((err) => {

@@ -4,10 +4,10 @@
  * same on first use).
  */
 import { loadConfig } from '../config';
-import { step } from '../infra/log';
-import { resolveTemporalCli } from '../infra/temporal-cli';
-import { resolveTestServer } from '../infra/test-server';
-import { ensureChromium } from '../infra/chromium';
+import { step } from '../infra/provision/progress';
+import { resolveTemporalCli } from '../infra/provision/temporal-cli';
+import { resolveTestServer } from '../infra/provision/test-server';
+import { ensureChromium } from '../infra/provision/chromium';
 import { buildConsole } from './build-console';
 
 async function main(): Promise<void> {

@@ -18,10 +18,10 @@ import { createShop } from '../db/repositories/shops';
 import { CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, MINUTE_MS } from '../domain/limits';
 import type { StartSessionRequest } from '../domain/session';
 import { conversationWorkflowId, CUSTOM_SEARCH_ATTRIBUTES, indexedValueTypeOf, shopWorkflowId } from '../domain/temporal-names';
-import { ensureDatabase, startEmbeddedPostgres } from '../infra/embedded-postgres';
-import { step } from '../infra/log';
-import { resolveTestServer } from '../infra/test-server';
-import { CALM_KEEPALIVE } from '../infra/test-server-keepalive';
+import { ensureDatabase, startEmbeddedPostgres } from '../infra/provision/embedded-postgres';
+import { step } from '../infra/provision/progress';
+import { resolveTestServer } from '../infra/provision/test-server';
+import { CALM_KEEPALIVE } from '../test/support/test-server-keepalive';
 import { startDelivery } from '../worker/delivery';
 import { sessionStateQuery } from '../contracts/conversation';
 import { closeConversation, leaveQueue, reportMessage, startConversation } from '../temporal/session-gateway';
@@ -44,7 +44,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-record-'));
   fs.chmodSync(tmp, 0o777);
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: 54400 + Math.floor(Math.random() * 500), persistent: false });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(tmp, 'pg'),
+    port: 54400 + Math.floor(Math.random() * 500),
+    persistent: false,
+  });
   // Stop the servers and remove the scratch folder even when a recording fails.
   const db = createDb(await ensureDatabase(pg.url, 'record'));
   let env: TestWorkflowEnvironment | undefined;
@@ -56,7 +60,10 @@ async function main(): Promise<void> {
     });
     env = timeSkipping;
     await timeSkipping.connection.operatorService
-      .addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, indexedValueTypeOf(a)])) })
+      .addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, indexedValueTypeOf(a)])),
+      })
       .catch(() => undefined);
     const worker = await createWorker({
       connection: timeSkipping.nativeConnection,
@@ -71,7 +78,10 @@ async function main(): Promise<void> {
     const save = async (name: string, workflowId: string, runId?: string) => {
       const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
       // protobufjs JSON (longs as strings, bytes base64); the replay test reads it back with History.fromObject.
-      fs.writeFileSync(path.join(OUT_DIR, `${name}.json`), JSON.stringify(temporal.api.history.v1.History.fromObject(history).toJSON(), null, 1) + '\n');
+      fs.writeFileSync(
+        path.join(OUT_DIR, `${name}.json`),
+        JSON.stringify(temporal.api.history.v1.History.fromObject(history).toJSON(), null, 1) + '\n',
+      );
       step(`recorded ${name} (${history.events?.length} events)`);
     };
     const req = (sessionId: string, extra: Partial<StartSessionRequest> = {}): StartSessionRequest => ({
@@ -132,7 +142,8 @@ async function main(): Promise<void> {
       await reportMessage(client, 'rec', 'botonly', { from: 'buyer', messageId: 'q' });
       await reportMessage(client, 'rec', 'botonly', { from: 'agent', messageId: 'bot' });
       await timeSkipping.sleep(21 * MINUTE_MS);
-      while ((await db('offline_messages').where({ shop_id: 'rec', session_id: 'botonly' }).first('origin'))?.origin !== 'bot_only') await settle();
+      while ((await db('offline_messages').where({ shop_id: 'rec', session_id: 'botonly' }).first('origin'))?.origin !== 'bot_only')
+        await settle();
       await settle();
       await save('conversation-bot-only-pooled', conversationWorkflowId('rec', 'botonly'));
 
@@ -150,7 +161,8 @@ async function main(): Promise<void> {
       // Not result(): on the time-skipping server it unlocks time, which then leaps years ahead and
       // leaves the offline message outside the 24 h distribution scope.
       // Its run waits in the pool for the assignment (from generation 3 on).
-      while ((await db('sessions').where({ shop_id: 'rec-off', session_id: 'offline' }).first('status'))?.status !== 'offline') await settle();
+      while ((await db('sessions').where({ shop_id: 'rec-off', session_id: 'offline' }).first('status'))?.status !== 'offline')
+        await settle();
       await createAgent(db, 'rec-off', { name: 'Back', capacity: 5, status: 'online' });
       await startShopWorkflow(client, TASK_QUEUE, 'rec-off');
       await runDistributionNow(client, TASK_QUEUE, 'rec-off', 'recorder');
@@ -167,9 +179,13 @@ async function main(): Promise<void> {
       const handle = client.workflow.getHandle(shopWorkflowId('rec'));
       await handle.executeUpdate(updateSessionSettingsUpdate, { args: [{ buyerIdleMinutes: 45, changedBy: 'recorder' }] });
       await handle
-        .executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 0 - 1 }, changedBy: 'recorder' }] })
+        .executeUpdate(updateDistributionSettingsUpdate, {
+          args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 0 - 1 }, changedBy: 'recorder' }],
+        })
         .catch(() => undefined);
-      await handle.executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 5 }, changedBy: 'recorder' }] });
+      await handle.executeUpdate(updateDistributionSettingsUpdate, {
+        args: [{ settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: 5 }, changedBy: 'recorder' }],
+      });
       await runDistributionNow(client, TASK_QUEUE, 'rec', 'recorder');
       await timeSkipping.sleep(31 * MINUTE_MS);
       await settle();

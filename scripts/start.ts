@@ -13,11 +13,11 @@ import { loadConfig, PROJECT_ROOT } from '../config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { CUSTOM_SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../domain/temporal-names';
-import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/embedded-postgres';
-import { step } from '../infra/log';
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/provision/embedded-postgres';
+import { step } from '../infra/provision/progress';
 import { buildConsole } from './build-console';
 import { newSecretKey } from '../infra/secret-box';
-import { devServerArgs, resolveTemporalCli } from '../infra/temporal-cli';
+import { devServerArgs, resolveTemporalCli } from '../infra/provision/temporal-cli';
 
 const DATABASE_NAME = 'cs_orchestrator';
 const READY_TIMEOUT_MS = 120_000;
@@ -106,13 +106,19 @@ async function main(): Promise<void> {
       'temporal',
       cli,
       [
-        'server', 'start-dev',
-        '--ip', '127.0.0.1',
-        '--port', String(config.ports.temporal),
-        '--ui-port', String(config.ports.temporalUi),
-        '--namespace', config.temporal.namespace,
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(config.ports.temporal),
+        '--ui-port',
+        String(config.ports.temporalUi),
+        '--namespace',
+        config.temporal.namespace,
         ...devServerArgs({ dbFile: path.join(config.dataDir, 'temporal.db') }),
-        '--log-level', 'warn',
+        '--log-level',
+        'warn',
         ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((attr) => ['--search-attribute', `${attr.name}=${searchAttributeTypeName(attr)}`]),
       ],
       process.env,

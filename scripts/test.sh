@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `npm test`: lint, type-check, then every test (unit, workflow on the time-skipping server,
+# `npm test`: lint, format check, type-check, then every test (unit, workflow on the time-skipping server,
 # integration on the dev server, all against a real Postgres). The Temporal servers are provisioned
 # by the test setup on first use. Ends with a plain "vitest: N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .data
 
-echo "[cs] lint" >&2
+echo "[cs] lint and format" >&2
 npx eslint . || exit 1
+npx prettier --check . --log-level warn || { echo "[cs] run: npx prettier --write ." >&2; exit 1; }
 echo "[cs] type-check" >&2
 npx tsc --noEmit || exit 1
 npx tsc -p console --noEmit || exit 1
@@ -15,7 +16,7 @@ echo "[cs] typed client matches the served OpenAPI" >&2
 node --import tsx scripts/generate-client.ts --check || exit 1
 echo "[cs] console bundle and its browser" >&2
 node --import tsx scripts/build-console.ts || exit 1
-node --import tsx -e 'require("./infra/chromium").ensureChromium()' || exit 1
+node --import tsx -e 'require("./infra/provision/chromium").ensureChromium()' || exit 1
 
 results=.data/test-results.json
 rm -f "$results"

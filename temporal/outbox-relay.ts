@@ -110,9 +110,12 @@ export class OutboxRelay {
     const rows = await claimOutbox(this.db, this.batchSize, this.opts.leaseMs);
     if (rows.length === 0) return 0;
     const open = new Set(rows.map((r) => r.id));
-    const heartbeat = setInterval(() => {
-      extendOutboxLease(this.db, [...open]).catch((err) => this.opts.log?.warn({ err }, 'outbox lease extension failed'));
-    }, (this.opts.leaseMs ?? OUTBOX_LEASE_MS) / 3);
+    const heartbeat = setInterval(
+      () => {
+        extendOutboxLease(this.db, [...open]).catch((err) => this.opts.log?.warn({ err }, 'outbox lease extension failed'));
+      },
+      (this.opts.leaseMs ?? OUTBOX_LEASE_MS) / 3,
+    );
     const delivered: number[] = [];
     let retried = 0;
     let dead = 0;
@@ -128,10 +131,17 @@ export class OutboxRelay {
             const outcome = await markOutboxFailed(this.db, row, message, err instanceof PermanentDeliveryError);
             if (outcome === 'dead') dead++;
             else retried++;
-            this.opts.log?.warn({ outboxId: row.id, kind: row.kind, attempts: row.attempts, outcome, err: message }, 'outbox delivery failed');
+            this.opts.log?.warn(
+              { outboxId: row.id, kind: row.kind, attempts: row.attempts, outcome, err: message },
+              'outbox delivery failed',
+            );
             // Later rows of this workflow wait for the failed one: release their lease to retry with it.
             for (const later of queue.slice(i + 1)) {
-              await markOutboxFailed(this.db, { id: later.id, attempts: Math.max(0, later.attempts - 1) }, 'waiting for an earlier message of the same workflow');
+              await markOutboxFailed(
+                this.db,
+                { id: later.id, attempts: Math.max(0, later.attempts - 1) },
+                'waiting for an earlier message of the same workflow',
+              );
               retried++;
               open.delete(later.id);
             }

@@ -1,7 +1,14 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { OfflineAssignedMessage, OutboxMessage } from '../db/repositories/outbox';
 import { SESSION_ID_ATTR, SESSION_STATUS_ATTR, SHOP_ID_ATTR } from '../domain/temporal-names';
-import { agentAssignedSignal, agentTransferredSignal, sessionReroutedSignal, CONVERSATION_WORKFLOW_TYPE, conversationSummary, type ConversationWorkflow } from '../contracts/conversation';
+import {
+  agentAssignedSignal,
+  agentTransferredSignal,
+  sessionReroutedSignal,
+  CONVERSATION_WORKFLOW_TYPE,
+  conversationSummary,
+  type ConversationWorkflow,
+} from '../contracts/conversation';
 import { notifyAgentAvailable, notifyAgentLeft, notifyAgentReturned } from './shop-gateway';
 
 /** The session's run ended (it waited in the pool past its expiry, or predates waiting): start its next run with the agent. */
@@ -33,7 +40,11 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
       return;
     }
     if (message.kind === 'agent_left') {
-      await notifyAgentLeft(client, taskQueue, message.shopId, { agentId: message.agentId, since: message.since, graceMs: message.graceMs });
+      await notifyAgentLeft(client, taskQueue, message.shopId, {
+        agentId: message.agentId,
+        since: message.since,
+        graceMs: message.graceMs,
+      });
       return;
     }
     if (message.kind === 'agent_returned') {
@@ -43,7 +54,10 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
     if (message.kind === 'agent_transferred' || message.kind === 'session_rerouted') {
       // A run that ended meanwhile needs nothing: its close read the holder from Postgres.
       const handle = client.workflow.getHandle(message.workflowId);
-      const sent = message.kind === 'agent_transferred' ? handle.signal(agentTransferredSignal, message.transfer) : handle.signal(sessionReroutedSignal, message.reroute);
+      const sent =
+        message.kind === 'agent_transferred'
+          ? handle.signal(agentTransferredSignal, message.transfer)
+          : handle.signal(sessionReroutedSignal, message.reroute);
       await sent.catch((err) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });

@@ -73,7 +73,8 @@ export async function startConversation(client: Client, taskQueue: string, req: 
   }
 }
 
-const handleOf = (client: Client, shopId: string, sessionId: string) => client.workflow.getHandle(conversationWorkflowId(shopId, sessionId));
+const handleOf = (client: Client, shopId: string, sessionId: string) =>
+  client.workflow.getHandle(conversationWorkflowId(shopId, sessionId));
 
 export async function reportMessage(
   client: Client,

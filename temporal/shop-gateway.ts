@@ -49,7 +49,12 @@ function updateShop<Ret, Args extends unknown[]>(
   });
 }
 
-export function updateSessionSettings(client: Client, taskQueue: string, shopId: string, change: SessionSettingsChange): Promise<SessionSettings> {
+export function updateSessionSettings(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  change: SessionSettingsChange,
+): Promise<SessionSettings> {
   return updateShop(client, taskQueue, shopId, updateSessionSettingsUpdate, [change]);
 }
 
@@ -62,7 +67,12 @@ export function updateDistributionSettings(
   return updateShop(client, taskQueue, shopId, updateDistributionSettingsUpdate, [change]);
 }
 
-export function updateShopTimeZone(client: Client, taskQueue: string, shopId: string, change: ShopTimeZoneChange): Promise<{ timeZone: string }> {
+export function updateShopTimeZone(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  change: ShopTimeZoneChange,
+): Promise<{ timeZone: string }> {
   return updateShop(client, taskQueue, shopId, updateShopTimeZoneUpdate, [change]);
 }
 
@@ -72,17 +82,34 @@ export function runDistributionNow(client: Client, taskQueue: string, shopId: st
 
 /** docs/rules.md §3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
 export async function notifyAgentAvailable(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
-  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentAvailableSignal, signalArgs: [{ agentId }] });
+  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, {
+    ...startOptions(shopId, taskQueue),
+    signal: agentAvailableSignal,
+    signalArgs: [{ agentId }],
+  });
 }
 
 /** Rules §9.2: an agent went offline holding sessions; the shop run starts its grace timer. */
-export async function notifyAgentLeft(client: Client, taskQueue: string, shopId: string, left: { agentId: string; since: string; graceMs: number }): Promise<void> {
-  await client.workflow.signalWithStart<ShopWorkflow, [typeof left]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentLeftSignal, signalArgs: [left] });
+export async function notifyAgentLeft(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  left: { agentId: string; since: string; graceMs: number },
+): Promise<void> {
+  await client.workflow.signalWithStart<ShopWorkflow, [typeof left]>(SHOP_WORKFLOW_TYPE, {
+    ...startOptions(shopId, taskQueue),
+    signal: agentLeftSignal,
+    signalArgs: [left],
+  });
 }
 
 /** The agent is back before its grace ended: the shop run cancels the timer. */
 export async function notifyAgentReturned(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
-  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, { ...startOptions(shopId, taskQueue), signal: agentReturnedSignal, signalArgs: [{ agentId }] });
+  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, {
+    ...startOptions(shopId, taskQueue),
+    signal: agentReturnedSignal,
+    signalArgs: [{ agentId }],
+  });
 }
 
 export function queryShop(client: Client, shopId: string): Promise<ShopView> {

@@ -25,7 +25,14 @@ async function main(): Promise<void> {
   const listener = PgListener.forDb(db);
   const webhooks = webhookDeps(config);
   if (!webhooks) log.warn('WEBHOOK_SECRET_KEY is not set: webhook deliveries will fail until it is');
-  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, listener, webhooks, tuning: {
+  const worker = await createWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+    listener,
+    webhooks,
+    tuning: {
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
       maxConcurrentWorkflowTaskPolls: config.worker.maxConcurrentWorkflowTaskPolls,
@@ -35,7 +42,14 @@ async function main(): Promise<void> {
   const delivery = await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener });
 
   // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done.
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics` }, 'worker started');
+  log.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`,
+    },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {

@@ -93,7 +93,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   }
   const { shopId, sessionId } = first.request;
   let m: Machine = newMachine(first);
-  const env = { patched, get continueAsNewSuggested() { return workflowInfo().continueAsNewSuggested; } };
+  const env = {
+    patched,
+    get continueAsNewSuggested() {
+      return workflowInfo().continueAsNewSuggested;
+    },
+  };
   // The deadline last written to visibility, so an unchanged one costs nothing.
   let shownDeadline: number | null = null;
 
@@ -108,7 +113,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           break;
         case 'closed_attributes':
           if (patched(c.patch)) {
-            upsertSearchAttributes([{ key: CLOSE_REASON_ATTR, value: c.closeReason }, { key: NEXT_DEADLINE_ATTR, value: null }]);
+            upsertSearchAttributes([
+              { key: CLOSE_REASON_ATTR, value: c.closeReason },
+              { key: NEXT_DEADLINE_ATTR, value: null },
+            ]);
             shownDeadline = null;
           }
           break;
@@ -171,7 +179,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   const route = async (atStart: boolean) => {
     const request = { shopId, sessionId, at: new Date(Date.now()).toISOString() };
     // At start, routing joins opening in the first workflow task: the start call answers sooner.
-    const outcome = atStart && patched(ROUTE_AT_START_AS_LOCAL_ACTIVITY) ? await localActs.routeSession(request) : await acts.routeSession(request);
+    const outcome =
+      atStart && patched(ROUTE_AT_START_AS_LOCAL_ACTIVITY) ? await localActs.routeSession(request) : await acts.routeSession(request);
     if (atStart && outcome.kind === 'queued') startQueuePosition = outcome.position;
     feed({ type: 'routed', at: Date.now(), outcome });
   };
@@ -191,7 +200,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       lastAgentMessageAt: s.lastAgentMessageAt === null ? null : new Date(s.lastAgentMessageAt).toISOString(),
       messageCount: s.messageCount,
     });
-    feed({ type: 'closed', at: now, outcome: outcome.kind === 'closed' ? { kind: 'closed', closeReason: outcome.closeReason } : outcome, toOfflinePool: step.toOfflinePool });
+    feed({
+      type: 'closed',
+      at: now,
+      outcome: outcome.kind === 'closed' ? { kind: 'closed', closeReason: outcome.closeReason } : outcome,
+      toOfflinePool: step.toOfflinePool,
+    });
   };
 
   let atStart = false;
@@ -215,11 +229,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const decided = decide(m, env);
     m = decided.machine;
     const step = decided.step;
-    setCurrentDetails(`status ${m.state.status}${m.state.agentId ? ` · agent ${m.state.agentId}` : ''}${step.kind === 'wait' && step.deadline ? ` · next deadline ${new Date(step.deadline.at).toISOString()} (${step.deadline.reason})` : ''}`);
+    setCurrentDetails(
+      `status ${m.state.status}${m.state.agentId ? ` · agent ${m.state.agentId}` : ''}${step.kind === 'wait' && step.deadline ? ` · next deadline ${new Date(step.deadline.at).toISOString()} (${step.deadline.reason})` : ''}`,
+    );
     if (step.kind === 'finish') break;
     if (step.kind === 'await_pool') {
       const assigned = await condition(() => m.poolAssignment !== null, OFFLINE_POOL_RUN_WAIT_MS, { summary: 'offline-pool wait 24h' });
-      const assignment = assigned ? m.poolAssignment : ((await acts.releasePoolWait({ shopId, sessionId, since: new Date(step.since).toISOString() })) ?? m.poolAssignment);
+      const assignment = assigned
+        ? m.poolAssignment
+        : ((await acts.releasePoolWait({ shopId, sessionId, since: new Date(step.since).toISOString() })) ?? m.poolAssignment);
       feed({ type: 'pool_wait_ended' });
       if (!assignment) break;
       feed({ type: 'resumed_from_pool', at: Date.now(), assignment });
@@ -257,7 +275,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
     if (deadline === null) {
       await condition(() => shouldWake(m, seen));
-    } else if (!(await condition(() => shouldWake(m, seen), Math.max(1, deadline.at - Date.now()), { summary: timerSummary(deadline, m.state.snapshot) }))) {
+    } else if (
+      !(await condition(() => shouldWake(m, seen), Math.max(1, deadline.at - Date.now()), {
+        summary: timerSummary(deadline, m.state.snapshot),
+      }))
+    ) {
       await close(closeStep(m, deadline.reason, env));
     }
   }

@@ -137,7 +137,8 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
     },
     {
       validator: ({ timeZone, changedBy }) => {
-        if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone)) throw reject('invalid_time_zone', `unknown time zone ${String(timeZone)}`);
+        if (typeof timeZone !== 'string' || !isValidTimeZone(timeZone))
+          throw reject('invalid_time_zone', `unknown time zone ${String(timeZone)}`);
         if (typeof changedBy !== 'string' || changedBy.length === 0) throw reject('invalid_request', 'changedBy is required');
       },
     },
@@ -174,7 +175,16 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
 
   if (!state) {
     const loaded = await acts.loadShopSchedule({ shopId: input.shopId });
-    state = { shopId: input.shopId, ...loaded, lastSlot: null, lastRun: null, runSeq: 0, pendingAgents: [], settingsChanges: 0, lastSessionSettings: null };
+    state = {
+      shopId: input.shopId,
+      ...loaded,
+      lastSlot: null,
+      lastRun: null,
+      runSeq: 0,
+      pendingAgents: [],
+      settingsChanges: 0,
+      lastSessionSettings: null,
+    };
   }
   const s = state;
   for (const e of early.splice(0)) {
@@ -195,7 +205,12 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
     }
     // Grace periods that have run out: the agent is still away, its sessions go to others.
     for (const left of (s.leftAgents ?? []).filter((a) => a.dueAt <= Date.now())) {
-      await acts.rerouteSessionsOfAgentWhoLeft({ shopId: s.shopId, agentId: left.agentId, since: left.since, at: new Date(Date.now()).toISOString() });
+      await acts.rerouteSessionsOfAgentWhoLeft({
+        shopId: s.shopId,
+        agentId: left.agentId,
+        since: left.since,
+        at: new Date(Date.now()).toISOString(),
+      });
       // A return or a new leave that arrived meanwhile replaced this entry: keep that one.
       s.leftAgents = (s.leftAgents ?? []).filter((a) => a !== left);
     }
@@ -205,7 +220,9 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
     const woke = () => changes !== seen;
     if (grace !== null && (slot === null || grace.dueAt < slot)) {
       // Named for its rule in the Web UI; a return wakes the loop and cancels it.
-      await condition(woke, Math.max(1, grace.dueAt - Date.now()), { summary: `agent-left grace · agent ${grace.agentId} · until ${new Date(grace.dueAt).toISOString()}` });
+      await condition(woke, Math.max(1, grace.dueAt - Date.now()), {
+        summary: `agent-left grace · agent ${grace.agentId} · until ${new Date(grace.dueAt).toISOString()}`,
+      });
     } else if (slot === null) {
       await condition(woke);
     } else if (!(await condition(woke, Math.max(1, slot - Date.now())))) {

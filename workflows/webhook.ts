@@ -2,26 +2,13 @@
  * One run per webhook endpoint (id `webhook:<shopId>:<endpointId>`): delivers the shop's events in
  * order per session, retries a failing receiver on durable timers with exponential backoff (visible
  * in the Web UI), pauses the endpoint after WEBHOOK_RETRY_WINDOW_MS of failure, and wakes on
- * `webhookEndpointChanged` (resumed, replayed, edited or deleted).
+ * `webhookEndpointChanged` (resumed, replayed, edited or deleted). Messages and types: contracts/webhook.ts.
  */
-import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
+import { webhookEndpointChangedSignal, type WebhookEndpointInput } from '../contracts/webhook';
 import { WEBHOOK_IDLE_WAIT_MS, WEBHOOK_RETRY_WINDOW_MS, webhookBackoffMs } from '../domain/webhooks';
-
-export interface WebhookEndpointInput {
-  shopId: string;
-  endpointId: string;
-  /** How long an idle delivery activity waits (long-polls) for new events. */
-  idleWaitMs?: number;
-  /**
-   * A durable pause between idle polls (default none: the long-poll is the wait). The time-skipping
-   * test server cannot skip time while an activity runs, so tests poll briefly and pause here.
-   */
-  idlePauseMs?: number;
-  carried?: { failures: number; failingSince: number | null };
-}
-
-export const webhookEndpointChangedSignal = defineSignal<[]>('webhookEndpointChanged');
 
 const acts = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '5 minutes',

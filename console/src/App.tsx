@@ -44,7 +44,16 @@ function useHashPath(): [string, (p: string) => void] {
 
 function LiveBadge() {
   const connected = useLiveStatus();
-  return <Badge status={connected ? 'success' : 'warning'} text={<span data-testid="live-status" data-connected={connected}>{connected ? '实时 · live' : '…'}</span>} />;
+  return (
+    <Badge
+      status={connected ? 'success' : 'warning'}
+      text={
+        <span data-testid="live-status" data-connected={connected}>
+          {connected ? '实时 · live' : '…'}
+        </span>
+      }
+    />
+  );
 }
 
 function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => void }) {
@@ -56,22 +65,39 @@ function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => voi
     <Layout style={{ minHeight: '100vh' }}>
       <Layout.Sider width={200} theme="light" breakpoint="lg" collapsedWidth={0}>
         <div style={{ padding: 16 }}>
-          <Typography.Title level={5} style={{ margin: 0 }}>{t('appTitle')}</Typography.Title>
-          <Typography.Text type="secondary" data-testid="shop-name">{session.me.shopName}</Typography.Text>
+          <Typography.Title level={5} style={{ margin: 0 }}>
+            {t('appTitle')}
+          </Typography.Title>
+          <Typography.Text type="secondary" data-testid="shop-name">
+            {session.me.shopName}
+          </Typography.Text>
         </div>
-        <Menu mode="inline" selectedKeys={[page.path]} items={pages.map((p) => ({ key: p.path, label: t(p.label), 'data-testid': `nav-${p.path}` }))} onClick={(e) => go(e.key)} />
+        <Menu
+          mode="inline"
+          selectedKeys={[page.path]}
+          items={pages.map((p) => ({ key: p.path, label: t(p.label), 'data-testid': `nav-${p.path}` }))}
+          onClick={(e) => go(e.key)}
+        />
       </Layout.Sider>
       <Layout>
-        <Layout.Header style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, paddingInline: 24 }}>
+        <Layout.Header
+          style={{ background: '#fff', display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, paddingInline: 24 }}
+        >
           <LiveBadge />
           <Tag color={session.me.kind === 'agent' ? 'blue' : 'gold'} data-testid="key-kind">
             {session.me.kind === 'agent' ? `${t('agent')} · ${session.me.agent?.name ?? ''}` : t('merchant')}
           </Tag>
-          <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang-switch">{t('language')}</Button>
-          <Button size="small" onClick={onSignOut} data-testid="sign-out">{t('signOut')}</Button>
+          <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang-switch">
+            {t('language')}
+          </Button>
+          <Button size="small" onClick={onSignOut} data-testid="sign-out">
+            {t('signOut')}
+          </Button>
         </Layout.Header>
         <Layout.Content style={{ padding: 24 }}>
-          <Typography.Title level={3} data-testid="page-title">{t(page.label)}</Typography.Title>
+          <Typography.Title level={3} data-testid="page-title">
+            {t(page.label)}
+          </Typography.Title>
           {page.render()}
         </Layout.Content>
       </Layout>

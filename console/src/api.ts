@@ -35,5 +35,10 @@ export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response:
   const { data, error, response } = await call;
   if (response.ok && data !== undefined) return data;
   const body = (error ?? {}) as { error?: { code?: string; message?: string; details?: unknown } };
-  throw new ApiFailure(response.status, body.error?.code ?? `http_${response.status}`, body.error?.message ?? response.statusText, body.error?.details);
+  throw new ApiFailure(
+    response.status,
+    body.error?.code ?? `http_${response.status}`,
+    body.error?.message ?? response.statusText,
+    body.error?.details,
+  );
 }

@@ -38,13 +38,31 @@ export function errorText(t: Translate, err: unknown): string {
 export function ErrorAlert({ error }: { error: unknown }) {
   const { t } = useT();
   if (!error) return null;
-  return <Alert type="error" showIcon title={t('errorTitle')} description={errorText(t, error)} data-testid="error-alert" style={{ marginBottom: 16 }} />;
+  return (
+    <Alert
+      type="error"
+      showIcon
+      title={t('errorTitle')}
+      description={errorText(t, error)}
+      data-testid="error-alert"
+      style={{ marginBottom: 16 }}
+    />
+  );
 }
 
 /** A time in the shop's zone, as the merchant reads it. */
 export function shopTime(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(new Date(iso));
+  return new Intl.DateTimeFormat('zh-CN', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  }).format(new Date(iso));
 }
 
 export function duration(ms: number): string {

@@ -40,9 +40,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['shop_id', 'status']);
   });
-  await knex.raw(
-    'ALTER TABLE agents ADD CONSTRAINT agents_capacity_respected CHECK (active_sessions >= 0 AND capacity >= 0)',
-  );
+  await knex.raw('ALTER TABLE agents ADD CONSTRAINT agents_capacity_respected CHECK (active_sessions >= 0 AND capacity >= 0)');
 
   await knex.schema.createTable('agent_groups', (t) => {
     t.text('id').primary();

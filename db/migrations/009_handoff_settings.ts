@@ -25,7 +25,9 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS sessions_active_by_agent');
   await knex.raw('DROP INDEX assignment_records_message_once');
-  await knex.raw('CREATE UNIQUE INDEX assignment_records_message_once ON assignment_records (offline_message_id) WHERE offline_message_id IS NOT NULL');
+  await knex.raw(
+    'CREATE UNIQUE INDEX assignment_records_message_once ON assignment_records (offline_message_id) WHERE offline_message_id IS NOT NULL',
+  );
   await knex.schema.alterTable('assignment_records', (t) => t.dropColumn('superseded'));
   await knex.schema.alterTable('session_settings_versions', (t) => {
     t.dropColumn('agent_left_mode');

@@ -46,7 +46,9 @@ function agentQuery(db: Knex, shopId: string) {
     .where('a.shop_id', shopId)
     .select(
       'a.*',
-      db.raw('COALESCE((SELECT array_agg(m.group_id ORDER BY m.group_id) FROM agent_group_members m WHERE m.agent_id = a.id), ARRAY[]::text[]) AS group_ids'),
+      db.raw(
+        'COALESCE((SELECT array_agg(m.group_id ORDER BY m.group_id) FROM agent_group_members m WHERE m.agent_id = a.id), ARRAY[]::text[]) AS group_ids',
+      ),
     );
 }
 
@@ -101,7 +103,11 @@ export async function updateAgent(
     }
     if (Object.keys(patch).length > 0) await tx('agents').where({ id: agentId }).update(patch);
     if (patch.status !== undefined) {
-      await appendEvent(tx, shopId, { type: 'agent.status_changed', occurredAt: at, data: { agentId, from: current.status, to: change.status! } });
+      await appendEvent(tx, shopId, {
+        type: 'agent.status_changed',
+        occurredAt: at,
+        data: { agentId, from: current.status, to: change.status! },
+      });
       await announceLeaveOrReturn(tx, shopId, agentId, current.status, change.status!, at);
     }
     const drained = await drainQueueForAgent(tx, shopId, agentId, at);
@@ -114,7 +120,14 @@ export async function updateAgent(
  * shop re-routes); one who comes back from offline (online or 小休) cancels it. The shop run owns the
  * timer; it hears of both through the outbox.
  */
-async function announceLeaveOrReturn(tx: Knex.Transaction, shopId: string, agentId: string, from: AgentStatus, to: AgentStatus, at: string): Promise<void> {
+async function announceLeaveOrReturn(
+  tx: Knex.Transaction,
+  shopId: string,
+  agentId: string,
+  from: AgentStatus,
+  to: AgentStatus,
+  at: string,
+): Promise<void> {
   if (to === 'offline') {
     const [{ n }] = await tx('sessions').where({ shop_id: shopId, agent_id: agentId, status: 'active' }).count({ n: '*' });
     if (Number(n) === 0) return;
@@ -126,7 +139,11 @@ async function announceLeaveOrReturn(tx: Knex.Transaction, shopId: string, agent
   }
 }
 
-export async function createGroup(db: Knex, shopId: string, input: { name: string; scopes: string[]; agentIds?: string[]; id?: string }): Promise<AgentGroup> {
+export async function createGroup(
+  db: Knex,
+  shopId: string,
+  input: { name: string; scopes: string[]; agentIds?: string[]; id?: string },
+): Promise<AgentGroup> {
   const id = input.id ?? `grp_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   await db.transaction(async (tx) => {
     await tx('agent_groups').insert({ id, shop_id: shopId, name: input.name, scopes: input.scopes });

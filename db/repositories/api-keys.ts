@@ -63,12 +63,17 @@ export async function issueApiKeyRecord(
 }
 
 export async function findCredential(db: Knex, key: string): Promise<Credential | null> {
-  const row = await db('api_keys').where({ key_hash: hashKey(key) }).whereNull('revoked_at').first('id', 'shop_id', 'kind', 'agent_id', 'label');
+  const row = await db('api_keys')
+    .where({ key_hash: hashKey(key) })
+    .whereNull('revoked_at')
+    .first('id', 'shop_id', 'kind', 'agent_id', 'label');
   return row ? { shopId: row.shop_id, kind: row.kind, agentId: row.agent_id, keyId: row.id, label: row.label } : null;
 }
 
 export async function listApiKeys(db: Knex, shopId: string, opts: { includeRevoked: boolean }): Promise<ApiKeyRecord[]> {
-  const q = db('api_keys').where({ shop_id: shopId }).orderBy([{ column: 'created_at' }, { column: 'id' }]);
+  const q = db('api_keys')
+    .where({ shop_id: shopId })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]);
   if (!opts.includeRevoked) q.whereNull('revoked_at');
   return (await q.select<ApiKeyRow[]>('id', 'kind', 'agent_id', 'label', 'created_at', 'revoked_at')).map(toRecord);
 }

@@ -21,19 +21,30 @@ export async function currentDistributionSettings(db: Knex, shopId: string): Pro
 export async function assertTargetExists(db: Knex, shopId: string, settings: DistributionSettings): Promise<void> {
   const t = settings.target;
   if (t.kind === 'routing_rules') return;
-  const [table, ids, code] = t.kind === 'groups' ? (['agent_groups', t.groupIds, 'unknown_groups'] as const) : (['agents', t.agentIds, 'unknown_agents'] as const);
+  const [table, ids, code] =
+    t.kind === 'groups' ? (['agent_groups', t.groupIds, 'unknown_groups'] as const) : (['agents', t.agentIds, 'unknown_agents'] as const);
   const found: string[] = await db(table).where({ shop_id: shopId }).whereIn('id', ids).pluck('id');
   const missing = ids.filter((id) => !found.includes(id));
   if (missing.length) throw new DomainError(code, `not in this shop: ${missing.join(', ')}`);
 }
 
 /** Appends a version (validated by the caller; existence re-checked here, in the same transaction). */
-export async function saveDistributionSettings(db: Knex, shopId: string, settings: DistributionSettings, changedBy: string): Promise<VersionedDistributionSettings> {
+export async function saveDistributionSettings(
+  db: Knex,
+  shopId: string,
+  settings: DistributionSettings,
+  changedBy: string,
+): Promise<VersionedDistributionSettings> {
   return db.transaction(async (tx) => {
     await tx('shops').where({ id: shopId }).forUpdate().first();
     await assertTargetExists(tx, shopId, settings);
     const current = await currentDistributionSettings(tx, shopId);
-    await tx('distribution_settings_versions').insert({ shop_id: shopId, version: current.version + 1, settings: JSON.stringify(settings), changed_by: changedBy });
+    await tx('distribution_settings_versions').insert({
+      shop_id: shopId,
+      version: current.version + 1,
+      settings: JSON.stringify(settings),
+      changed_by: changedBy,
+    });
     return currentDistributionSettings(tx, shopId);
   });
 }

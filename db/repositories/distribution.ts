@@ -7,9 +7,9 @@
 import type { Knex } from 'knex';
 import type { DistributionRun } from '../../contracts/shapes';
 import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
-import { runLimit, type DistributionFailure, type DistributionSettings } from '../../domain/distribution';
+import { candidatesByTopic, planRun, type DistributionFailure, type DistributionSettings } from '../../domain/distribution';
 import { DomainError } from '../../domain/errors';
-import { DISTRIBUTION_RUN_HARD_CAP, OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
+import { OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -51,38 +51,35 @@ class DryRunRollback extends Error {
 }
 
 async function targetAgents(tx: Knex.Transaction, shopId: string, settings: DistributionSettings): Promise<AgentRow[]> {
-  const q = tx('agents as a').where('a.shop_id', shopId).select('a.id', 'a.status', 'a.active_sessions', 'a.capacity', 'a.last_assigned_at');
+  const q = tx('agents as a')
+    .where('a.shop_id', shopId)
+    .select('a.id', 'a.status', 'a.active_sessions', 'a.capacity', 'a.last_assigned_at');
   const t = settings.target;
   if (t.kind === 'agents') q.whereIn('a.id', t.agentIds);
-  if (t.kind === 'groups') q.whereExists((s) => s.select(tx.raw('1')).from('agent_group_members as m').whereRaw('m.agent_id = a.id').whereIn('m.group_id', t.groupIds));
+  if (t.kind === 'groups')
+    q.whereExists((s) =>
+      s.select(tx.raw('1')).from('agent_group_members as m').whereRaw('m.agent_id = a.id').whereIn('m.group_id', t.groupIds),
+    );
   return q.orderBy([{ column: 'a.active_sessions' }, { column: 'a.last_assigned_at', nulls: 'first' }, { column: 'a.id' }]);
 }
 
-/** Which online agents may take messages of each topic: group scope for routing rules, anyone for groups/agents targets. */
-async function candidatesByTopic(
+/** The shop's groups and their members, for the planner's topic rule (routing-rules targets only). */
+async function topicCandidates(
   tx: Knex.Transaction,
   shopId: string,
   settings: DistributionSettings,
-  online: AgentRow[],
+  assignees: string[],
   topics: string[],
 ): Promise<Map<string, string[]>> {
-  const byTopic = new Map<string, string[]>();
-  if (settings.target.kind !== 'routing_rules') {
-    for (const topic of topics) byTopic.set(topic, online.map((a) => a.id));
-    return byTopic;
-  }
+  if (settings.target.kind !== 'routing_rules') return candidatesByTopic(settings, assignees, topics, [], []);
   const groups: { id: string; scopes: string[] }[] = await tx('agent_groups').where({ shop_id: shopId }).select('id', 'scopes');
   const members: { group_id: string; agent_id: string }[] = await tx('agent_group_members')
-    .whereIn('group_id', groups.map((g) => g.id))
+    .whereIn(
+      'group_id',
+      groups.map((g) => g.id),
+    )
     .select('group_id', 'agent_id');
-  for (const topic of topics) {
-    const covering = new Set(groups.filter((g) => g.scopes.includes(topic)).map((g) => g.id));
-    // Same rule as live routing: a topic no group lists may go to any agent of the shop.
-    const allowed = covering.size === 0 ? null : new Set(members.filter((m) => covering.has(m.group_id)).map((m) => m.agent_id));
-    const agents = online.filter((a) => allowed === null || allowed.has(a.id)).map((a) => a.id);
-    if (agents.length > 0) byTopic.set(topic, agents);
-  }
-  return byTopic;
+  return candidatesByTopic(settings, assignees, topics, groups, members);
 }
 
 function eligibleMessages(tx: Knex.Transaction, shopId: string, settings: DistributionSettings, since: string) {
@@ -139,18 +136,20 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         run.outcome = failure && failure !== 'nothing_eligible' ? 'failed' : 'succeeded';
         run.failureReason = failure;
         if (run.id !== null) {
-          await tx('distribution_runs').where({ id: run.id }).update({
-            outcome: run.outcome,
-            failure_reason: failure,
-            eligible_count: run.eligibleCount,
-            assigned_count: run.assignedCount,
-            skipped_count: run.skippedCount,
-            run_limit: run.runLimit,
-            online_agents: run.onlineAgents,
-            avg_pending: run.avgPending,
-            per_agent: JSON.stringify(run.perAgent),
-            finished_at: req.at,
-          });
+          await tx('distribution_runs')
+            .where({ id: run.id })
+            .update({
+              outcome: run.outcome,
+              failure_reason: failure,
+              eligible_count: run.eligibleCount,
+              assigned_count: run.assignedCount,
+              skipped_count: run.skippedCount,
+              run_limit: run.runLimit,
+              online_agents: run.onlineAgents,
+              avg_pending: run.avgPending,
+              per_agent: JSON.stringify(run.perAgent),
+              finished_at: req.at,
+            });
           await appendEvent(tx, req.shopId, {
             type: 'distribution.run.finished',
             occurredAt: req.at,
@@ -169,22 +168,17 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         return run;
       };
 
-      // 1. The target and its online, not-suspended agents.
+      // 1–2. Who may receive, the conditions and the limit: the planner's decision (domain/distribution.ts).
       const target = await targetAgents(tx, req.shopId, req.settings);
-      let online = target.filter((a) => a.status === 'online');
-      run.onlineAgents = online.length;
-      if (req.trigger === 'agent_available') {
-        online = online.filter((a) => a.id === req.agentId);
-        const free = online[0] ? Math.max(0, online[0].capacity - online[0].active_sessions) : 0;
-        run.runLimit = Math.min(free, DISTRIBUTION_RUN_HARD_CAP);
-        if (run.runLimit === 0) return finish('nothing_eligible');
-      } else {
-        // 2. Conditions (docs/rules.md §3.2): a failed one assigns nothing and says why.
-        run.avgPending = online.length ? online.reduce((n, a) => n + a.active_sessions, 0) / online.length : null;
-        if (online.length === 0 || online.length < req.settings.minOnlineAgents) return finish('insufficient_online_agents');
-        if (req.settings.maxAvgPending !== null && run.avgPending! > req.settings.maxAvgPending) return finish('avg_pending_exceeded');
-        run.runLimit = runLimit(online.length, req.settings.perAgentCap);
-      }
+      const plan = planRun({
+        trigger: req.trigger,
+        agentId: req.agentId,
+        settings: req.settings,
+        target: target.map((a) => ({ id: a.id, status: a.status, activeSessions: a.active_sessions, capacity: a.capacity })),
+      });
+      Object.assign(run, { onlineAgents: plan.onlineAgents, avgPending: plan.avgPending, runLimit: plan.runLimit });
+      if (plan.failure) return finish(plan.failure);
+      const assignees = plan.assignees.map((a) => a.id);
 
       const since = new Date(Date.parse(req.at) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();
       // 3. Buyers who already reached a human since leaving the message: skipped, with the reason.
@@ -216,18 +210,23 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
 
       // 4. What is eligible: in scope, last 24 h, and a topic some online target agent may take.
       const topics: string[] = await eligibleMessages(tx, req.shopId, req.settings, since).distinct('o.topic').pluck('o.topic');
-      const candidates = await candidatesByTopic(tx, req.shopId, req.settings, online, topics);
+      const candidates = await topicCandidates(tx, req.shopId, req.settings, assignees, topics);
       const servable = [...candidates.keys()];
       const [{ count }] = await eligibleMessages(tx, req.shopId, req.settings, since).whereIn('o.topic', servable).count({ count: '*' });
       run.eligibleCount = Number(count);
       if (run.eligibleCount === 0) return finish('nothing_eligible');
 
       // 5. The newest up to the limit, locked, spread round-robin over each topic's agents (least loaded first).
-      const cand = [...candidates].flatMap(([topic, agents]) => agents.map((agentId, idx) => ({ topic, agent_id: agentId, idx, n: agents.length })));
+      const cand = [...candidates].flatMap(([topic, agents]) =>
+        agents.map((agentId, idx) => ({ topic, agent_id: agentId, idx, n: agents.length })),
+      );
       const pickedSql = eligibleMessages(tx, req.shopId, req.settings, since)
         .whereIn('o.topic', servable)
         .select('o.id', 'o.topic', 'o.created_at')
-        .orderBy([{ column: 'o.created_at', order: 'desc' }, { column: 'o.id', order: 'desc' }])
+        .orderBy([
+          { column: 'o.created_at', order: 'desc' },
+          { column: 'o.id', order: 'desc' },
+        ])
         .limit(run.runLimit)
         .forUpdate()
         .skipLocked();
@@ -314,14 +313,30 @@ const ASSIGNMENT_EFFECTS = `
     SELECT pg_notify(CAST(:outboxChannel AS text), ''), pg_notify(CAST(:eventsChannel AS text), CAST(:shopId AS text)))
 SELECT agent_id, n FROM load, (SELECT count(*) FROM wake) w`;
 
-function effectBindings(shopId: string, operator: string, kind: 'auto' | 'manual', runId: number | null, at: string, extra: Record<string, unknown>) {
+function effectBindings(
+  shopId: string,
+  operator: string,
+  kind: 'auto' | 'manual',
+  runId: number | null,
+  at: string,
+  extra: Record<string, unknown>,
+) {
   const atIso = new Date(at).toISOString();
   // The same ids assignmentIdOf() and conversationWorkflowId() produce, so every path agrees.
   const probe = assignmentIdOf('', '', atIso);
   if (probe !== `//${atIso}`) throw new Error('assignment id format changed: update ASSIGNMENT_EFFECTS');
   return {
-    shopId, operator, kind, reason: OFFLINE_ASSIGNMENT_REASON, runId, at: atIso, atIso, workflowIdPrefix: conversationWorkflowId(shopId, ''),
-    outboxChannel: OUTBOX_CHANNEL, eventsChannel: EVENTS_CHANNEL, ...extra,
+    shopId,
+    operator,
+    kind,
+    reason: OFFLINE_ASSIGNMENT_REASON,
+    runId,
+    at: atIso,
+    atIso,
+    workflowIdPrefix: conversationWorkflowId(shopId, ''),
+    outboxChannel: OUTBOX_CHANNEL,
+    eventsChannel: EVENTS_CHANNEL,
+    ...extra,
   };
 }
 
@@ -342,14 +357,17 @@ export async function assignManually(
     await lockShopRouting(tx, req.shopId);
     const agent = await tx('agents').where({ id: req.agentId, shop_id: req.shopId }).first('id');
     if (!agent) throw new DomainError('unknown_agents', `no agent ${req.agentId} in this shop`);
-    const rows: { id: number; status: string; session_id: string; skip_reason: string | null; agent_id: string | null }[] = await tx('offline_messages')
+    const rows: { id: number; status: string; session_id: string; skip_reason: string | null; agent_id: string | null }[] = await tx(
+      'offline_messages',
+    )
       .where({ shop_id: req.shopId })
       .whereIn('id', req.messageIds)
       .forUpdate()
       .select('id', 'status', 'session_id', 'skip_reason', 'agent_id');
     const found = new Set(rows.map((r) => r.id));
     const missing = req.messageIds.filter((id) => !found.has(id));
-    if (missing.length) throw new DomainError('unknown_offline_messages', `no such offline messages in this shop: ${missing.join(', ')}`, 404);
+    if (missing.length)
+      throw new DomainError('unknown_offline_messages', `no such offline messages in this shop: ${missing.join(', ')}`, 404);
     const pending = rows.filter((r) => r.status === 'pending');
     if (pending.length) {
       await tx.raw(
@@ -365,7 +383,12 @@ export async function assignManually(
       assigned: pending.map((r) => r.id).sort((a, b) => a - b),
       notAssigned: rows
         .filter((r) => r.status !== 'pending')
-        .map((r) => ({ id: r.id, status: r.status, reason: r.status === 'assigned' ? 'already_assigned' : r.skip_reason, agentId: r.agent_id }))
+        .map((r) => ({
+          id: r.id,
+          status: r.status,
+          reason: r.status === 'assigned' ? 'already_assigned' : r.skip_reason,
+          agentId: r.agent_id,
+        }))
         .sort((a, b) => a.id - b.id),
     };
   });
@@ -471,7 +494,18 @@ export async function listAssignmentRecords(
   if (opts.beforeId) q.where('id', '<', opts.beforeId);
   if (opts.kind) q.where({ kind: opts.kind });
   if (opts.outcome) q.where({ outcome: opts.outcome });
-  const rows = await q.select('id', 'offline_message_id', 'session_id', 'agent_id', 'operator', 'kind', 'outcome', 'reason', 'run_id', 'created_at');
+  const rows = await q.select(
+    'id',
+    'offline_message_id',
+    'session_id',
+    'agent_id',
+    'operator',
+    'kind',
+    'outcome',
+    'reason',
+    'run_id',
+    'created_at',
+  );
   return rows.map((r) => ({
     id: Number(r.id),
     offlineMessageId: r.offline_message_id === null ? null : Number(r.offline_message_id),

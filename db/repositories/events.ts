@@ -4,7 +4,8 @@
  * never sees seq n+1 before seq n has committed. Listeners hear of new rows by NOTIFY on commit.
  */
 import type { Knex } from 'knex';
-import { eventIdOf, type EventType, type NewEvent, type ShopEvent } from '../../domain/events';
+import type { ShopEvent } from '../../contracts/shapes';
+import { eventIdOf, type EventType, type NewEvent } from '../../domain/events';
 
 export const EVENTS_CHANNEL = 'events_ready';
 
@@ -68,7 +69,15 @@ interface EventRow {
 }
 
 export function toShopEvent(r: EventRow): ShopEvent {
-  return { id: eventIdOf(r.id), shopId: r.shop_id, seq: Number(r.seq), type: r.type, sessionId: r.session_id, occurredAt: r.occurred_at.toISOString(), data: r.data };
+  return {
+    id: eventIdOf(r.id),
+    shopId: r.shop_id,
+    seq: Number(r.seq),
+    type: r.type,
+    sessionId: r.session_id,
+    occurredAt: r.occurred_at.toISOString(),
+    data: r.data,
+  };
 }
 
 export async function listEvents(
@@ -81,7 +90,8 @@ export async function listEvents(
   if (opts.sessionId) q.where({ session_id: opts.sessionId });
   // An agent's view: the events that name that agent (its assignments, closes, status changes).
   // A transfer or re-route names both agents: each of their desks hears it.
-  if (opts.agentId) q.whereRaw("(data->>'agentId' = ? OR data->>'fromAgentId' = ? OR data->>'toAgentId' = ?)", [opts.agentId, opts.agentId, opts.agentId]);
+  if (opts.agentId)
+    q.whereRaw("(data->>'agentId' = ? OR data->>'fromAgentId' = ? OR data->>'toAgentId' = ?)", [opts.agentId, opts.agentId, opts.agentId]);
   return ((await q) as EventRow[]).map(toShopEvent);
 }
 

@@ -14,7 +14,15 @@ import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { EventDataByType } from '../../domain/events';
 import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
-import { assignmentIdOf, drainQueueForAgent, insertOfflineMessage, lockShopRouting, queueSession, servesTopicSql, type Assignment } from './routing';
+import {
+  assignmentIdOf,
+  drainQueueForAgent,
+  insertOfflineMessage,
+  lockShopRouting,
+  queueSession,
+  servesTopicSql,
+  type Assignment,
+} from './routing';
 
 /** Why a named target cannot take the session (the 409's `details.reason`). */
 export type TransferRefusal = 'same_agent' | 'offline' | 'suspended' | 'full' | 'no_free_agent';
@@ -56,7 +64,8 @@ async function checkAgentTarget(tx: Knex.Transaction, shopId: string, agentId: s
   if (agentId === holder) throw unavailable('same_agent', `agent ${agentId} already holds this session`);
   if (agent.status === 'offline') throw unavailable('offline', `agent ${agentId} is offline`);
   if (agent.status === 'suspended') throw unavailable('suspended', `agent ${agentId} is on a break (小休)`);
-  if (agent.active_sessions >= agent.capacity) throw unavailable('full', `agent ${agentId} has no free seat (${agent.active_sessions}/${agent.capacity})`);
+  if (agent.active_sessions >= agent.capacity)
+    throw unavailable('full', `agent ${agentId} has no free seat (${agent.active_sessions}/${agent.capacity})`);
 }
 
 /**
@@ -72,7 +81,11 @@ export async function transferSession(db: Knex, req: TransferRequest): Promise<{
       throw new DomainError('not_found', `session ${req.sessionId} not found`, 404);
     }
     if (row.status !== 'active' || !row.agent_id) {
-      throw new DomainError('session_not_active', `session ${req.sessionId} is ${row.status}; only a session with an agent can be transferred`, 409);
+      throw new DomainError(
+        'session_not_active',
+        `session ${req.sessionId} is ${row.status}; only a session with an agent can be transferred`,
+        409,
+      );
     }
     const from: string = row.agent_id;
     let to: string;
@@ -83,7 +96,8 @@ export async function transferSession(db: Knex, req: TransferRequest): Promise<{
       const group = await tx('agent_groups').where({ id: req.target.toGroupId, shop_id: req.shopId }).first('id');
       if (!group) throw new DomainError('not_found', `group ${req.target.toGroupId} not found`, 404);
       const picked = await pickFromGroup(tx, req.shopId, req.target.toGroupId, from);
-      if (!picked) throw unavailable('no_free_agent', `no online agent of group ${req.target.toGroupId} other than the holder has a free seat`);
+      if (!picked)
+        throw unavailable('no_free_agent', `no online agent of group ${req.target.toGroupId} other than the holder has a free seat`);
       to = picked;
     }
     const seat = await tx('agents')
@@ -91,7 +105,10 @@ export async function transferSession(db: Knex, req: TransferRequest): Promise<{
       .whereRaw('active_sessions < capacity')
       .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: req.at });
     if (seat !== 1) throw unavailable('full', `agent ${to} has no free seat`);
-    await tx('agents').where({ id: from }).where('active_sessions', '>', 0).update({ active_sessions: tx.raw('active_sessions - 1') });
+    await tx('agents')
+      .where({ id: from })
+      .where('active_sessions', '>', 0)
+      .update({ active_sessions: tx.raw('active_sessions - 1') });
     await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ agent_id: to, assigned_at: req.at });
     await tx('assignment_records').insert({
       shop_id: req.shopId,
@@ -107,8 +124,21 @@ export async function transferSession(db: Knex, req: TransferRequest): Promise<{
       created_at: req.at,
     });
     const assignmentId = assignmentIdOf(req.sessionId, to, req.at);
-    const transfer: Transfer = { assignmentId, fromAgentId: from, toAgentId: to, groupId: req.target.toGroupId ?? null, note: req.note, operator: req.operator, at: req.at };
-    await appendEvent(tx, req.shopId, { type: 'session.transferred', sessionId: req.sessionId, occurredAt: req.at, data: { sessionId: req.sessionId, ...transfer } });
+    const transfer: Transfer = {
+      assignmentId,
+      fromAgentId: from,
+      toAgentId: to,
+      groupId: req.target.toGroupId ?? null,
+      note: req.note,
+      operator: req.operator,
+      at: req.at,
+    };
+    await appendEvent(tx, req.shopId, {
+      type: 'session.transferred',
+      sessionId: req.sessionId,
+      occurredAt: req.at,
+      data: { sessionId: req.sessionId, ...transfer },
+    });
     await enqueueOutbox(tx, req.shopId, {
       kind: 'agent_transferred',
       workflowId: conversationWorkflowId(req.shopId, req.sessionId),
@@ -184,7 +214,14 @@ async function returnToPool(tx: Knex.Transaction, row: ActiveRow, origin: Rerout
     type: 'offline_message.created',
     sessionId: row.session_id,
     occurredAt: at,
-    data: { sessionId: row.session_id, offlineMessageId: existing.id, origin, topic: row.topic, wantsHuman: true, botEngaged: row.bot_engaged },
+    data: {
+      sessionId: row.session_id,
+      offlineMessageId: existing.id,
+      origin,
+      topic: row.topic,
+      wantsHuman: true,
+      botEngaged: row.bot_engaged,
+    },
   });
   return existing.id;
 }
@@ -194,28 +231,56 @@ async function returnToPool(tx: Knex.Transaction, row: ActiveRow, origin: Rerout
  * The seat it leaves serves the queue first (for an agent still online), so a session already
  * waiting is not overtaken; this session never goes back to that agent here.
  */
-async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteReason, at: string, runId: string | null = null): Promise<Reroute | null> {
+async function rerouteOne(
+  tx: Knex.Transaction,
+  row: ActiveRow,
+  reason: RerouteReason,
+  at: string,
+  runId: string | null = null,
+): Promise<Reroute | null> {
   const from = row.agent_id;
   const fromAssignmentId = assignmentIdOf(row.session_id, from, row.assigned_at);
   const { shop_id: shopId, session_id: sessionId } = row;
-  const { rows: [pick] } = (await tx.raw(PICK_OTHER_SQL, { shopId, from, topic: row.topic })) as { rows: { candidate_id: string | null; someone_online: boolean }[] };
+  const {
+    rows: [pick],
+  } = (await tx.raw(PICK_OTHER_SQL, { shopId, from, topic: row.topic })) as {
+    rows: { candidate_id: string | null; someone_online: boolean }[];
+  };
   // An unanswered buyer with nobody else online stays with its agent: the pool would only hand the
   // session back to whoever has a seat — that same agent — and cut the live conversation.
   if (reason === 'no_first_reply' && !pick.someone_online) return null;
-  await tx('agents').where({ id: from }).where('active_sessions', '>', 0).update({ active_sessions: tx.raw('active_sessions - 1') });
+  await tx('agents')
+    .where({ id: from })
+    .where('active_sessions', '>', 0)
+    .update({ active_sessions: tx.raw('active_sessions - 1') });
   await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: null, assigned_at: null });
 
   let outcome: RerouteOutcome;
   const seat = pick.candidate_id
-    ? await tx('agents').where({ id: pick.candidate_id }).whereRaw('active_sessions < capacity').update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: at })
+    ? await tx('agents')
+        .where({ id: pick.candidate_id })
+        .whereRaw('active_sessions < capacity')
+        .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: at })
     : 0;
   if (seat === 1) {
     const to = pick.candidate_id!;
     await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: to, assigned_at: at, status: 'active' });
     await tx('assignment_records').insert({
-      shop_id: shopId, session_id: sessionId, agent_id: to, from_agent_id: from, operator: SYSTEM_OPERATOR_NAME, kind: 'reroute', outcome: 'assigned', reason: REROUTE_REASON, note: reason, created_at: at,
+      shop_id: shopId,
+      session_id: sessionId,
+      agent_id: to,
+      from_agent_id: from,
+      operator: SYSTEM_OPERATOR_NAME,
+      kind: 'reroute',
+      outcome: 'assigned',
+      reason: REROUTE_REASON,
+      note: reason,
+      created_at: at,
     });
-    outcome = { kind: 'assigned', assignment: { assignmentId: assignmentIdOf(sessionId, to, at), agentId: to, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON } };
+    outcome = {
+      kind: 'assigned',
+      assignment: { assignmentId: assignmentIdOf(sessionId, to, at), agentId: to, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON },
+    };
     await drainQueueForAgent(tx, shopId, from, at);
   } else {
     // The older queue first: the seat this session left is not its to keep.
@@ -223,7 +288,9 @@ async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteR
     if (pick.someone_online) {
       outcome = { kind: 'queued', ...(await queueSession(tx, shopId, sessionId, row.topic, at)) };
     } else {
-      await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true, pool_run_id: runId, queued_at: null });
+      await tx('sessions')
+        .where({ shop_id: shopId, session_id: sessionId })
+        .update({ status: 'offline', awaiting_run: true, pool_run_id: runId, queued_at: null });
       outcome = { kind: 'offline', offlineMessageId: await returnToPool(tx, row, reason, at) };
     }
   }
@@ -245,14 +312,23 @@ async function rerouteOne(tx: Knex.Transaction, row: ActiveRow, reason: RerouteR
   });
   const reroute = { sessionId, fromAgentId: from, reason, outcome };
   // The run that asked (no first reply) learns the outcome from its activity; others hear it by signal.
-  if (runId === null) await enqueueOutbox(tx, shopId, { kind: 'session_rerouted', workflowId: conversationWorkflowId(shopId, sessionId), reroute: sessionRerouteOf(reroute) });
+  if (runId === null)
+    await enqueueOutbox(tx, shopId, {
+      kind: 'session_rerouted',
+      workflowId: conversationWorkflowId(shopId, sessionId),
+      reroute: sessionRerouteOf(reroute),
+    });
   return reroute;
 }
 
 /** What the session's run is told (its machine's event). */
 export function sessionRerouteOf(r: Reroute): SessionReroute {
   const o = r.outcome;
-  return { fromAgentId: r.fromAgentId, reason: r.reason, outcome: o.kind === 'assigned' ? o : o.kind === 'queued' ? { kind: 'queued', queuedAt: o.queuedAt } : { kind: 'offline' } };
+  return {
+    fromAgentId: r.fromAgentId,
+    reason: r.reason,
+    outcome: o.kind === 'assigned' ? o : o.kind === 'queued' ? { kind: 'queued', queuedAt: o.queuedAt } : { kind: 'offline' },
+  };
 }
 
 const ACTIVE_COLUMNS = ['shop_id', 'session_id', 'buyer_id', 'topic', 'wants_human', 'bot_engaged', 'agent_id', 'assigned_at'] as const;
@@ -268,7 +344,15 @@ async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: s
   const at = (e.occurred_at as Date).toISOString();
   const outcome: RerouteOutcome =
     d.outcome === 'assigned'
-      ? { kind: 'assigned', assignment: { assignmentId: assignmentIdOf(sessionId, d.toAgentId!, at), agentId: d.toAgentId!, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON } }
+      ? {
+          kind: 'assigned',
+          assignment: {
+            assignmentId: assignmentIdOf(sessionId, d.toAgentId!, at),
+            agentId: d.toAgentId!,
+            operator: SYSTEM_OPERATOR_NAME,
+            reason: REROUTE_REASON,
+          },
+        }
       : d.outcome === 'queued'
         ? { kind: 'queued', queuedAt: d.queuedAt!, position: d.position! }
         : { kind: 'offline', offlineMessageId: d.offlineMessageId! };
@@ -280,7 +364,10 @@ async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: s
  * back, nor come back and leave again, which counts from then), every session it holds is re-routed.
  * Idempotent: a retry finds no session left with that agent.
  */
-export async function rerouteSessionsOfAgentWhoLeft(db: Knex, req: { shopId: string; agentId: string; since: string; at: string }): Promise<Reroute[]> {
+export async function rerouteSessionsOfAgentWhoLeft(
+  db: Knex,
+  req: { shopId: string; agentId: string; since: string; at: string },
+): Promise<Reroute[]> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
     const agent = await tx('agents').where({ id: req.agentId, shop_id: req.shopId }).forUpdate().first('status', 'status_changed_at');
@@ -303,12 +390,22 @@ export async function rerouteSessionsOfAgentWhoLeft(db: Knex, req: { shopId: str
  * Rules §9.3: the agent of `assignmentId` has not answered in time. Re-routes the session if that
  * assignment still holds (no transfer, re-route or close came first); else null, changing nothing.
  */
-export async function rerouteUnanswered(db: Knex, req: { shopId: string; sessionId: string; assignmentId: string; at: string; runId: string }): Promise<Reroute | null> {
+export async function rerouteUnanswered(
+  db: Knex,
+  req: { shopId: string; sessionId: string; assignmentId: string; at: string; runId: string },
+): Promise<Reroute | null> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
-    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first(...ACTIVE_COLUMNS, 'status');
+    const row = await tx('sessions')
+      .where({ shop_id: req.shopId, session_id: req.sessionId })
+      .forUpdate()
+      .first(...ACTIVE_COLUMNS, 'status');
     if (!row) return null;
-    const holds = row.status === 'active' && row.agent_id && row.assigned_at && assignmentIdOf(row.session_id, row.agent_id, row.assigned_at) === req.assignmentId;
+    const holds =
+      row.status === 'active' &&
+      row.agent_id &&
+      row.assigned_at &&
+      assignmentIdOf(row.session_id, row.agent_id, row.assigned_at) === req.assignmentId;
     if (!holds) return earlierReroute(tx, req.shopId, req.sessionId, req.assignmentId);
     return rerouteOne(tx, row, 'no_first_reply', req.at, req.runId);
   });

@@ -54,6 +54,11 @@ export async function listOfflineMessages(db: Knex, shopId: string, f: OfflineMe
   if (f.topic) q.where({ topic: f.topic });
   if (f.wantsHuman !== undefined) q.where({ wants_human: f.wantsHuman });
   if (f.before) q.whereRaw('(created_at, id) < (?, ?)', [f.before.at, f.before.id]);
-  const rows = await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit);
+  const rows = await q
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(f.limit);
   return (rows as Row[]).map(toMessage);
 }

@@ -113,7 +113,10 @@ export async function claimOutbox(db: Knex, limit: number, leaseMs = OUTBOX_LEAS
 /** Keeps a claimed batch's lease while it is still being sent (the relay's heartbeat). */
 export async function extendOutboxLease(db: Knex, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await db('outbox').whereIn('id', ids).whereNull('delivered_at').update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [OUTBOX_LEASE_MS]) });
+  await db('outbox')
+    .whereIn('id', ids)
+    .whereNull('delivered_at')
+    .update({ lease_until: db.raw(`now() + (? * interval '1 millisecond')`, [OUTBOX_LEASE_MS]) });
 }
 
 export async function markOutboxDelivered(db: Knex, ids: number[]): Promise<void> {
@@ -126,14 +129,21 @@ export function outboxBackoffMs(attempts: number): number {
 }
 
 /** A failed send: back off, or past the last attempt (or on a permanent error) move to the dead letter. */
-export async function markOutboxFailed(db: Knex, row: Pick<OutboxRow, 'id' | 'attempts'>, error: string, permanent = false): Promise<'retry' | 'dead'> {
+export async function markOutboxFailed(
+  db: Knex,
+  row: Pick<OutboxRow, 'id' | 'attempts'>,
+  error: string,
+  permanent = false,
+): Promise<'retry' | 'dead'> {
   const dead = permanent || row.attempts >= OUTBOX_MAX_ATTEMPTS;
   await db('outbox')
     .where({ id: row.id })
     .update({
       lease_until: null,
       last_error: error.slice(0, 2000),
-      ...(dead ? { dead_at: db.fn.now() } : { next_attempt_at: db.raw(`now() + (? * interval '1 millisecond')`, [outboxBackoffMs(row.attempts)]) }),
+      ...(dead
+        ? { dead_at: db.fn.now() }
+        : { next_attempt_at: db.raw(`now() + (? * interval '1 millisecond')`, [outboxBackoffMs(row.attempts)]) }),
     });
   return dead ? 'dead' : 'retry';
 }

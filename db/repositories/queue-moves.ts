@@ -31,19 +31,34 @@ ORDER BY position`;
  * Call in the transaction that took `removed` out of the queue (assigned, closed), under the shop's
  * routing lock: the sessions behind it that moved up to a told place hear it.
  */
-export async function announceQueueMoves(tx: Knex.Transaction, shopId: string, removed: { sessionId: string; queuedAt: Date | string }, at: string): Promise<number> {
+export async function announceQueueMoves(
+  tx: Knex.Transaction,
+  shopId: string,
+  removed: { sessionId: string; queuedAt: Date | string },
+  at: string,
+): Promise<number> {
   const [{ n }] = await tx('sessions').where({ shop_id: shopId, status: 'queued' }).count({ n: '*' });
   const length = Number(n);
   if (length === 0) return 0;
   const told = toldQueuePlaces(length);
-  const { rows } = (await tx.raw(MOVED_SQL, { shopId, queuedAt: new Date(removed.queuedAt).toISOString(), sessionId: removed.sessionId, told: `{${told.join(',')}}` })) as {
+  const { rows } = (await tx.raw(MOVED_SQL, {
+    shopId,
+    queuedAt: new Date(removed.queuedAt).toISOString(),
+    sessionId: removed.sessionId,
+    told: `{${told.join(',')}}`,
+  })) as {
     rows: { session_id: string; position: number }[];
   };
   if (rows.length === 0) return 0;
   await appendEvents(
     tx,
     shopId,
-    rows.map((r) => ({ type: 'session.queue_position_changed' as const, sessionId: r.session_id, occurredAt: at, data: { sessionId: r.session_id, position: r.position, queueLength: length } })),
+    rows.map((r) => ({
+      type: 'session.queue_position_changed' as const,
+      sessionId: r.session_id,
+      occurredAt: at,
+      data: { sessionId: r.session_id, position: r.position, queueLength: length },
+    })),
   );
   return rows.length;
 }
@@ -65,7 +80,11 @@ export async function queuePlaceOf(db: Knex, shopId: string, sessionId: string, 
   const position = await queuePositionOf(db, shopId, sessionId);
   if (position === null) return null;
   const since = new Date(asOf.getTime() - QUEUE_SERVING_RATE_WINDOW_MS);
-  const [{ n }] = await db('assignment_records').where({ shop_id: shopId, kind: 'queue', outcome: 'assigned' }).where('created_at', '>', since).where('created_at', '<=', asOf).count({ n: '*' });
+  const [{ n }] = await db('assignment_records')
+    .where({ shop_id: shopId, kind: 'queue', outcome: 'assigned' })
+    .where('created_at', '>', since)
+    .where('created_at', '<=', asOf)
+    .count({ n: '*' });
   const served = Number(n);
   return {
     position,

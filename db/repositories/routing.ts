@@ -87,7 +87,12 @@ async function takeSeat(
   tx: Knex.Transaction,
   s: { shopId: string; sessionId: string; agentId: string; at: string; reason: string; kind: 'live' | 'queue' },
 ): Promise<Assignment | null> {
-  const assignment = { assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at), agentId: s.agentId, operator: SYSTEM_OPERATOR, reason: s.reason };
+  const assignment = {
+    assignmentId: assignmentIdOf(s.sessionId, s.agentId, s.at),
+    agentId: s.agentId,
+    operator: SYSTEM_OPERATOR,
+    reason: s.reason,
+  };
   const { rows } = await tx.raw(TAKE_SEAT_SQL, {
     ...s,
     operator: SYSTEM_OPERATOR,
@@ -153,9 +158,20 @@ ${appendEventCtes('upd', `CAST(:data AS jsonb) || jsonb_build_object('position',
 SELECT (SELECT position FROM pos) AS position, (SELECT at FROM stamp) AS queued_at, (SELECT count(*) FROM wake) AS woken`;
 
 /** Queues the session last with its place, under the shop's routing lock (QUEUE_SESSION_SQL). */
-export async function queueSession(tx: Knex.Transaction, shopId: string, sessionId: string, topic: string, at: string): Promise<{ queuedAt: string; position: number }> {
-  const { rows: [queued] } = await tx.raw(QUEUE_SESSION_SQL, {
-    shopId, sessionId, at, data: JSON.stringify({ sessionId, topic }),
+export async function queueSession(
+  tx: Knex.Transaction,
+  shopId: string,
+  sessionId: string,
+  topic: string,
+  at: string,
+): Promise<{ queuedAt: string; position: number }> {
+  const {
+    rows: [queued],
+  } = await tx.raw(QUEUE_SESSION_SQL, {
+    shopId,
+    sessionId,
+    at,
+    data: JSON.stringify({ sessionId, topic }),
     ...eventBindings({ type: 'session.queued', sessionId, occurredAt: at }),
   });
   return { queuedAt: (queued.queued_at as Date).toISOString(), position: Number(queued.position) };
@@ -175,7 +191,9 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, shopId);
     const windowStart = new Date(Date.parse(at) - RECENT_CONTACT_WINDOW_MS).toISOString();
-    const { rows: [row] } = (await tx.raw(ROW_AND_PICK_SQL, { shopId, sessionId, windowStart })) as { rows: (SessionRow & ServerPick)[] };
+    const {
+      rows: [row],
+    } = (await tx.raw(ROW_AND_PICK_SQL, { shopId, sessionId, windowStart })) as { rows: (SessionRow & ServerPick)[] };
     if (!row) throw new Error(`session ${shopId}/${sessionId} is not recorded`);
     const existing = outcomeOfExisting(row);
     if (existing) return existing;
@@ -198,13 +216,22 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
       if (assignment) return { kind: 'assigned', assignment };
     }
     if (row.candidate_id) {
-      const assignment = await takeSeat(tx, { shopId, sessionId, agentId: row.candidate_id, at, reason: LIVE_ROUTING_REASON, kind: 'live' });
+      const assignment = await takeSeat(tx, {
+        shopId,
+        sessionId,
+        agentId: row.candidate_id,
+        at,
+        reason: LIVE_ROUTING_REASON,
+        kind: 'live',
+      });
       if (assignment) return { kind: 'assigned', assignment };
     }
     if (row.someone_online) return { kind: 'queued', ...(await queueSession(tx, shopId, sessionId, row.topic, at)) };
 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
-    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null });
+    await tx('sessions')
+      .where({ shop_id: shopId, session_id: sessionId })
+      .update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null });
     const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
     return { kind: 'offline', offlineMessageId };
   });
@@ -235,7 +262,14 @@ export async function insertOfflineMessage(
     type: 'offline_message.created',
     sessionId: row.session_id,
     occurredAt: at,
-    data: { sessionId: row.session_id, offlineMessageId: created.id, origin, topic: row.topic, wantsHuman: row.wants_human, botEngaged: row.bot_engaged },
+    data: {
+      sessionId: row.session_id,
+      offlineMessageId: created.id,
+      origin,
+      topic: row.topic,
+      wantsHuman: row.wants_human,
+      botEngaged: row.bot_engaged,
+    },
   });
   return created.id;
 }

@@ -30,7 +30,9 @@ export const SETTINGS_IN_FORCE_SQL = `
   ) AS v ON true`;
 
 export async function currentSessionSettings(db: Knex, shopId: string): Promise<SessionSettings> {
-  const { rows: [row] } = (await db.raw(SETTINGS_IN_FORCE_SQL, { shopId })) as { rows: Row[] };
+  const {
+    rows: [row],
+  } = (await db.raw(SETTINGS_IN_FORCE_SQL, { shopId })) as { rows: Row[] };
   return {
     version: row.version,
     buyerIdleMinutes: row.buyer_idle_minutes,
@@ -50,7 +52,12 @@ export interface SessionSettingsSave {
 }
 
 /** Appends a new version; the shop row lock orders concurrent changes. Input is validated by the caller. */
-export async function saveSessionSettings(db: Knex, shopId: string, change: SessionSettingsSave, changedBy: string): Promise<SessionSettings> {
+export async function saveSessionSettings(
+  db: Knex,
+  shopId: string,
+  change: SessionSettingsSave,
+  changedBy: string,
+): Promise<SessionSettings> {
   return db.transaction(async (tx) => {
     await tx('shops').where({ id: shopId }).forUpdate().first();
     const current = await currentSessionSettings(tx, shopId);

@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
 import type { SessionRecord } from '../../contracts/shapes';
 import { BUYER_IDLE_MINUTES_DEFAULT } from '../../domain/limits';
-import { snapshotFor, type CloseReason, type SessionPolicy, type SessionSettingsSnapshot, type SessionStatus, type StartSessionRequest } from '../../domain/session';
+import {
+  snapshotFor,
+  type CloseReason,
+  type SessionPolicy,
+  type SessionSettingsSnapshot,
+  type SessionStatus,
+  type StartSessionRequest,
+} from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { announceQueueMoves } from './queue-moves';
 import { SETTINGS_IN_FORCE_SQL } from './session-settings';
@@ -26,13 +33,31 @@ ins AS (
 ${appendEventCtes('ins', "CAST(:data AS jsonb) || jsonb_build_object('settingsSnapshot', (SELECT settings_snapshot FROM ins))")}
 SELECT ins.settings_snapshot, (SELECT count(*) FROM wake) AS woken FROM ins`;
 
-export async function openSession(db: Knex, req: StartSessionRequest & { at: string }): Promise<{ snapshot: SessionSettingsSnapshot; created: boolean }> {
+export async function openSession(
+  db: Knex,
+  req: StartSessionRequest & { at: string },
+): Promise<{ snapshot: SessionSettingsSnapshot; created: boolean }> {
   // The snapshot's shape and constants come from snapshotFor; the statement fills in the shop's version and idle minutes.
   const base = snapshotFor(0, BUYER_IDLE_MINUTES_DEFAULT, req.policy);
-  const data = { sessionId: req.sessionId, buyerId: req.buyerId, topic: req.topic, wantsHuman: req.wantsHuman, botEngaged: req.botEngaged, policy: req.policy };
+  const data = {
+    sessionId: req.sessionId,
+    buyerId: req.buyerId,
+    topic: req.topic,
+    wantsHuman: req.wantsHuman,
+    botEngaged: req.botEngaged,
+    policy: req.policy,
+  };
   const { rows } = await db.raw(OPEN_SESSION_SQL, {
-    shopId: req.shopId, sessionId: req.sessionId, buyerId: req.buyerId, topic: req.topic, wantsHuman: req.wantsHuman, botEngaged: req.botEngaged, policy: req.policy,
-    snapshot: JSON.stringify(base), at: req.at, data: JSON.stringify(data),
+    shopId: req.shopId,
+    sessionId: req.sessionId,
+    buyerId: req.buyerId,
+    topic: req.topic,
+    wantsHuman: req.wantsHuman,
+    botEngaged: req.botEngaged,
+    policy: req.policy,
+    snapshot: JSON.stringify(base),
+    at: req.at,
+    data: JSON.stringify(data),
     ...eventBindings({ type: 'session.opened', sessionId: req.sessionId, occurredAt: req.at }),
   });
   if (rows.length > 0) return { snapshot: rows[0].settings_snapshot as SessionSettingsSnapshot, created: true };
@@ -73,7 +98,8 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
     await lockShopRouting(tx, req.shopId);
     const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first();
     if (!row) throw new Error(`session ${req.shopId}/${req.sessionId} is not recorded`);
-    if (row.status === 'closed') return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [], closedNow: false };
+    if (row.status === 'closed')
+      return { kind: 'closed', closeReason: row.close_reason, freedAgentId: null, drained: [], closedNow: false };
     if (req.onlyIfQueued && row.status === 'active' && row.agent_id) {
       return { kind: 'assigned_meanwhile', assignment: assignmentOfRow(row) };
     }
@@ -100,13 +126,22 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
       type: 'session.closed',
       sessionId: req.sessionId,
       occurredAt: req.at,
-      data: { sessionId: req.sessionId, reason: req.reason, closedAt: req.at, agentId: freedAgentId, settingsSnapshot: row.settings_snapshot, toOfflinePool: req.toOfflinePool },
+      data: {
+        sessionId: req.sessionId,
+        reason: req.reason,
+        closedAt: req.at,
+        agentId: freedAgentId,
+        settingsSnapshot: row.settings_snapshot,
+        toOfflinePool: req.toOfflinePool,
+      },
     });
     if (leftQueue) await announceQueueMoves(tx, req.shopId, leftQueue, req.at);
     if (req.toOfflinePool) {
       await insertOfflineMessage(tx, row, req.offlineOrigin ?? (req.reason === 'queue_timeout' ? 'queue_timeout' : 'left_queue'), req.at);
       // The run waits in the pool for its assignment (see conversationWorkflow).
-      await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ awaiting_run: true, pool_run_id: runId ?? null });
+      await tx('sessions')
+        .where({ shop_id: req.shopId, session_id: req.sessionId })
+        .update({ awaiting_run: true, pool_run_id: runId ?? null });
     }
     let drained: Assignment[] = [];
     if (freedAgentId) {
@@ -222,7 +257,10 @@ export async function listSessions(
     if (opts.cursor) q.whereRaw('(queued_at, session_id) > (?, ?)', [opts.cursor.at, opts.cursor.sessionId]);
   } else {
     if (opts.filter !== 'all') q.where({ status: opts.filter });
-    q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'session_id', order: 'desc' }]);
+    q.orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'session_id', order: 'desc' },
+    ]);
     if (opts.cursor) q.whereRaw('(created_at, session_id) < (?, ?)', [opts.cursor.at, opts.cursor.sessionId]);
   }
   const rows = await q.limit(opts.limit);

@@ -18,7 +18,10 @@ export async function getShop(db: Knex, shopId: string): Promise<Shop | null> {
 }
 
 /** Creates the shop and its first merchant key; false when the id is taken. */
-export async function createShop(db: Knex, shop: { id: string; name: string; timeZone: string }): Promise<{ shop: Shop; apiKey: string } | null> {
+export async function createShop(
+  db: Knex,
+  shop: { id: string; name: string; timeZone: string },
+): Promise<{ shop: Shop; apiKey: string } | null> {
   return db.transaction(async (tx) => {
     const inserted = await tx('shops')
       .insert({ id: shop.id, name: shop.name, time_zone: shop.timeZone })

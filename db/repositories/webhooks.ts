@@ -49,7 +49,15 @@ export async function countLiveEndpoints(db: Knex, shopId: string): Promise<numb
 
 export async function insertEndpoint(
   db: Knex,
-  e: { shopId: string; url: string; eventTypes: string[] | null; description: string | null; secretCiphertext: string; cursor: number; createdByKey: string | null },
+  e: {
+    shopId: string;
+    url: string;
+    eventTypes: string[] | null;
+    description: string | null;
+    secretCiphertext: string;
+    cursor: number;
+    createdByKey: string | null;
+  },
 ): Promise<EndpointRow> {
   const id = `whe_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   const [row] = await db('webhook_endpoints')
@@ -73,7 +81,10 @@ export async function getEndpointRow(db: Knex, shopId: string, id: string): Prom
 }
 
 export async function listEndpoints(db: Knex, shopId: string): Promise<WebhookEndpoint[]> {
-  const rows: EndpointRow[] = await db('webhook_endpoints').where({ shop_id: shopId }).whereNot({ status: 'deleted' }).orderBy('created_at');
+  const rows: EndpointRow[] = await db('webhook_endpoints')
+    .where({ shop_id: shopId })
+    .whereNot({ status: 'deleted' })
+    .orderBy('created_at');
   return rows.map(toEndpoint);
 }
 
@@ -94,7 +105,10 @@ export async function updateEndpoint(
 }
 
 export async function deleteEndpoint(db: Knex, shopId: string, id: string): Promise<boolean> {
-  const n = await db('webhook_endpoints').where({ shop_id: shopId, id }).whereNot({ status: 'deleted' }).update({ status: 'deleted', updated_at: db.fn.now() });
+  const n = await db('webhook_endpoints')
+    .where({ shop_id: shopId, id })
+    .whereNot({ status: 'deleted' })
+    .update({ status: 'deleted', updated_at: db.fn.now() });
   return n > 0;
 }
 
@@ -103,26 +117,50 @@ export async function resetEndpointCursor(db: Knex, shopId: string, id: string, 
   const [row] = await db('webhook_endpoints')
     .where({ shop_id: shopId, id })
     .whereNot({ status: 'deleted' })
-    .update({ cursor, replayed_at: db.fn.now(), replay_generation: db.raw('replay_generation + 1'), status: 'active', paused_reason: null, failing_since: null, updated_at: db.fn.now() })
+    .update({
+      cursor,
+      replayed_at: db.fn.now(),
+      replay_generation: db.raw('replay_generation + 1'),
+      status: 'active',
+      paused_reason: null,
+      failing_since: null,
+      updated_at: db.fn.now(),
+    })
     .returning('*');
   return row ?? null;
 }
 
 /** Moves the cursor forward after a batch, unless a replay reset it meanwhile. */
-export async function advanceEndpointCursor(db: Knex, id: string, loadedGeneration: number, cursor: number, failingSince: Date | null): Promise<void> {
+export async function advanceEndpointCursor(
+  db: Knex,
+  id: string,
+  loadedGeneration: number,
+  cursor: number,
+  failingSince: Date | null,
+): Promise<void> {
   await db('webhook_endpoints')
     .where({ id, replay_generation: loadedGeneration })
     .update({ cursor: db.raw('GREATEST(cursor, ?)', [cursor]), failing_since: failingSince, updated_at: db.fn.now() });
 }
 
 export async function pauseEndpoint(db: Knex, id: string, reason: string): Promise<void> {
-  await db('webhook_endpoints').where({ id, status: 'active' }).update({ status: 'paused', paused_reason: reason, updated_at: db.fn.now() });
+  await db('webhook_endpoints')
+    .where({ id, status: 'active' })
+    .update({ status: 'paused', paused_reason: reason, updated_at: db.fn.now() });
 }
-
 
 export async function recordAttempt(
   db: Knex,
-  a: { endpointId: string; shopId: string; eventSeq: number | null; webhookId: string; ok: boolean; statusCode: number | null; error: string | null; durationMs: number },
+  a: {
+    endpointId: string;
+    shopId: string;
+    eventSeq: number | null;
+    webhookId: string;
+    ok: boolean;
+    statusCode: number | null;
+    error: string | null;
+    durationMs: number;
+  },
 ): Promise<WebhookAttempt> {
   const [row] = await db('webhook_attempts')
     .insert({
@@ -139,7 +177,16 @@ export async function recordAttempt(
   return toAttempt(row);
 }
 
-function toAttempt(r: { id: number; event_seq: number | null; webhook_id: string; ok: boolean; status_code: number | null; error: string | null; duration_ms: number; attempted_at: Date }): WebhookAttempt {
+function toAttempt(r: {
+  id: number;
+  event_seq: number | null;
+  webhook_id: string;
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at: Date;
+}): WebhookAttempt {
   return {
     id: Number(r.id),
     eventSeq: r.event_seq === null ? null : Number(r.event_seq),

@@ -13,9 +13,13 @@ async function appWith(thrown: ApiError) {
   app.decorate('allowedMethods', () => ['GET']);
   app.addHook('onRoute', catalogueErrors);
   registerErrorHandling(app);
-  app.get('/v1/shops/:shopId/thing', { config: { errors: { 409: ['thing_taken'] } }, schema: { response: { 200: { type: 'object' }, 400: { $ref: 'Error#' } } } }, async () => {
-    throw thrown;
-  });
+  app.get(
+    '/v1/shops/:shopId/thing',
+    { config: { errors: { 409: ['thing_taken'] } }, schema: { response: { 200: { type: 'object' }, 400: { $ref: 'Error#' } } } },
+    async () => {
+      throw thrown;
+    },
+  );
   await app.ready();
   return app;
 }

@@ -57,9 +57,13 @@ describe('health and documentation', () => {
       expect(responses['401'].content['application/json'].schema.properties.error.properties.code.enum, id).toEqual(['unauthorized']);
     }
     const close = res.body.paths['/v1/shops/{shopId}/sessions/{sessionId}/close'].post.responses;
-    expect(close['409'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['session_closed', 'session_not_live']));
+    expect(close['409'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(
+      expect.arrayContaining(['session_closed', 'session_not_live']),
+    );
     const settings = res.body.paths['/v1/shops/{shopId}/settings/session'].put.responses;
-    expect(settings['422'].content['application/json'].schema.properties.error.properties.code.enum).toEqual(['agent_reply_timeout_not_configurable']);
+    expect(settings['422'].content['application/json'].schema.properties.error.properties.code.enum).toEqual([
+      'agent_reply_timeout_not_configurable',
+    ]);
     // A GET has no body: no 413 / 415 to promise.
     expect(res.body.paths['/v1/shops/{shopId}/queue'].get.responses['415']).toBeUndefined();
   });
@@ -100,7 +104,10 @@ describe('credentials', () => {
     expect(read.body.error.code).toBe('shop_forbidden');
     const write = await call(stack.app, 'PUT', '/v1/shops/fw-a/settings/session', { key: keyB, body: { buyerIdleMinutes: 30 } });
     expect(write.status).toBe(403);
-    const start = await call(stack.app, 'POST', '/v1/shops/fw-a/sessions', { key: keyB, body: { sessionId: 'z', buyerId: 'b', topic: 't' } });
+    const start = await call(stack.app, 'POST', '/v1/shops/fw-a/sessions', {
+      key: keyB,
+      body: { sessionId: 'z', buyerId: 'b', topic: 't' },
+    });
     expect(start.status).toBe(403);
     expect((await call(stack.app, 'GET', '/v1/shops/fw-a/settings/session', { key: keyA })).body.version).toBe(0);
     expect(await stack.tdb.db('sessions').where({ shop_id: 'fw-a' })).toEqual([]);
@@ -170,7 +177,7 @@ describe('key rotation', () => {
     expect(withNew.body.capacity).toBe(4);
   });
 
-  it("keys of another shop, unknown agents and malformed bodies are refused and change nothing", async () => {
+  it('keys of another shop, unknown agents and malformed bodies are refused and change nothing', async () => {
     const bKeys = await call(stack.app, 'GET', '/v1/shops/fw-b/keys', { key: keyB });
     const bKeyId = bKeys.body.items[0].id;
     const across = await call(stack.app, 'DELETE', `/v1/shops/fw-a/keys/${bKeyId}`, { key: keyA });
@@ -236,7 +243,10 @@ describe('bad input: a clear 4xx with a stable code, and nothing changes', () =>
   it('admin input is validated too', async () => {
     const badId = await call(stack.app, 'POST', '/v1/admin/shops', { key: ADMIN_TOKEN, body: { id: 'no spaces', name: 'X' } });
     expect(badId.body.error.code).toBe('invalid_request');
-    const badZone = await call(stack.app, 'POST', '/v1/admin/shops', { key: ADMIN_TOKEN, body: { id: 'tz1', name: 'X', timeZone: 'Mars/Olympus' } });
+    const badZone = await call(stack.app, 'POST', '/v1/admin/shops', {
+      key: ADMIN_TOKEN,
+      body: { id: 'tz1', name: 'X', timeZone: 'Mars/Olympus' },
+    });
     expect(badZone.status).toBe(400);
     expect(badZone.body.error.code).toBe('invalid_time_zone');
     const dup = await call(stack.app, 'POST', '/v1/admin/shops', { key: ADMIN_TOKEN, body: { id: 'fw-a', name: 'X' } });

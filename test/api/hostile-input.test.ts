@@ -16,7 +16,12 @@ beforeAll(async () => {
   // Something to aim at: an agent, a group, a session.
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   await stack.app.inject({ method: 'POST', url: `/v1/shops/${SHOP}/agents`, headers, payload: { name: 'A', capacity: 1 } });
-  await stack.app.inject({ method: 'POST', url: `/v1/shops/${SHOP}/sessions`, headers, payload: { sessionId: 's1', buyerId: 'b1', topic: 't' } });
+  await stack.app.inject({
+    method: 'POST',
+    url: `/v1/shops/${SHOP}/sessions`,
+    headers,
+    payload: { sessionId: 's1', buyerId: 'b1', topic: 't' },
+  });
 });
 afterAll(async () => stack?.stop());
 
@@ -71,14 +76,29 @@ describe('hostile input on every operation', () => {
     const before = await snapshot();
     const failures: string[] = [];
     let requests = 0;
-    for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> }; security?: { adminToken?: unknown }[] }>>)) {
+    for (const [path, ops] of Object.entries(
+      spec.paths as Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: Schema }> }; security?: { adminToken?: unknown }[] }>
+      >,
+    )) {
       for (const [method, op] of Object.entries(ops)) {
         const token = op.security?.some((s) => 'adminToken' in s) ? ADMIN_TOKEN : key;
         const headers = { authorization: `Bearer ${token}` };
         const fill = (p: string, v: string) => p.replace('{shopId}', SHOP).replace(/\{[^}]+\}/g, v);
-        const send = async (what: string, url: string, extra: { payload?: string; headers?: Record<string, string> } = {}, mutating = true) => {
+        const send = async (
+          what: string,
+          url: string,
+          extra: { payload?: string; headers?: Record<string, string> } = {},
+          mutating = true,
+        ) => {
           requests++;
-          const res = await stack.app.inject({ method: method.toUpperCase() as 'GET', url, headers: { ...headers, ...extra.headers }, payload: extra.payload });
+          const res = await stack.app.inject({
+            method: method.toUpperCase() as 'GET',
+            url,
+            headers: { ...headers, ...extra.headers },
+            payload: extra.payload,
+          });
           const body = res.body ? JSON.parse(res.body) : null;
           const okShape = typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string';
           const fine = res.statusCode >= 400 && res.statusCode < 500 && okShape;
@@ -91,7 +111,12 @@ describe('hostile input on every operation', () => {
         const mutating = method !== 'get';
         if (hasPathParams) {
           for (const v of ['%00', 'x%00y', encodeURIComponent(BIG), '%ED%A0%80', 'a'.repeat(300)]) {
-            await send(`path ${v.slice(0, 12)}`, fill(path, v), { payload: mutating ? '{}' : undefined, headers: mutating ? { 'content-type': 'application/json' } : {} }, mutating);
+            await send(
+              `path ${v.slice(0, 12)}`,
+              fill(path, v),
+              { payload: mutating ? '{}' : undefined, headers: mutating ? { 'content-type': 'application/json' } : {} },
+              mutating,
+            );
           }
         }
         const url = fill(path, 's1');
@@ -112,13 +137,21 @@ describe('hostile input on every operation', () => {
 
 describe('methods and lengths the router refuses', () => {
   it('an undeclared method on a known path is 405 with Allow; an over-long id is a 400 from the schema', async () => {
-    const res = await stack.app.inject({ method: 'DELETE', url: `/v1/shops/${SHOP}/sessions`, headers: { authorization: `Bearer ${key}` } });
+    const res = await stack.app.inject({
+      method: 'DELETE',
+      url: `/v1/shops/${SHOP}/sessions`,
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(res.statusCode).toBe(405);
     expect(res.headers.allow).toBe('GET, POST');
     expect(res.json().error.code).toBe('method_not_allowed');
     const unknown = await stack.app.inject({ method: 'GET', url: '/v1/nowhere' });
     expect(unknown.statusCode).toBe(404);
-    const long = await stack.app.inject({ method: 'GET', url: `/v1/shops/${SHOP}/agents/${'a'.repeat(300)}`, headers: { authorization: `Bearer ${key}` } });
+    const long = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/shops/${SHOP}/agents/${'a'.repeat(300)}`,
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(long.statusCode).toBe(400);
     expect(long.json().error.code).toBe('invalid_request');
   });

@@ -24,7 +24,12 @@ describe('outages', () => {
   it('Postgres unreachable: 503 database_unavailable with Retry-After, on every kind of route', async () => {
     const db = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`);
     const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 100 }).catch(() => null);
-    const app = await buildApp({ db, temporal: { client: new Client({ connection: connection ?? Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent' });
+    const app = await buildApp({
+      db,
+      temporal: { client: new Client({ connection: connection ?? Connection.lazy({ address: '127.0.0.1:1' }) }), taskQueue: 'q' },
+      adminToken: 'admin',
+      logLevel: 'silent',
+    });
     try {
       for (const [method, url, body] of [
         ['GET', '/v1/shops/out/sessions', undefined],
@@ -49,11 +54,21 @@ describe('outages', () => {
     const app = await buildApp({ db: tdb.db, temporal: { client, taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent' });
     try {
       const headers = { authorization: `Bearer ${key}` };
-      const settings = await app.inject({ method: 'PUT', url: '/v1/shops/out/settings/session', headers, payload: { buyerIdleMinutes: 30 } });
+      const settings = await app.inject({
+        method: 'PUT',
+        url: '/v1/shops/out/settings/session',
+        headers,
+        payload: { buyerIdleMinutes: 30 },
+      });
       expect(settings.statusCode).toBe(503);
       expect(settings.json().error.code).toBe('temporal_unavailable');
       expect(settings.headers['retry-after']).toBe('5');
-      const start = await app.inject({ method: 'POST', url: '/v1/shops/out/sessions', headers, payload: { sessionId: 's', buyerId: 'b', topic: 't' } });
+      const start = await app.inject({
+        method: 'POST',
+        url: '/v1/shops/out/sessions',
+        headers,
+        payload: { sessionId: 's', buyerId: 'b', topic: 't' },
+      });
       expect(start.statusCode).toBe(503);
       expect((await app.inject({ method: 'GET', url: '/v1/shops/out/sessions', headers })).statusCode).toBe(200);
       expect(await tdb.db('session_settings_versions').where({ shop_id: 'out' })).toEqual([]);

@@ -8,7 +8,9 @@ describe('worker tuning', () => {
     expect(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' }).worker.maxConcurrentWorkflowTaskPolls).toBe(10);
     expect(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '2' }).worker.maxConcurrentWorkflowTaskPolls).toBe(2);
     expect(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '8' }).worker.maxConcurrentWorkflowTaskPolls).toBe(8);
-    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20', WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '30' })).toThrow(/must not exceed/);
+    expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20', WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '30' })).toThrow(
+      /must not exceed/,
+    );
     expect(() => loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS: '1' })).toThrow(/whole number ≥ 2/);
   });
 });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ensureChromium } from '../../infra/chromium';
+import { ensureChromium } from '../../infra/provision/chromium';
 import { buildConsole } from '../../scripts/build-console';
 import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
@@ -57,7 +57,10 @@ async function shot(page: Page, name: string): Promise<void> {
 const newAgent = (name: string, capacity: number) => createAgentViaApi(stack.app, SHOP, shopKey, { name, capacity });
 
 async function startSession(sessionId: string, wantsHuman = true): Promise<void> {
-  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key: shopKey, body: { sessionId, buyerId: `buyer-${sessionId}`, topic: 'presales', wantsHuman } });
+  const res = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+    key: shopKey,
+    body: { sessionId, buyerId: `buyer-${sessionId}`, topic: 'presales', wantsHuman },
+  });
   expect(res.status).toBe(201);
 }
 
@@ -91,12 +94,25 @@ beforeAll(async () => {
   // Distribution off while the pool fills, so nothing assigns before the merchant does.
   const off = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, {
     key: shopKey,
-    body: { settings: { enabled: false, scope: 'human_requested', windows: [{ start: '00:00', end: '23:30' }], target: { kind: 'routing_rules' }, minOnlineAgents: 1, maxAvgPending: null, perAgentCap: 10 } },
+    body: {
+      settings: {
+        enabled: false,
+        scope: 'human_requested',
+        windows: [{ start: '00:00', end: '23:30' }],
+        target: { kind: 'routing_rules' },
+        minOnlineAgents: 1,
+        maxAvgPending: null,
+        perAgentCap: 10,
+      },
+    },
   });
   expect(off.status).toBe(200);
   wang = await newAgent('小王', 5);
   li = await newAgent('小李', 5);
-  const group = await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, { key: shopKey, body: { name: '售前组', scopes: ['presales'], agentIds: [wang.id, li.id] } });
+  const group = await call(stack.app, 'POST', `/v1/shops/${SHOP}/groups`, {
+    key: shopKey,
+    body: { name: '售前组', scopes: ['presales'], agentIds: [wang.id, li.id] },
+  });
   expect(group.status).toBe(201);
   // Nobody online: these three buyers who asked for a human land in the offline-message pool.
   for (const id of ['pool-1', 'pool-2', 'pool-3']) await startSession(id);
@@ -206,7 +222,9 @@ describe('web console in Chromium', () => {
     // Three pending messages from buyers who asked for a human, one online agent with room for 5.
     expect(await page.getByTestId('dry-run-assigned').textContent()).toBe('3');
     await shot(page, 'distribution-settings');
-    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey })).body.items).toHaveLength(3);
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey })).body.items).toHaveLength(
+      3,
+    );
 
     const before = await call(stack.app, 'GET', `/v1/shops/${SHOP}/settings/distribution`, { key: shopKey });
     await page.getByTestId('save-distribution').click();
@@ -215,7 +233,13 @@ describe('web console in Chromium', () => {
       (r) => r.body.version === before.body.version + 1,
       'saved distribution settings',
     );
-    expect(saved.body.settings).toMatchObject({ enabled: true, windows: [{ start, end }, { start: start2, end: end2 }] });
+    expect(saved.body.settings).toMatchObject({
+      enabled: true,
+      windows: [
+        { start, end },
+        { start: start2, end: end2 },
+      ],
+    });
     await expect.poll(() => page.getByTestId('next-slot').textContent()).toContain(start);
   });
 
@@ -275,7 +299,9 @@ describe('web console in Chromium', () => {
     await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('在线');
     await numberInput(desk, 'my-capacity').fill('2');
     await desk.getByTestId('save-capacity').click();
-    await expect.poll(async () => (await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${wang.id}`, { key: shopKey })).body.capacity).toBe(2);
+    await expect
+      .poll(async () => (await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents/${wang.id}`, { key: shopKey })).body.capacity)
+      .toBe(2);
 
     await open(merchant, 'queue');
     await startSession('queued-1');
@@ -284,7 +310,10 @@ describe('web console in Chromium', () => {
     await numberInput(desk, 'my-capacity').fill('4');
     await desk.getByTestId('save-capacity').click();
     await merchant.getByTestId('queue-table').getByText('queued-1', { exact: true }).waitFor({ state: 'detached' });
-    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/queued-1`, { key: shopKey })).body.session).toMatchObject({ status: 'active', agentId: wang.id });
+    expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/queued-1`, { key: shopKey })).body.session).toMatchObject({
+      status: 'active',
+      agentId: wang.id,
+    });
     await desk.getByTestId('my-session-queued-1').waitFor();
   });
 

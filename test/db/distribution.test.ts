@@ -4,7 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createGroup } from '../../db/repositories/agents';
-import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, type DistributionRequest } from '../../db/repositories/distribution';
+import {
+  assignManually,
+  dailyAutoAssignedCounts,
+  distributeOfflineMessages,
+  getDistributionRun,
+  type DistributionRequest,
+} from '../../db/repositories/distribution';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../../domain/distribution';
 import { HOUR_MS } from '../../domain/limits';
 import type { Db } from '../../db/connection';
@@ -45,14 +51,24 @@ async function seedPool(
 
 async function onlineAgents(shopId: string, n: number, prefix: string, capacity = 5) {
   const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push((await createAgent(tdb.db, shopId, { name: `${prefix}${i}`, capacity, status: 'online', id: `${shopId}-${prefix}${i}` })).id);
+  for (let i = 0; i < n; i++)
+    ids.push((await createAgent(tdb.db, shopId, { name: `${prefix}${i}`, capacity, status: 'online', id: `${shopId}-${prefix}${i}` })).id);
   return ids;
 }
 
 let keys = 0;
 function request(shopId: string, settings: Partial<DistributionSettings>, extra: Partial<DistributionRequest> = {}): DistributionRequest {
   const runKey = extra.slot ? `slot:${extra.slot}` : `test:${++keys}`;
-  return { shopId, trigger: 'manual', slot: null, runKey, at: NOW, settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...settings }, settingsVersion: 1, ...extra };
+  return {
+    shopId,
+    trigger: 'manual',
+    slot: null,
+    runKey,
+    at: NOW,
+    settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...settings },
+    settingsVersion: 1,
+    ...extra,
+  };
 }
 
 describe('docs/rules.md §3.2 examples', () => {
@@ -68,7 +84,9 @@ describe('docs/rules.md §3.2 examples', () => {
     expect(numbers[0]).toBe(3001);
     expect(numbers.at(-1)).toBe(5000);
     expect(Object.values(run.perAgent)).toEqual(Array(20).fill(100));
-    expect(await tdb.db('assignment_records').where({ shop_id: shopId, operator: '系统自动分配', reason: '离线留言分配' }).count({ n: '*' })).toEqual([{ n: 2000 }]);
+    expect(
+      await tdb.db('assignment_records').where({ shop_id: shopId, operator: '系统自动分配', reason: '离线留言分配' }).count({ n: '*' }),
+    ).toEqual([{ n: 2000 }]);
   });
 
   it('cap 10, routing rules, 6 pre-sales + 4 after-sales online, 200 pre-sales messages → 100, all to pre-sales', async () => {
@@ -111,7 +129,11 @@ describe('conditions and records', () => {
     const failed = await distributeOfflineMessages(tdb.db, request(shopId, { maxAvgPending: 3 }));
     expect(failed).toMatchObject({ outcome: 'failed', failureReason: 'avg_pending_exceeded', avgPending: 3.5, assignedCount: 0 });
     // The record keeps what the run saw.
-    expect(await getDistributionRun(tdb.db, shopId, failed.id!)).toMatchObject({ onlineAgents: 2, avgPending: 3.5, failureReason: 'avg_pending_exceeded' });
+    expect(await getDistributionRun(tdb.db, shopId, failed.id!)).toMatchObject({
+      onlineAgents: 2,
+      avgPending: 3.5,
+      failureReason: 'avg_pending_exceeded',
+    });
     const ok = await distributeOfflineMessages(tdb.db, request(shopId, { maxAvgPending: 3.5 }));
     expect(ok).toMatchObject({ outcome: 'succeeded', assignedCount: 5 });
   });
@@ -138,14 +160,25 @@ describe('conditions and records', () => {
     await seedPool(tdb.db, shopId, 3);
     // buyer-m-2 came back and was served live after leaving the message.
     await tdb.db('sessions').insert({
-      shop_id: shopId, session_id: 'live', buyer_id: 'buyer-m-2', topic: 'presales', policy: 'current', settings_version: 0,
-      settings_snapshot: '{}', status: 'active', agent_id: agent, assigned_at: NOW,
+      shop_id: shopId,
+      session_id: 'live',
+      buyer_id: 'buyer-m-2',
+      topic: 'presales',
+      policy: 'current',
+      settings_version: 0,
+      settings_snapshot: '{}',
+      status: 'active',
+      agent_id: agent,
+      assigned_at: NOW,
     });
     const run = await distributeOfflineMessages(tdb.db, request(shopId, {}));
     expect(run).toMatchObject({ skippedCount: 1, eligibleCount: 2, assignedCount: 2 });
     const skipped = await tdb.db('offline_messages').where({ shop_id: shopId, status: 'skipped' }).first();
     expect(skipped).toMatchObject({ session_id: 'm-2', skip_reason: 'buyer_reached_human' });
-    expect(await tdb.db('assignment_records').where({ shop_id: shopId, outcome: 'skipped' }).first()).toMatchObject({ reason: 'buyer_reached_human', run_id: run.id });
+    expect(await tdb.db('assignment_records').where({ shop_id: shopId, outcome: 'skipped' }).first()).toMatchObject({
+      reason: 'buyer_reached_human',
+      run_id: run.id,
+    });
   });
 
   it('a scheduled slot runs once: a retry returns the same run and assigns nothing more', async () => {
@@ -177,7 +210,9 @@ describe('conditions and records', () => {
       { day: '2026-11-21', autoAssigned: 4 },
     ]);
     // Days before the window, or runs after the instant asked about, are not counted.
-    expect(await dailyAutoAssignedCounts(tdb.db, shopId, 'Asia/Shanghai', 7, new Date(NOW))).toEqual([{ day: '2026-11-21', autoAssigned: 4 }]);
+    expect(await dailyAutoAssignedCounts(tdb.db, shopId, 'Asia/Shanghai', 7, new Date(NOW))).toEqual([
+      { day: '2026-11-21', autoAssigned: 4 },
+    ]);
   });
 });
 
@@ -204,7 +239,9 @@ describe('manual assignment', () => {
     const ids: number[] = await tdb.db('offline_messages').where({ shop_id: shopId }).orderBy('id').pluck('id');
     const manualBatches = Array.from({ length: 10 }, (_, i) => ids.filter((_, k) => k % 10 === i));
     const results = await Promise.all([
-      ...manualBatches.map((batch, i) => assignManually(tdb.db, { shopId, messageIds: batch, agentId: agents[i], operator: 'owner', at: NOW })),
+      ...manualBatches.map((batch, i) =>
+        assignManually(tdb.db, { shopId, messageIds: batch, agentId: agents[i], operator: 'owner', at: NOW }),
+      ),
       distributeOfflineMessages(tdb.db, request(shopId, { perAgentCap: 100 })),
       distributeOfflineMessages(tdb.db, request(shopId, { perAgentCap: 100 }, { at: '2026-11-21T10:00:01.000Z' })),
     ]);
@@ -213,7 +250,10 @@ describe('manual assignment', () => {
     expect(manualCount + autoCount).toBe(1000);
     const [{ n: records }] = await tdb.db('assignment_records').where({ shop_id: shopId, outcome: 'assigned' }).count({ n: '*' });
     expect(records).toBe(1000);
-    const [{ n: distinctMessages }] = await tdb.db('assignment_records').where({ shop_id: shopId }).countDistinct({ n: 'offline_message_id' });
+    const [{ n: distinctMessages }] = await tdb
+      .db('assignment_records')
+      .where({ shop_id: shopId })
+      .countDistinct({ n: 'offline_message_id' });
     expect(distinctMessages).toBe(1000);
     expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'pending' })).toHaveLength(0);
     const load = await tdb.db('agents').where({ shop_id: shopId }).sum({ n: 'active_sessions' });

@@ -23,11 +23,21 @@ const T0 = Date.parse('2026-11-22T08:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
 async function routedSession(shopId: string, sessionId: string, ms = 0, topic = 'presales') {
-  await openSession(tdb.db, { shopId, sessionId, buyerId: `b-${sessionId}`, topic, wantsHuman: true, botEngaged: false, policy: 'current', at: at(ms) });
+  await openSession(tdb.db, {
+    shopId,
+    sessionId,
+    buyerId: `b-${sessionId}`,
+    topic,
+    wantsHuman: true,
+    botEngaged: false,
+    policy: 'current',
+    at: at(ms),
+  });
   return routeSession(tdb.db, shopId, sessionId, at(ms));
 }
 
-const load = async (agentId: string): Promise<number> => (await tdb.db('agents').where({ id: agentId }).first('active_sessions')).active_sessions;
+const load = async (agentId: string): Promise<number> =>
+  (await tdb.db('agents').where({ id: agentId }).first('active_sessions')).active_sessions;
 const holder = async (shopId: string, sessionId: string): Promise<string | null> =>
   (await tdb.db('sessions').where({ shop_id: shopId, session_id: sessionId }).first('agent_id')).agent_id;
 
@@ -41,7 +51,11 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; status: num
   );
   expect(err).toBeInstanceOf(DomainError);
   const d = err as DomainError;
-  return { code: d.code, status: d.httpStatus, ...((d.details as { reason?: string } | undefined)?.reason ? { reason: (d.details as { reason: string }).reason } : {}) };
+  return {
+    code: d.code,
+    status: d.httpStatus,
+    ...((d.details as { reason?: string } | undefined)?.reason ? { reason: (d.details as { reason: string }).reason } : {}),
+  };
 }
 
 describe('transfer to an agent', () => {
@@ -53,15 +67,41 @@ describe('transfer to an agent', () => {
     expect(await holder(shopId, 's1')).toBe(a.id);
 
     const { transfer: t } = await transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id }, note: '转售后' });
-    expect(t).toMatchObject({ fromAgentId: a.id, toAgentId: b.id, note: '转售后', operator: 'merchant [key k1]', groupId: null, at: at(60_000) });
+    expect(t).toMatchObject({
+      fromAgentId: a.id,
+      toAgentId: b.id,
+      note: '转售后',
+      operator: 'merchant [key k1]',
+      groupId: null,
+      at: at(60_000),
+    });
     expect([await load(a.id), await load(b.id), await holder(shopId, 's1')]).toEqual([0, 1, b.id]);
 
     const [record] = await tdb.db('assignment_records').where({ shop_id: shopId, kind: 'transfer' });
-    expect(record).toMatchObject({ agent_id: b.id, from_agent_id: a.id, operator: 'merchant [key k1]', reason: '转接', note: '转售后', outcome: 'assigned' });
+    expect(record).toMatchObject({
+      agent_id: b.id,
+      from_agent_id: a.id,
+      operator: 'merchant [key k1]',
+      reason: '转接',
+      note: '转售后',
+      outcome: 'assigned',
+    });
     const [event] = await tdb.db('events').where({ shop_id: shopId, type: 'session.transferred' });
-    expect(event.data).toMatchObject({ sessionId: 's1', fromAgentId: a.id, toAgentId: b.id, note: '转售后', operator: 'merchant [key k1]' });
+    expect(event.data).toMatchObject({
+      sessionId: 's1',
+      fromAgentId: a.id,
+      toAgentId: b.id,
+      note: '转售后',
+      operator: 'merchant [key k1]',
+    });
     const [outbox] = await tdb.db('outbox').where({ shop_id: shopId, kind: 'agent_transferred' });
-    expect(outbox.payload.transfer).toEqual({ assignmentId: t.assignmentId, agentId: b.id, operator: 'merchant [key k1]', reason: '转接', fromAgentId: a.id });
+    expect(outbox.payload.transfer).toEqual({
+      assignmentId: t.assignmentId,
+      agentId: b.id,
+      operator: 'merchant [key k1]',
+      reason: '转接',
+      fromAgentId: a.id,
+    });
     expect(await listTransfers(tdb.db, shopId, 's1')).toEqual([t]);
   });
 
@@ -78,8 +118,14 @@ describe('transfer to an agent', () => {
     expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: off.id } }))).toEqual(unavailable('offline'));
     expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: pause.id } }))).toEqual(unavailable('suspended'));
     expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: full.id } }))).toEqual(unavailable('full'));
-    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: 'nobody' } }))).toEqual({ code: 'not_found', status: 404 });
-    expect(await refusal(transfer({ shopId, sessionId: 'nope', target: { toAgentId: off.id } }))).toEqual({ code: 'not_found', status: 404 });
+    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: 'nobody' } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
+    expect(await refusal(transfer({ shopId, sessionId: 'nope', target: { toAgentId: off.id } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
 
     expect([await holder(shopId, 's1'), await load(a.id)]).toEqual([a.id, 1]);
     expect(await tdb.db('assignment_records').where({ shop_id: shopId, kind: 'transfer' })).toHaveLength(0);
@@ -91,7 +137,10 @@ describe('transfer to an agent', () => {
     const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
     await routedSession(shopId, 's1');
     const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
-    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id }, holderMustBe: b.id }))).toEqual({ code: 'not_found', status: 404 });
+    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id }, holderMustBe: b.id }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
     await transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id }, holderMustBe: a.id });
     expect(await holder(shopId, 's1')).toBe(b.id);
   });
@@ -100,7 +149,10 @@ describe('transfer to an agent', () => {
     const { shopId } = await seedShop(tdb.db);
     const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 0, status: 'online' });
     expect((await routedSession(shopId, 'q1')).kind).toBe('queued');
-    expect(await refusal(transfer({ shopId, sessionId: 'q1', target: { toAgentId: a.id } }))).toEqual({ code: 'session_not_active', status: 409 });
+    expect(await refusal(transfer({ shopId, sessionId: 'q1', target: { toAgentId: a.id } }))).toEqual({
+      code: 'session_not_active',
+      status: 409,
+    });
   });
 
   it('the seat the session left serves the oldest queued session at once', async () => {
@@ -130,14 +182,25 @@ describe('transfer to a group', () => {
     const idle = await createAgent(tdb.db, shopId, { name: 'Idle', capacity: 5, status: 'online' });
     const pause = await createAgent(tdb.db, shopId, { name: 'Pause', capacity: 5, status: 'suspended' });
     await tdb.db('agents').where({ id: busy.id }).update({ active_sessions: 2 });
-    const group = await createGroup(tdb.db, shopId, { name: 'After-sales', scopes: ['aftersales'], agentIds: [a.id, busy.id, idle.id, pause.id] });
+    const group = await createGroup(tdb.db, shopId, {
+      name: 'After-sales',
+      scopes: ['aftersales'],
+      agentIds: [a.id, busy.id, idle.id, pause.id],
+    });
 
     const { transfer: t } = await transfer({ shopId, sessionId: 's1', target: { toGroupId: group.id } });
     expect(t).toMatchObject({ fromAgentId: a.id, toAgentId: idle.id, groupId: group.id });
 
     const lonely = await createGroup(tdb.db, shopId, { name: 'Only A', scopes: ['vip'], agentIds: [a.id, pause.id] });
-    expect(await refusal(transfer({ shopId, sessionId: 's2', target: { toGroupId: lonely.id } }))).toEqual({ code: 'transfer_target_unavailable', status: 409, reason: 'no_free_agent' });
-    expect(await refusal(transfer({ shopId, sessionId: 's2', target: { toGroupId: 'grp_none' } }))).toEqual({ code: 'not_found', status: 404 });
+    expect(await refusal(transfer({ shopId, sessionId: 's2', target: { toGroupId: lonely.id } }))).toEqual({
+      code: 'transfer_target_unavailable',
+      status: 409,
+      reason: 'no_free_agent',
+    });
+    expect(await refusal(transfer({ shopId, sessionId: 's2', target: { toGroupId: 'grp_none' } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
   });
 
   it("never reaches another shop's agents or groups", async () => {
@@ -147,9 +210,18 @@ describe('transfer to a group', () => {
     await routedSession(shopId, 's1');
     const theirs = await createAgent(tdb.db, other, { name: 'Theirs', capacity: 5, status: 'online' });
     const theirGroup = await createGroup(tdb.db, other, { name: 'G', scopes: ['presales'], agentIds: [theirs.id] });
-    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: theirs.id } }))).toEqual({ code: 'not_found', status: 404 });
-    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toGroupId: theirGroup.id } }))).toEqual({ code: 'not_found', status: 404 });
-    expect(await refusal(transfer({ shopId: other, sessionId: 's1', target: { toAgentId: theirs.id } }))).toEqual({ code: 'not_found', status: 404 });
+    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toAgentId: theirs.id } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
+    expect(await refusal(transfer({ shopId, sessionId: 's1', target: { toGroupId: theirGroup.id } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
+    expect(await refusal(transfer({ shopId: other, sessionId: 's1', target: { toAgentId: theirs.id } }))).toEqual({
+      code: 'not_found',
+      status: 404,
+    });
   });
 });
 
@@ -183,7 +255,17 @@ describe('races', () => {
       const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
       const [moved, closed] = await Promise.allSettled([
         transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id } }),
-        closeSession(tdb.db, { shopId, sessionId: 's1', reason: 'closed_by_buyer', at: at(60_000), toOfflinePool: false, onlyIfQueued: false, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: 0 }),
+        closeSession(tdb.db, {
+          shopId,
+          sessionId: 's1',
+          reason: 'closed_by_buyer',
+          at: at(60_000),
+          toOfflinePool: false,
+          onlyIfQueued: false,
+          lastBuyerMessageAt: null,
+          lastAgentMessageAt: null,
+          messageCount: 0,
+        }),
       ]);
       expect(closed.status).toBe('fulfilled');
       if (moved.status === 'rejected') expect((moved.reason as DomainError).code).toBe('session_not_active');
@@ -199,8 +281,20 @@ describe('races', () => {
       const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 1, status: 'online' });
       await routedSession(shopId, 's1');
       const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 1, status: 'online' });
-      await openSession(tdb.db, { shopId, sessionId: 'new', buyerId: 'b-new', topic: 'presales', wantsHuman: true, botEngaged: false, policy: 'current', at: at(1_000) });
-      const [moved, routed] = await Promise.allSettled([transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id } }), routeSession(tdb.db, shopId, 'new', at(1_000))]);
+      await openSession(tdb.db, {
+        shopId,
+        sessionId: 'new',
+        buyerId: 'b-new',
+        topic: 'presales',
+        wantsHuman: true,
+        botEngaged: false,
+        policy: 'current',
+        at: at(1_000),
+      });
+      const [moved, routed] = await Promise.allSettled([
+        transfer({ shopId, sessionId: 's1', target: { toAgentId: b.id } }),
+        routeSession(tdb.db, shopId, 'new', at(1_000)),
+      ]);
       expect(routed.status).toBe('fulfilled');
       const agents = await tdb.db('agents').where({ shop_id: shopId }).select('id', 'active_sessions', 'capacity');
       for (const x of agents) expect(x.active_sessions).toBeLessThanOrEqual(x.capacity);

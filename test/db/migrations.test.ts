@@ -9,7 +9,8 @@ beforeAll(async () => {
 afterAll(async () => tdb?.drop());
 
 async function tables(): Promise<string[]> {
-  const rows = await tdb.db('information_schema.tables')
+  const rows = await tdb
+    .db('information_schema.tables')
     .where({ table_schema: 'public' })
     .whereNotIn('table_name', ['knex_migrations', 'knex_migrations_lock'])
     .orderBy('table_name')
@@ -17,7 +18,17 @@ async function tables(): Promise<string[]> {
   return rows;
 }
 
-const ALL = ['001_initial_schema', '002_distribution_run_key', '003_distribution_run_observations', '004_session_closures', '005_events_delivery_webhooks', '006_console_reads', '007_pool_run_id', '008_transfers', '009_handoff_settings'];
+const ALL = [
+  '001_initial_schema',
+  '002_distribution_run_key',
+  '003_distribution_run_observations',
+  '004_session_closures',
+  '005_events_delivery_webhooks',
+  '006_console_reads',
+  '007_pool_run_id',
+  '008_transfers',
+  '009_handoff_settings',
+];
 
 const EXPECTED = [
   'agent_group_members',

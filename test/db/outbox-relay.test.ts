@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgListener } from '../../db/notifications';
-import { claimOutbox, listDeadLetters, outboxStats, OUTBOX_MAX_ATTEMPTS, retryDeadLetter, type OutboxMessage } from '../../db/repositories/outbox';
+import {
+  claimOutbox,
+  listDeadLetters,
+  outboxStats,
+  OUTBOX_MAX_ATTEMPTS,
+  retryDeadLetter,
+  type OutboxMessage,
+} from '../../db/repositories/outbox';
 import { OutboxRelay } from '../../temporal/outbox-relay';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { until } from '../support/wait';
@@ -51,7 +58,11 @@ describe('outbox relay', () => {
       for (let i = 0; i < 2000; i++) rows.push(message(`wf-${i % 50}`, i));
       rows.splice(10, 0, message('bad', 0), message('bad', 1));
       await enqueue(rows);
-      await until(async () => sent.length, (n) => n === 2000, 'good rows delivered');
+      await until(
+        async () => sent.length,
+        (n) => n === 2000,
+        'good rows delivered',
+      );
       for (let w = 0; w < 50; w++) {
         const mine = sent.filter((id) => id.startsWith(`wf-${w}/`)).map((id) => Number(id.split('/')[1]));
         expect(mine).toEqual([...mine].sort((a, b) => a - b));

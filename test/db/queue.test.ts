@@ -23,7 +23,16 @@ describe('queue places', () => {
     await createAgent(tdb.db, shopId, { name: 'Full', capacity: 0, status: 'online' });
     const t0 = Date.parse('2026-11-22T08:00:00.000Z');
     for (const sessionId of ['early', 'late']) {
-      await openSession(tdb.db, { shopId, sessionId, buyerId: `b-${sessionId}`, topic: 'presales', wantsHuman: true, botEngaged: false, policy: 'current', at: new Date(t0).toISOString() });
+      await openSession(tdb.db, {
+        shopId,
+        sessionId,
+        buyerId: `b-${sessionId}`,
+        topic: 'presales',
+        wantsHuman: true,
+        botEngaged: false,
+        policy: 'current',
+        at: new Date(t0).toISOString(),
+      });
     }
 
     // "late" reaches the lock first, then "early", whose run's time is 50 ms before it.
@@ -41,8 +50,21 @@ describe('queue places', () => {
     ]);
 
     // In time order, a session's own time stands.
-    await openSession(tdb.db, { shopId, sessionId: 'later', buyerId: 'b-later', topic: 'presales', wantsHuman: true, botEngaged: false, policy: 'current', at: new Date(t0).toISOString() });
-    expect(await routeSession(tdb.db, shopId, 'later', new Date(t0 + 5_000).toISOString())).toEqual({ kind: 'queued', queuedAt: new Date(t0 + 5_000).toISOString(), position: 3 });
+    await openSession(tdb.db, {
+      shopId,
+      sessionId: 'later',
+      buyerId: 'b-later',
+      topic: 'presales',
+      wantsHuman: true,
+      botEngaged: false,
+      policy: 'current',
+      at: new Date(t0).toISOString(),
+    });
+    expect(await routeSession(tdb.db, shopId, 'later', new Date(t0 + 5_000).toISOString())).toEqual({
+      kind: 'queued',
+      queuedAt: new Date(t0 + 5_000).toISOString(),
+      position: 3,
+    });
   });
 });
 
@@ -65,8 +87,22 @@ describe('the queue as it moves', () => {
     await createAgent(tdb.db, shopId, { name: 'Full', capacity: 0, status: 'online' });
     await queueOf(shopId, 60);
     // The third in line gives up: those behind it at told places hear it (places 3–10, 20 and 50).
-    await closeSession(tdb.db, { shopId, sessionId: 'q00003', reason: 'left_queue', at: iso(60_000), toOfflinePool: true, onlyIfQueued: true, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: 0 });
-    const told = await tdb.db('events').where({ shop_id: shopId, type: 'session.queue_position_changed' }).orderBy('seq').select('session_id', 'data');
+    await closeSession(tdb.db, {
+      shopId,
+      sessionId: 'q00003',
+      reason: 'left_queue',
+      at: iso(60_000),
+      toOfflinePool: true,
+      onlyIfQueued: true,
+      lastBuyerMessageAt: null,
+      lastAgentMessageAt: null,
+      messageCount: 0,
+    });
+    const told = await tdb
+      .db('events')
+      .where({ shop_id: shopId, type: 'session.queue_position_changed' })
+      .orderBy('seq')
+      .select('session_id', 'data');
     expect(told.map((e) => [e.session_id, e.data.position])).toEqual([
       ...[4, 5, 6, 7, 8, 9, 10, 11].map((i) => [`q${String(i).padStart(5, '0')}`, i - 1]),
       ['q00021', 20],
@@ -84,11 +120,25 @@ describe('the queue as it moves', () => {
     await tdb.db('agents').where({ id: agent.id }).update({ capacity: 1 });
     const perDeparture: number[] = [];
     for (let i = 0; i < 100; i++) {
-      const before = Number((await tdb.db('events').where({ shop_id: shopId, type: 'session.queue_position_changed' }).count({ n: '*' }))[0].n);
+      const before = Number(
+        (await tdb.db('events').where({ shop_id: shopId, type: 'session.queue_position_changed' }).count({ n: '*' }))[0].n,
+      );
       await updateAgent(tdb.db, shopId, agent.id, { capacity: 1 }, iso(i * 1_000 + 500));
       const served = await tdb.db('sessions').where({ shop_id: shopId, agent_id: agent.id, status: 'active' }).first('session_id');
-      await closeSession(tdb.db, { shopId, sessionId: served.session_id, reason: 'closed_by_agent', at: iso(i * 1_000 + 900), toOfflinePool: false, onlyIfQueued: false, lastBuyerMessageAt: null, lastAgentMessageAt: null, messageCount: 0 });
-      const after = Number((await tdb.db('events').where({ shop_id: shopId, type: 'session.queue_position_changed' }).count({ n: '*' }))[0].n);
+      await closeSession(tdb.db, {
+        shopId,
+        sessionId: served.session_id,
+        reason: 'closed_by_agent',
+        at: iso(i * 1_000 + 900),
+        toOfflinePool: false,
+        onlyIfQueued: false,
+        lastBuyerMessageAt: null,
+        lastAgentMessageAt: null,
+        messageCount: 0,
+      });
+      const after = Number(
+        (await tdb.db('events').where({ shop_id: shopId, type: 'session.queue_position_changed' }).count({ n: '*' }))[0].n,
+      );
       perDeparture.push(after - before);
     }
     // Round 0 takes two from the queue (the seat opening, then its close); every later round one.
@@ -103,7 +153,12 @@ describe('the queue as it moves', () => {
     const { shopId } = await seedShop(tdb.db);
     const agent = await createAgent(tdb.db, shopId, { name: 'Seat', capacity: 0, status: 'online' });
     await queueOf(shopId, 10);
-    expect(await queuePlaceOf(tdb.db, shopId, 'q00005', new Date(T0 + 60_000))).toEqual({ position: 5, estimatedWaitSeconds: null, servedInWindow: 0, windowMinutes: 60 });
+    expect(await queuePlaceOf(tdb.db, shopId, 'q00005', new Date(T0 + 60_000))).toEqual({
+      position: 5,
+      estimatedWaitSeconds: null,
+      servedInWindow: 0,
+      windowMinutes: 60,
+    });
     // The queue serves 4 sessions within the hour.
     await tdb.db('agents').where({ id: agent.id }).update({ capacity: 4 });
     await updateAgent(tdb.db, shopId, agent.id, { capacity: 4 }, iso(120_000));

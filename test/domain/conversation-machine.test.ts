@@ -57,9 +57,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: 'leave' as const }) },
   {
     weight: 4,
-    arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(1, MINUTE_MS, 10 * MINUTE_MS, 3 * 3_600_000, 7 * 3_600_000, 25 * 3_600_000) }),
+    arbitrary: fc.record({
+      op: fc.constant('advance' as const),
+      ms: fc.constantFrom(1, MINUTE_MS, 10 * MINUTE_MS, 3 * 3_600_000, 7 * 3_600_000, 25 * 3_600_000),
+    }),
   },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('route_done' as const), outcome: fc.constantFrom('assigned' as const, 'queued' as const, 'offline' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('route_done' as const),
+      outcome: fc.constantFrom('assigned' as const, 'queued' as const, 'offline' as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('close_done' as const), assignedMeanwhile: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ op: 'pool_assign' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'pool_expire' as const }) },
@@ -76,7 +85,13 @@ const startArb = fc.record({
 });
 
 type Pending = { kind: 'opened' | 'human' | 'close' | 'leave'; settled: (m: Machine) => boolean };
-type InFlight = { kind: 'route' } | { kind: 'close'; step: Extract<Step, { kind: 'close' }> } | { kind: 'wait'; seen: number } | { kind: 'pool' } | { kind: 'finished' } | null;
+type InFlight =
+  | { kind: 'route' }
+  | { kind: 'close'; step: Extract<Step, { kind: 'close' }> }
+  | { kind: 'wait'; seen: number }
+  | { kind: 'pool' }
+  | { kind: 'finished' }
+  | null;
 
 /** The workflow's loop in memory: the same machine, with activities settled by the test's ops. */
 class Sim {
@@ -88,8 +103,22 @@ class Sim {
   nextAssignment = 0;
   readonly env: Env = { patched: () => true, continueAsNewSuggested: false };
 
-  constructor(start: { wantsHuman: boolean; botEngaged: boolean; policy: SessionPolicy; buyerIdleMinutes: number; routedAtOpening?: 'assigned' | 'queued' | 'offline' }) {
-    const request = { shopId: 'shop', sessionId: 's', buyerId: 'b', topic: 'presales', wantsHuman: start.wantsHuman, botEngaged: start.botEngaged, policy: start.policy };
+  constructor(start: {
+    wantsHuman: boolean;
+    botEngaged: boolean;
+    policy: SessionPolicy;
+    buyerIdleMinutes: number;
+    routedAtOpening?: 'assigned' | 'queued' | 'offline';
+  }) {
+    const request = {
+      shopId: 'shop',
+      sessionId: 's',
+      buyerId: 'b',
+      topic: 'presales',
+      wantsHuman: start.wantsHuman,
+      botEngaged: start.botEngaged,
+      policy: start.policy,
+    };
     this.m = newMachine(initialState(request, this.now));
     const routed = start.wantsHuman && start.routedAtOpening ? this.outcome(start.routedAtOpening) : undefined;
     this.feed({
@@ -116,12 +145,21 @@ class Sim {
   }
 
   outcome(kind: 'assigned' | 'queued' | 'offline') {
-    return kind === 'assigned' ? { kind, assignment: this.assignment() } : kind === 'queued' ? { kind, queuedAt: new Date(this.now).toISOString() } : { kind };
+    return kind === 'assigned'
+      ? { kind, assignment: this.assignment() }
+      : kind === 'queued'
+        ? { kind, queuedAt: new Date(this.now).toISOString() }
+        : { kind };
   }
 
   assignment() {
     this.nextAssignment++;
-    return { assignmentId: `as${this.nextAssignment}`, agentId: `agent${this.nextAssignment % 3}`, operator: 'test', reason: '离线留言分配' };
+    return {
+      assignmentId: `as${this.nextAssignment}`,
+      agentId: `agent${this.nextAssignment % 3}`,
+      operator: 'test',
+      reason: '离线留言分配',
+    };
   }
 
   /** Runs the loop until it blocks on an activity, a timer, the pool, or the end. */
@@ -168,7 +206,10 @@ class Sim {
   /** Where the run waits on the outside world, no update may be left hanging. */
   blocked(): void {
     this.pending = this.pending.filter((p) => !p.settled(this.m));
-    expect(this.pending.map((p) => p.kind), 'updates still waiting while the run is blocked').toEqual([]);
+    expect(
+      this.pending.map((p) => p.kind),
+      'updates still waiting while the run is blocked',
+    ).toEqual([]);
     expect(this.closesThisLife).toBeLessThanOrEqual(1);
   }
 
@@ -216,7 +257,13 @@ class Sim {
           this.feed({
             type: 'transferred',
             at: this.now,
-            transfer: { assignmentId: `s/${to}/${new Date(this.now).toISOString()}`, agentId: to, operator: 'test', reason: '转接', fromAgentId: m.state.agentId ?? 'unknown' },
+            transfer: {
+              assignmentId: `s/${to}/${new Date(this.now).toISOString()}`,
+              agentId: to,
+              operator: 'test',
+              reason: '转接',
+              fromAgentId: m.state.agentId ?? 'unknown',
+            },
           });
           if (isLive(m)) expect(this.m.state.agentId).toBe(to);
           else expect(this.m.state).toEqual(m.state);
@@ -239,7 +286,12 @@ class Sim {
         const { step } = this.inFlight;
         this.inFlight = null;
         const meanwhile = op.assignedMeanwhile && step.onlyIfQueued && m.state.status === 'queued';
-        this.feed({ type: 'closed', at: this.now, toOfflinePool: step.toOfflinePool, outcome: meanwhile ? { kind: 'assigned_meanwhile', assignment: this.assignment() } : { kind: 'closed', closeReason: step.reason } });
+        this.feed({
+          type: 'closed',
+          at: this.now,
+          toOfflinePool: step.toOfflinePool,
+          outcome: meanwhile ? { kind: 'assigned_meanwhile', assignment: this.assignment() } : { kind: 'closed', closeReason: step.reason },
+        });
         if (!meanwhile) expect(this.m.state.closeReason).toBe(step.reason);
         break;
       }
@@ -304,22 +356,27 @@ describe('conversation machine, random interleavings', () => {
 
   it('a close racing routing is answered whatever routing ends in, and never closes the next life', () => {
     fc.assert(
-      fc.property(startArb, fc.constantFrom('assigned' as const, 'queued' as const, 'offline' as const), fc.array(opArb, { maxLength: 30 }), (start, outcome, rest) => {
-        const sim = new Sim({ ...start, wantsHuman: false });
-        sim.run({ op: 'human' });
-        expect(sim.inFlight?.kind).toBe('route');
-        sim.run({ op: 'close', by: 'buyer' });
-        sim.run({ op: 'route_done', outcome });
-        if (outcome !== 'offline') sim.run({ op: 'close_done', assignedMeanwhile: false });
-        expect(['closed', 'offline']).toContain(sim.m.state.status);
-        expect(sim.pending).toEqual([]);
-        if (outcome === 'offline') {
-          sim.run({ op: 'pool_assign' });
-          expect(sim.m.state.status).toBe('active');
-          expect(sim.inFlight?.kind).toBe('wait');
-        }
-        for (const op of rest) sim.run(op);
-      }),
+      fc.property(
+        startArb,
+        fc.constantFrom('assigned' as const, 'queued' as const, 'offline' as const),
+        fc.array(opArb, { maxLength: 30 }),
+        (start, outcome, rest) => {
+          const sim = new Sim({ ...start, wantsHuman: false });
+          sim.run({ op: 'human' });
+          expect(sim.inFlight?.kind).toBe('route');
+          sim.run({ op: 'close', by: 'buyer' });
+          sim.run({ op: 'route_done', outcome });
+          if (outcome !== 'offline') sim.run({ op: 'close_done', assignedMeanwhile: false });
+          expect(['closed', 'offline']).toContain(sim.m.state.status);
+          expect(sim.pending).toEqual([]);
+          if (outcome === 'offline') {
+            sim.run({ op: 'pool_assign' });
+            expect(sim.m.state.status).toBe('active');
+            expect(sim.inFlight?.kind).toBe('wait');
+          }
+          for (const op of rest) sim.run(op);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -338,7 +395,8 @@ describe('conversation machine, random interleavings', () => {
             const { step } = inFlight;
             const botOnly = before.request.botEngaged && before.status === 'open' && !everAssigned;
             if (botOnly) expect(step).toMatchObject({ toOfflinePool: true, origin: 'bot_only', onlyIfQueued: false });
-            else if (step.reason === 'queue_timeout' || step.reason === 'left_queue') expect(step).toMatchObject({ toOfflinePool: true, origin: step.reason });
+            else if (step.reason === 'queue_timeout' || step.reason === 'left_queue')
+              expect(step).toMatchObject({ toOfflinePool: true, origin: step.reason });
             else expect(step.toOfflinePool).toBe(false);
           }
         }

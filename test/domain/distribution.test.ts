@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISTRIBUTION_SETTINGS, nextSlot, runLimit, shopDay, validateDistributionSettings, withinWindows, type DistributionSettings } from '../../domain/distribution';
+import {
+  candidatesByTopic,
+  DEFAULT_DISTRIBUTION_SETTINGS,
+  nextSlot,
+  planRun,
+  runLimit,
+  shopDay,
+  validateDistributionSettings,
+  withinWindows,
+  type DistributionSettings,
+} from '../../domain/distribution';
 
 const settings = (windows: DistributionSettings['windows'], over: Partial<DistributionSettings> = {}): DistributionSettings => ({
   ...DEFAULT_DISTRIBUTION_SETTINGS,
@@ -83,14 +93,36 @@ describe('rules', () => {
   });
 
   it('validates windows, target and numbers with stable codes', () => {
-    const code = (over: Partial<DistributionSettings>, tz?: string) => validateDistributionSettings({ ...DEFAULT_DISTRIBUTION_SETTINGS, ...over }, tz)?.code ?? null;
+    const code = (over: Partial<DistributionSettings>, tz?: string) =>
+      validateDistributionSettings({ ...DEFAULT_DISTRIBUTION_SETTINGS, ...over }, tz)?.code ?? null;
     expect(code({})).toBeNull();
     expect(code({ windows: [{ start: '09:15', end: '10:00' }] })).toBe('window_not_on_half_hour');
     expect(code({ windows: [{ start: '9:00', end: '10:00' }] })).toBe('window_not_on_half_hour');
     expect(code({ windows: [] })).toBe('invalid_windows');
-    expect(code({ windows: [{ start: '09:00', end: '11:00' }, { start: '10:30', end: '12:00' }] })).toBe('windows_overlap');
-    expect(code({ windows: [{ start: '22:00', end: '01:00' }, { start: '00:30', end: '02:00' }] })).toBe('windows_overlap');
-    expect(code({ windows: [{ start: '09:00', end: '10:00' }, { start: '10:30', end: '11:00' }] })).toBeNull();
+    expect(
+      code({
+        windows: [
+          { start: '09:00', end: '11:00' },
+          { start: '10:30', end: '12:00' },
+        ],
+      }),
+    ).toBe('windows_overlap');
+    expect(
+      code({
+        windows: [
+          { start: '22:00', end: '01:00' },
+          { start: '00:30', end: '02:00' },
+        ],
+      }),
+    ).toBe('windows_overlap');
+    expect(
+      code({
+        windows: [
+          { start: '09:00', end: '10:00' },
+          { start: '10:30', end: '11:00' },
+        ],
+      }),
+    ).toBeNull();
     expect(code({ target: { kind: 'groups', groupIds: [] } })).toBe('invalid_target');
     expect(code({ target: { kind: 'nobody' } as never })).toBe('invalid_target');
     expect(code({ minOnlineAgents: -1 })).toBe('invalid_number');
@@ -99,5 +131,52 @@ describe('rules', () => {
     expect(code({ maxAvgPending: 2.5 })).toBeNull();
     expect(code({ scope: 'some' as never })).toBe('invalid_scope');
     expect(code({}, 'Mars/Base')).toBe('invalid_time_zone');
+  });
+});
+
+describe('the run planner', () => {
+  const base = settings([{ start: '09:00', end: '10:00' }]);
+  const agent = (id: string, status: string, activeSessions = 0, capacity = 5) => ({ id, status, activeSessions, capacity });
+
+  it('checks the minimum online and the average pending, and takes online × cap under the hard cap', () => {
+    const target = [agent('a', 'online', 2), agent('b', 'online', 4), agent('c', 'suspended')];
+    expect(planRun({ trigger: 'scheduled', settings: { ...base, minOnlineAgents: 3 }, target })).toMatchObject({
+      onlineAgents: 2,
+      failure: 'insufficient_online_agents',
+      runLimit: 0,
+    });
+    expect(planRun({ trigger: 'scheduled', settings: { ...base, maxAvgPending: 2.5 }, target })).toMatchObject({
+      avgPending: 3,
+      failure: 'avg_pending_exceeded',
+    });
+    const ok = planRun({ trigger: 'manual', settings: { ...base, perAgentCap: 10 }, target });
+    expect([ok.failure, ok.runLimit, ok.assignees.map((a) => a.id)]).toEqual([null, 20, ['a', 'b']]);
+    const many = Array.from({ length: 100 }, (_, i) => agent(`x${i}`, 'online'));
+    expect(planRun({ trigger: 'scheduled', settings: { ...base, perAgentCap: 100 }, target: many }).runLimit).toBe(5000);
+  });
+
+  it('an agent-available run fills that agent’s free seats and checks no condition', () => {
+    const target = [agent('a', 'online', 3, 5), agent('b', 'online')];
+    const plan = planRun({ trigger: 'agent_available', agentId: 'a', settings: { ...base, minOnlineAgents: 10 }, target });
+    expect([plan.failure, plan.runLimit, plan.assignees.map((a) => a.id)]).toEqual([null, 2, ['a']]);
+    expect(planRun({ trigger: 'agent_available', agentId: 'a', settings: base, target: [agent('a', 'online', 5, 5)] }).failure).toBe(
+      'nothing_eligible',
+    );
+  });
+
+  it('routing rules give a topic to the agents of the groups covering it, or to anyone when none does', () => {
+    const groups = [{ id: 'g1', scopes: ['presales'] }];
+    const members = [{ group_id: 'g1', agent_id: 'a' }];
+    const byTopic = candidatesByTopic(
+      { ...base, target: { kind: 'routing_rules' } },
+      ['a', 'b'],
+      ['presales', 'aftersales'],
+      groups,
+      members,
+    );
+    expect(Object.fromEntries(byTopic)).toEqual({ presales: ['a'], aftersales: ['a', 'b'] });
+    expect(
+      Object.fromEntries(candidatesByTopic({ ...base, target: { kind: 'routing_rules' } }, ['b'], ['presales'], groups, members)),
+    ).toEqual({});
   });
 });

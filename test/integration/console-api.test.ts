@@ -35,7 +35,10 @@ describe('console reads', () => {
   it("an agent key lists and reads only its own sessions and the events naming it; the merchant sees a session's whole timeline", async () => {
     const first = await agent('First', 'online');
     const second = await agent('Second', 'offline');
-    const start = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key: shopKey, body: { sessionId: 's-first', buyerId: 'b1', topic: 'presales', wantsHuman: true } });
+    const start = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+      key: shopKey,
+      body: { sessionId: 's-first', buyerId: 'b1', topic: 'presales', wantsHuman: true },
+    });
     expect(start.status).toBe(201);
     expect(start.body.session).toMatchObject({ status: 'active', agentId: first.id });
 
@@ -73,8 +76,12 @@ describe('console reads', () => {
     const offlineAgent = await agent('Later', 'offline');
     // Every agent offline except First (online, from the test above, capacity 3): take it offline.
     const agents = await call(stack.app, 'GET', `/v1/shops/${SHOP}/agents`, { key: shopKey });
-    for (const a of agents.body.items) await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${a.id}`, { key: shopKey, body: { status: 'offline' } });
-    const start = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key: shopKey, body: { sessionId: 's-pool', buyerId: 'b2', topic: 'presales', wantsHuman: true } });
+    for (const a of agents.body.items)
+      await call(stack.app, 'PATCH', `/v1/shops/${SHOP}/agents/${a.id}`, { key: shopKey, body: { status: 'offline' } });
+    const start = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+      key: shopKey,
+      body: { sessionId: 's-pool', buyerId: 'b2', topic: 'presales', wantsHuman: true },
+    });
     expect(start.body.session.status).toBe('offline');
     const pool = await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages?status=pending`, { key: shopKey }),
@@ -82,13 +89,23 @@ describe('console reads', () => {
       'the pooled message',
     );
     const id = pool.body.items[0].id;
-    const assign = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key: shopKey, body: { messageIds: [id], agentId: offlineAgent.id, operator: '店长' } });
+    const assign = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, {
+      key: shopKey,
+      body: { messageIds: [id], agentId: offlineAgent.id, operator: '店长' },
+    });
     expect(assign.status).toBe(200);
     expect(assign.body.assigned).toEqual([id]);
 
     const records = await call(stack.app, 'GET', `/v1/shops/${SHOP}/assignment-records?kind=manual`, { key: shopKey });
     expect(records.status).toBe(200);
-    expect(records.body.items[0]).toMatchObject({ offlineMessageId: id, sessionId: 's-pool', agentId: offlineAgent.id, kind: 'manual', outcome: 'assigned', reason: '离线留言分配' });
+    expect(records.body.items[0]).toMatchObject({
+      offlineMessageId: id,
+      sessionId: 's-pool',
+      agentId: offlineAgent.id,
+      kind: 'manual',
+      outcome: 'assigned',
+      reason: '离线留言分配',
+    });
     expect(records.body.items[0].operator).toContain('店长');
     const session = await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/s-pool`, { key: shopKey }),

@@ -19,13 +19,18 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-
 /** Buyers arriving while nobody is online: each becomes an offline message, like in production. */
 async function leaveOfflineMessages(ids: string[]): Promise<void> {
   for (const id of ids) {
-    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true } });
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+      key,
+      body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true },
+    });
   }
-  await until(() => stack.tdb.db('offline_messages').where({ shop_id: SHOP }).whereIn('session_id', ids), (rows) => rows.length === ids.length);
+  await until(
+    () => stack.tdb.db('offline_messages').where({ shop_id: SHOP }).whereIn('session_id', ids),
+    (rows) => rows.length === ids.length,
+  );
 }
 
 describe('distribution settings over HTTP', () => {
@@ -34,14 +39,25 @@ describe('distribution settings over HTTP', () => {
     expect(current.body).toMatchObject({ version: 0, settings: DEFAULT_DISTRIBUTION_SETTINGS });
     const cases: [object, string][] = [
       [{ windows: [{ start: '09:15', end: '10:00' }] }, 'window_not_on_half_hour'],
-      [{ windows: [{ start: '09:00', end: '12:00' }, { start: '11:00', end: '13:00' }] }, 'windows_overlap'],
+      [
+        {
+          windows: [
+            { start: '09:00', end: '12:00' },
+            { start: '11:00', end: '13:00' },
+          ],
+        },
+        'windows_overlap',
+      ],
       [{ target: { kind: 'groups', groupIds: ['ghost'] } }, 'unknown_groups'],
       [{ target: { kind: 'agents', agentIds: ['ghost'] } }, 'unknown_agents'],
       [{ minOnlineAgents: -1 }, 'invalid_number'],
       [{ perAgentCap: 1.5 }, 'invalid_number'],
     ];
     for (const [over, code] of cases) {
-      const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, { key, body: { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...over } } });
+      const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, {
+        key,
+        body: { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, ...over } },
+      });
       expect(res.status, code).toBe(400);
       expect(res.body.error.code).toBe(code);
     }
@@ -52,18 +68,30 @@ describe('distribution settings over HTTP', () => {
 
   it('a valid change is versioned, recorded in the shop run, and moves the schedule', async () => {
     const settings = { ...DEFAULT_DISTRIBUTION_SETTINGS, windows: [{ start: '08:00', end: '20:00' }], perAgentCap: 2 };
-    const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, { key, body: { settings, changedBy: 'owner@shop' } });
+    const res = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, {
+      key,
+      body: { settings, changedBy: 'owner@shop' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ version: 1, settings });
     const schedule = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/schedule`, { key });
     expect(schedule.body.distribution.version).toBe(1);
-    const localSlot = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(schedule.body.nextSlot));
+    const localSlot = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Shanghai',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(Date.parse(schedule.body.nextSlot));
     const [h, m] = localSlot.split(':').map(Number);
     expect(m % 30).toBe(0);
     expect(h * 60 + m).toBeGreaterThanOrEqual(8 * 60);
     expect(h * 60 + m).toBeLessThanOrEqual(20 * 60);
     const history = await stack.env.client.workflow.getHandle(shopWorkflowId(SHOP)).fetchHistory();
-    expect(history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateDistributionSettings')).toHaveLength(1);
+    expect(
+      history.events!.filter(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateDistributionSettings',
+      ),
+    ).toHaveLength(1);
   });
 });
 
@@ -90,18 +118,29 @@ describe('runs, records and manual assignment over HTTP', () => {
     const run = await call(stack.app, 'POST', `/v1/shops/${SHOP}/distribution/run-now`, { key, body: { requestedBy: 'owner' } });
     expect(run.body).toMatchObject({ trigger: 'manual', outcome: 'succeeded', assignedCount: 2, perAgent: { [agentId]: 2 } });
     // Newest first: the one left is the oldest message (the three buyers' runs raced, so not necessarily d1).
-    const oldest = await stack.tdb.db('offline_messages').where({ shop_id: SHOP }).whereIn('session_id', ['d1', 'd2', 'd3']).orderBy('created_at').first('session_id');
+    const oldest = await stack.tdb
+      .db('offline_messages')
+      .where({ shop_id: SHOP })
+      .whereIn('session_id', ['d1', 'd2', 'd3'])
+      .orderBy('created_at')
+      .first('session_id');
     const left: string[] = await stack.tdb.db('offline_messages').where({ shop_id: SHOP, status: 'pending' }).pluck('session_id');
     expect(left).toEqual([oldest.session_id]);
 
-    const newest = (await stack.tdb.db('offline_messages').where({ shop_id: SHOP }).orderBy('created_at', 'desc').first('session_id')).session_id;
-    const live = await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${newest}`, { key }), (r) => r.body.live?.status === 'active');
+    const newest = (await stack.tdb.db('offline_messages').where({ shop_id: SHOP }).orderBy('created_at', 'desc').first('session_id'))
+      .session_id;
+    const live = await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${newest}`, { key }),
+      (r) => r.body.live?.status === 'active',
+    );
     expect(live.body.live.assignments[0]).toMatchObject({ agentId, reason: '离线留言分配', operator: '系统自动分配' });
 
     const runs = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs`, { key });
     expect(runs.body.items[0]).toMatchObject({ id: run.body.id, assignedCount: 2 });
     const detail = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs/${run.body.id}`, { key });
-    expect(detail.body.records.map((r: { sessionId: string }) => r.sessionId).sort()).toEqual(['d1', 'd2', 'd3'].filter((id) => id !== oldest.session_id));
+    expect(detail.body.records.map((r: { sessionId: string }) => r.sessionId).sort()).toEqual(
+      ['d1', 'd2', 'd3'].filter((id) => id !== oldest.session_id),
+    );
     expect(detail.body.records.every((r: { operator: string }) => r.operator === '系统自动分配')).toBe(true);
     const daily = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/daily-counts`, { key });
     expect(daily.body.timeZone).toBe('Asia/Shanghai');
@@ -128,17 +167,32 @@ describe('runs, records and manual assignment over HTTP', () => {
     expect(record).toMatchObject({ kind: 'manual', reason: '离线留言分配' });
     expect(record.operator).toBe(actor);
     // Nothing left to take: a conflict, naming each message and who holds it.
-    const again = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [taken[0]], agentId: agent.id } });
+    const again = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, {
+      key,
+      body: { messageIds: [taken[0]], agentId: agent.id },
+    });
     expect(again.status).toBe(409);
-    expect(again.body.error).toMatchObject({ code: 'offline_messages_taken', details: [{ id: taken[0], status: 'assigned', agentId: holder }] });
+    expect(again.body.error).toMatchObject({
+      code: 'offline_messages_taken',
+      details: [{ id: taken[0], status: 'assigned', agentId: holder }],
+    });
     const manualSession = (await stack.tdb.db('offline_messages').where({ id: pending[0] }).first('session_id')).session_id;
-    await until(() => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${manualSession}`, { key }), (r) => r.body.live?.status === 'active');
+    await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/${manualSession}`, { key }),
+      (r) => r.body.live?.status === 'active',
+    );
 
-    const unknown = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key, body: { messageIds: [999999], agentId: agent.id } });
+    const unknown = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, {
+      key,
+      body: { messageIds: [999999], agentId: agent.id },
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('unknown_offline_messages');
     const otherShop = await createShopViaApi(stack.app, 'dist-other');
-    const denied = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, { key: otherShop, body: { messageIds: pending, agentId: agent.id } });
+    const denied = await call(stack.app, 'POST', `/v1/shops/${SHOP}/offline-messages/assign`, {
+      key: otherShop,
+      body: { messageIds: pending, agentId: agent.id },
+    });
     expect(denied.status).toBe(403);
   });
 
@@ -147,12 +201,24 @@ describe('runs, records and manual assignment over HTTP', () => {
     const k = await createShopViaApi(stack.app, shop, 'UTC');
     const ids = ['e1', 'e2', 'e3'];
     for (const id of ids) {
-      await call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, { key: k, body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true } });
+      await call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, {
+        key: k,
+        body: { sessionId: id, buyerId: `b-${id}`, topic: 'presales', wantsHuman: true },
+      });
     }
-    await until(() => stack.tdb.db('offline_messages').where({ shop_id: shop }), (r) => r.length === 3);
-    const created = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, { key: k, body: { name: 'Early bird', capacity: 2, status: 'online' } });
+    await until(
+      () => stack.tdb.db('offline_messages').where({ shop_id: shop }),
+      (r) => r.length === 3,
+    );
+    const created = await call(stack.app, 'POST', `/v1/shops/${shop}/agents`, {
+      key: k,
+      body: { name: 'Early bird', capacity: 2, status: 'online' },
+    });
     const agentId = created.body.agent.id;
-    const runs = await until(() => call(stack.app, 'GET', `/v1/shops/${shop}/distribution/runs`, { key: k }), (r) => r.body.items.length === 1);
+    const runs = await until(
+      () => call(stack.app, 'GET', `/v1/shops/${shop}/distribution/runs`, { key: k }),
+      (r) => r.body.items.length === 1,
+    );
     expect(runs.body.items[0]).toMatchObject({ trigger: 'agent_available', assignedCount: 2, perAgent: { [agentId]: 2 } });
     expect(await stack.tdb.db('offline_messages').where({ shop_id: shop, status: 'pending' })).toHaveLength(1);
     const agent = await call(stack.app, 'GET', `/v1/shops/${shop}/agents/${agentId}`, { key: k });
@@ -169,20 +235,31 @@ describe('runs, records and manual assignment over HTTP', () => {
     expect(empty.status).toBe(400);
     expect((await call(stack.app, 'GET', `/v1/shops/${shop}`, { key: k })).body.timeZone).toBe('Asia/Shanghai');
 
-    const moved = await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: k, body: { timeZone: 'Europe/Berlin', name: 'Moved', changedBy: 'owner@shop' } });
+    const moved = await call(stack.app, 'PATCH', `/v1/shops/${shop}`, {
+      key: k,
+      body: { timeZone: 'Europe/Berlin', name: 'Moved', changedBy: 'owner@shop' },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ id: shop, name: 'Moved', timeZone: 'Europe/Berlin' });
     const schedule = await call(stack.app, 'GET', `/v1/shops/${shop}/distribution/schedule`, { key: k });
     expect(schedule.body.timeZone).toBe('Europe/Berlin');
     // Default windows: the next slot is a Berlin half hour.
-    const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
-      new Date(schedule.body.nextSlot),
-    );
+    const local = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Berlin',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(schedule.body.nextSlot));
     expect(local).toMatch(/^\d\d:(00|30)$/);
 
     const history = await stack.env.client.workflow.getHandle(shopWorkflowId(shop)).fetchHistory();
-    const accepted = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateShopTimeZone');
+    const accepted = history.events!.filter(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateShopTimeZone',
+    );
     expect(accepted).toHaveLength(1);
-    expect((await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: await createShopViaApi(stack.app, 'dist-move-2'), body: { name: 'x' } })).status).toBe(403);
+    expect(
+      (await call(stack.app, 'PATCH', `/v1/shops/${shop}`, { key: await createShopViaApi(stack.app, 'dist-move-2'), body: { name: 'x' } }))
+        .status,
+    ).toBe(403);
   });
 });

@@ -55,7 +55,15 @@ beforeAll(async () => {
       }
     }
   });
-  app = await buildApp({ db: tdb.db, temporal: { client: env.client, taskQueue }, adminToken: ADMIN_TOKEN, logLevel: 'silent', webhooks: TEST_WEBHOOKS });
+  // A worker counts for 20 s after its last poll here (90 s in production): the test waits for the stop to show.
+  app = await buildApp({
+    db: tdb.db,
+    temporal: { client: env.client, taskQueue },
+    adminToken: ADMIN_TOKEN,
+    logLevel: 'silent',
+    webhooks: TEST_WEBHOOKS,
+    workerFreshMs: 20_000,
+  });
   await until(async () => logs.some((l) => l.msg === 'worker started'), Boolean, 'worker started', 120_000);
 });
 afterAll(async () => {
@@ -77,20 +85,38 @@ const value = (text: string, name: string, labels: Record<string, string> = {}):
 
 describe('observability', () => {
   it('metrics move with a real flow, logs carry the ids, search attributes answer on-call questions, readiness follows the worker', async () => {
-    const readyBefore = await until(() => call(app, 'GET', '/readyz'), (r) => r.status === 200, 'ready', 60_000);
+    const readyBefore = await until(
+      () => call(app, 'GET', '/readyz'),
+      (r) => r.status === 200,
+      'ready',
+      60_000,
+    );
     expect(readyBefore.body).toMatchObject({ ok: true, worker: { ok: true } });
     expect((await call(app, 'GET', '/livez')).status).toBe(200);
 
     const key = await createShopViaApi(app, 'obs', 'UTC');
     const agent = (await call(app, 'POST', '/v1/shops/obs/agents', { key, body: { name: 'A', capacity: 1, status: 'online' } })).body.agent;
     await call(app, 'POST', '/v1/shops/obs/sessions', { key, body: { sessionId: 'o1', buyerId: 'b1', topic: 't', wantsHuman: true } });
-    const queued = await call(app, 'POST', '/v1/shops/obs/sessions', { key, body: { sessionId: 'o2', buyerId: 'b2', topic: 't', wantsHuman: true } });
+    const queued = await call(app, 'POST', '/v1/shops/obs/sessions', {
+      key,
+      body: { sessionId: 'o2', buyerId: 'b2', topic: 't', wantsHuman: true },
+    });
     expect(queued.body.session.status).toBe('queued');
     await call(app, 'POST', '/v1/shops/obs/sessions/o1/close', { key, body: { by: 'agent' } });
     await call(app, 'POST', '/v1/shops/obs/distribution/run-now', { key, body: {} });
-    await until(() => call(app, 'GET', '/v1/shops/obs/sessions/o2', { key }), (r) => r.body.session.agentId === agent.id, 'o2 drained to the agent');
+    await until(
+      () => call(app, 'GET', '/v1/shops/obs/sessions/o2', { key }),
+      (r) => r.body.session.agentId === agent.id,
+      'o2 drained to the agent',
+    );
 
-    const workerMetrics = await until(() => scrape(`http://127.0.0.1:${metricsPort}/metrics`), (t) => value(t, 'temporal_cs_sessions_closed_total', { reason: 'closed_by_agent' }) >= 1 || value(t, 'cs_sessions_closed_total', { reason: 'closed_by_agent' }) >= 1, 'worker metrics');
+    const workerMetrics = await until(
+      () => scrape(`http://127.0.0.1:${metricsPort}/metrics`),
+      (t) =>
+        value(t, 'temporal_cs_sessions_closed_total', { reason: 'closed_by_agent' }) >= 1 ||
+        value(t, 'cs_sessions_closed_total', { reason: 'closed_by_agent' }) >= 1,
+      'worker metrics',
+    );
     const prefix = workerMetrics.includes('temporal_cs_sessions_opened_total') ? 'temporal_' : '';
     expect(value(workerMetrics, `${prefix}cs_sessions_opened_total`)).toBeGreaterThanOrEqual(2);
     expect(value(workerMetrics, `${prefix}cs_sessions_routed_total`, { outcome: 'queued' })).toBeGreaterThanOrEqual(1);
@@ -100,22 +126,50 @@ describe('observability', () => {
     const apiMetrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(value(apiMetrics, 'cs_sessions_live', { status: 'active' })).toBe(1);
     expect(value(apiMetrics, 'cs_outbox_rows', { state: 'dead' })).toBe(0);
-    expect(value(apiMetrics, 'cs_http_request_duration_seconds_count', { route: '/v1/shops/:shopId/sessions', method: 'POST', status_code: '201' })).toBe(2);
+    expect(
+      value(apiMetrics, 'cs_http_request_duration_seconds_count', {
+        route: '/v1/shops/:shopId/sessions',
+        method: 'POST',
+        status_code: '201',
+      }),
+    ).toBe(2);
 
     // One session's lines, pulled out by its id, carry the workflow context.
     const ofO1 = logs.filter((l) => l.sessionId === 'o1');
     expect(ofO1.map((l) => l.msg)).toEqual(expect.arrayContaining(['session opened', 'session routed', 'session closed']));
-    expect(ofO1.find((l) => l.msg === 'session closed')).toMatchObject({ shopId: 'obs', reason: 'closed_by_agent', workflowId: 'conversation:obs:o1' });
-    await until(async () => logs.some((l) => /^distribution run (finished|failed)$/.test(String(l.msg)) && l.shopId === 'obs' && l.trigger === 'manual'), Boolean, 'distribution run logged');
+    expect(ofO1.find((l) => l.msg === 'session closed')).toMatchObject({
+      shopId: 'obs',
+      reason: 'closed_by_agent',
+      workflowId: 'conversation:obs:o1',
+    });
+    await until(
+      async () =>
+        logs.some((l) => /^distribution run (finished|failed)$/.test(String(l.msg)) && l.shopId === 'obs' && l.trigger === 'manual'),
+      Boolean,
+      'distribution run logged',
+    );
 
     // On-call questions as visibility queries.
-    await until(() => env.client.workflow.count(`CloseReason = 'closed_by_agent' AND ShopId = 'obs'`), (c) => c.count === 1, 'CloseReason searchable');
-    await until(() => env.client.workflow.count(`NextDeadline > '2000-01-01T00:00:00Z' AND ShopId = 'obs'`), (c) => c.count >= 1, 'NextDeadline searchable');
+    await until(
+      () => env.client.workflow.count(`CloseReason = 'closed_by_agent' AND ShopId = 'obs'`),
+      (c) => c.count === 1,
+      'CloseReason searchable',
+    );
+    await until(
+      () => env.client.workflow.count(`NextDeadline > '2000-01-01T00:00:00Z' AND ShopId = 'obs'`),
+      (c) => c.count >= 1,
+      'NextDeadline searchable',
+    );
 
-    // The worker stops: readiness says so (a poller counts for 90 s after its last poll).
+    // The worker stops: readiness says so (a poller counts for 20 s after its last poll here).
     worker.kill('SIGTERM');
     await workerExited;
-    const down = await until(() => call(app, 'GET', '/readyz'), (r) => r.status === 503, 'not ready without a worker', 150_000);
+    const down = await until(
+      () => call(app, 'GET', '/readyz'),
+      (r) => r.status === 503,
+      'not ready without a worker',
+      150_000,
+    );
     expect(down.body.worker.ok).toBe(false);
     expect((await call(app, 'GET', '/livez')).status).toBe(200);
   }, 300_000);

@@ -17,7 +17,6 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-
 async function visible(query: string): Promise<string[]> {
   const ids: string[] = [];
   for await (const wf of stack.env.client.workflow.list({ query })) ids.push(wf.workflowId);
@@ -48,7 +47,10 @@ describe('sessions over HTTP on the dev server', () => {
     );
     expect(open).toEqual([conversationWorkflowId(SHOP, 'int-1')]);
 
-    expect((await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/messages`, { key, body: { from: 'agent', messageId: 'm1' } })).status).toBe(202);
+    expect(
+      (await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-1/messages`, { key, body: { from: 'agent', messageId: 'm1' } }))
+        .status,
+    ).toBe(202);
     const live = await until(
       () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-1`, { key }),
       (r) => r.body.live?.turn === 'buyer',
@@ -77,10 +79,16 @@ describe('sessions over HTTP on the dev server', () => {
   });
 
   it('a settings change goes through the shop workflow, is versioned, and only new sessions take it', async () => {
-    const oldStart = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'int-old', buyerId: 'b', topic: 'presales' } });
+    const oldStart = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+      key,
+      body: { sessionId: 'int-old', buyerId: 'b', topic: 'presales' },
+    });
     expect(oldStart.body.session.settingsSnapshot.buyerIdleMinutes).toBe(20);
 
-    const put = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, { key, body: { buyerIdleMinutes: 45, changedBy: 'owner@shop' } });
+    const put = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/session`, {
+      key,
+      body: { buyerIdleMinutes: 45, changedBy: 'owner@shop' },
+    });
     expect(put.status).toBe(200);
     const { id: keyId, label } = await stack.tdb.db('api_keys').where({ shop_id: SHOP, kind: 'shop' }).first('id', 'label');
     const actor = `owner@shop [key ${keyId}${label ? ` "${label}"` : ''}]`;
@@ -104,7 +112,10 @@ describe('sessions over HTTP on the dev server', () => {
 
   it('lists page through all sessions with a cursor', async () => {
     for (let i = 0; i < 5; i++) {
-      await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: `page-${i}`, buyerId: `pb${i}`, topic: 'presales' } });
+      await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, {
+        key,
+        body: { sessionId: `page-${i}`, buyerId: `pb${i}`, topic: 'presales' },
+      });
     }
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createDb, type Db } from '../../db/connection';
 import { migrateLatest } from '../../db/migrate';
-import { ensureDatabase } from '../../infra/embedded-postgres';
+import { ensureDatabase } from '../../infra/provision/embedded-postgres';
 
 export interface TestDatabase {
   db: Db;

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../config';
-import { startEmbeddedPostgres, type RunningPostgres } from '../../infra/embedded-postgres';
-import { resolveTemporalCli } from '../../infra/temporal-cli';
-import { resolveTestServer } from '../../infra/test-server';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../infra/provision/embedded-postgres';
+import { resolveTemporalCli } from '../../infra/provision/temporal-cli';
+import { resolveTestServer } from '../../infra/provision/test-server';
 import { endLeftovers, RUN_MARKER_VAR } from './leftovers';
 
 declare module 'vitest' {

@@ -45,7 +45,8 @@ export async function call(
   method: InjectOptions['method'],
   url: string,
   opts: { key?: string; body?: unknown } = {},
-): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any }> {
   const res = await app.inject({
     method,
     url,
@@ -57,13 +58,21 @@ export async function call(
 
 /** Creates a shop through the admin API (which also starts its shop workflow). */
 export async function createShopViaApi(app: FastifyInstance, id: string, timeZone?: string): Promise<string> {
-  const res = await call(app, 'POST', '/v1/admin/shops', { key: ADMIN_TOKEN, body: { id, name: `Shop ${id}`, ...(timeZone ? { timeZone } : {}) } });
+  const res = await call(app, 'POST', '/v1/admin/shops', {
+    key: ADMIN_TOKEN,
+    body: { id, name: `Shop ${id}`, ...(timeZone ? { timeZone } : {}) },
+  });
   if (res.status !== 201) throw new Error(`shop ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.apiKey;
 }
 
 /** Creates an agent through the merchant API; answers its id and its own key (shown once). */
-export async function createAgentViaApi(app: FastifyInstance, shopId: string, key: string, body: object): Promise<{ id: string; apiKey: string }> {
+export async function createAgentViaApi(
+  app: FastifyInstance,
+  shopId: string,
+  key: string,
+  body: object,
+): Promise<{ id: string; apiKey: string }> {
   const res = await call(app, 'POST', `/v1/shops/${shopId}/agents`, { key, body });
   if (res.status !== 201) throw new Error(`agent in ${shopId}: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.agent.id, apiKey: res.body.apiKey };

@@ -16,8 +16,8 @@ export const TEST_WEBHOOKS: WebhookDeps = {
 };
 import { createTestDatabase, type TestDatabase } from './database';
 
-import { CALM_KEEPALIVE } from '../../infra/test-server-keepalive';
-import { devServerArgs } from '../../infra/temporal-cli';
+import { CALM_KEEPALIVE } from './test-server-keepalive';
+import { devServerArgs } from '../../infra/provision/temporal-cli';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -127,7 +127,11 @@ export async function resultOrExplain<T>(env: TestWorkflowEnvironment, workflowI
         const description = await handle.describe().catch((err: unknown) => ({ error: String(err) }));
         const history = await handle.fetchHistory().catch(() => null);
         const last = (history?.events ?? []).slice(-8).map((e) => `${e.eventId} ${e.eventType}`);
-        reject(new Error(`no result for ${workflowId} after ${ms} ms: ${JSON.stringify({ status: 'status' in description ? description.status.name : description, last })}`));
+        reject(
+          new Error(
+            `no result for ${workflowId} after ${ms} ms: ${JSON.stringify({ status: 'status' in description ? description.status.name : description, last })}`,
+          ),
+        );
       })();
     }, ms);
   });

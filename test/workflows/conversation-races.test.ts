@@ -81,12 +81,24 @@ afterAll(async () => {
 let seq = 0;
 function request(shopId: string, overrides: Partial<StartSessionRequest> = {}): StartSessionRequest {
   seq++;
-  return { shopId, sessionId: `r${seq}`, buyerId: `b${seq}`, topic: 'presales', wantsHuman: false, botEngaged: false, policy: 'current', ...overrides };
+  return {
+    shopId,
+    sessionId: `r${seq}`,
+    buyerId: `b${seq}`,
+    topic: 'presales',
+    wantsHuman: false,
+    botEngaged: false,
+    policy: 'current',
+    ...overrides,
+  };
 }
 
 /** Settles within `ms` or fails naming what hung (a hung update otherwise shows as a test timeout). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms))]);
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms)),
+  ]);
 }
 
 async function dryRunCounts(shopId: string, scope: DistributionScope, at: string): Promise<number> {
@@ -140,7 +152,11 @@ describe('close while routing', () => {
     const agent = await createAgent(tdb.db, shopId, { name: 'Later', capacity: 5, status: 'offline' });
     const result = await assignManually(tdb.db, { shopId, messageIds: [pooled.id], agentId: agent.id, operator: 'test', at });
     expect(result.assigned).toEqual([pooled.id]);
-    await until(() => queryConversation(env.client, shopId, req.sessionId), (v) => v.status === 'active', 'the pooled session served by its agent');
+    await until(
+      () => queryConversation(env.client, shopId, req.sessionId),
+      (v) => v.status === 'active',
+      'the pooled session served by its agent',
+    );
     await env.sleep(MINUTE_MS);
     const live = await queryConversation(env.client, shopId, req.sessionId);
     expect(live).toMatchObject({ status: 'active', agentId: agent.id, closeReason: null });
@@ -167,17 +183,33 @@ describe('pool wait expiring as an assignment commits', () => {
       // (Only a second past it: time cannot skip while the held activity runs, so the rest passes in real time.)
       await env.sleep(OFFLINE_POOL_RUN_WAIT_MS + 1_000);
       await within(released, 20_000, 'the pool wait release');
-      expect(await tdb.db('sessions').where({ shop_id: shopId, session_id: req.sessionId }).first('awaiting_run', 'pool_run_id')).toEqual({ awaiting_run: false, pool_run_id: null });
+      expect(await tdb.db('sessions').where({ shop_id: shopId, session_id: req.sessionId }).first('awaiting_run', 'pool_run_id')).toEqual({
+        awaiting_run: false,
+        pool_run_id: null,
+      });
       // …when the merchant assigns the message: its outbox row says the run ended, so it goes out as a signal-with-start.
       const at = new Date(Date.parse(pooled.created_at) + OFFLINE_POOL_RUN_WAIT_MS - MINUTE_MS).toISOString();
-      expect((await assignManually(tdb.db, { shopId, messageIds: [pooled.id], agentId: agent.id, operator: 'merchant', at })).assigned).toEqual([pooled.id]);
-      await until(() => tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at').count({ n: '*' }), (r) => Number(r[0].n) === 0, 'the assignment delivered');
+      expect(
+        (await assignManually(tdb.db, { shopId, messageIds: [pooled.id], agentId: agent.id, operator: 'merchant', at })).assigned,
+      ).toEqual([pooled.id]);
+      await until(
+        () => tdb.db('outbox').where({ shop_id: shopId }).whereNull('delivered_at').count({ n: '*' }),
+        (r) => Number(r[0].n) === 0,
+        'the assignment delivered',
+      );
     } finally {
       poolGate = null;
       open?.();
     }
-    const live = await until(() => queryConversation(env.client, shopId, req.sessionId), (v) => v.status === 'active', 'the session served by its agent');
-    expect(live).toMatchObject({ agentId: agent.id, assignments: [expect.objectContaining({ agentId: agent.id, reason: OFFLINE_ASSIGNMENT_REASON })] });
+    const live = await until(
+      () => queryConversation(env.client, shopId, req.sessionId),
+      (v) => v.status === 'active',
+      'the session served by its agent',
+    );
+    expect(live).toMatchObject({
+      agentId: agent.id,
+      assignments: [expect.objectContaining({ agentId: agent.id, reason: OFFLINE_ASSIGNMENT_REASON })],
+    });
     expect((await handle.describe()).runId).toBe(runId);
     expect(await getSession(tdb.db, shopId, req.sessionId)).toMatchObject({ status: 'active', agentId: agent.id });
   });
@@ -193,7 +225,11 @@ describe('bot-only buyers', () => {
     await reportMessage(env.client, shopId, req.sessionId, { from: 'agent', messageId: 'bot-a1' });
     // The buyer goes quiet: the shop's 20 min buyer-idle rule closes the session.
     await env.sleep(21 * MINUTE_MS);
-    const row = await until(() => getSession(tdb.db, shopId, req.sessionId), (s) => s?.status === 'closed', 'the idle close');
+    const row = await until(
+      () => getSession(tdb.db, shopId, req.sessionId),
+      (s) => s?.status === 'closed',
+      'the idle close',
+    );
     expect(row).toMatchObject({ closeReason: 'buyer_idle_timeout', wantsHuman: false, agentId: null });
     const pooled = await tdb.db('offline_messages').where({ shop_id: shopId, session_id: req.sessionId }).first();
     expect(pooled).toMatchObject({ origin: 'bot_only', wants_human: false, bot_engaged: true, status: 'pending' });
@@ -215,7 +251,11 @@ describe('bot-only buyers', () => {
     await reportMessage(env.client, shopId, plain.sessionId, { from: 'agent', messageId: 'p1' });
     await env.sleep(21 * MINUTE_MS);
     for (const id of [served.sessionId, plain.sessionId]) {
-      await until(() => getSession(tdb.db, shopId, id), (s) => s?.status === 'closed', `${id} closed`);
+      await until(
+        () => getSession(tdb.db, shopId, id),
+        (s) => s?.status === 'closed',
+        `${id} closed`,
+      );
     }
     expect(await tdb.db('offline_messages').where({ shop_id: shopId })).toEqual([]);
   });

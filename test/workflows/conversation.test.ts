@@ -9,7 +9,14 @@ import { createAgent } from '../../db/repositories/agents';
 import { getSession, listSessionClosures, listSessions, closeSession } from '../../db/repositories/sessions';
 import { assignManually } from '../../db/repositories/distribution';
 import { saveSessionSettings } from '../../db/repositories/session-settings';
-import { AGENT_REPLY_TIMEOUT_MS, CONVERSATION_MESSAGES_PER_RUN, HOUR_MS, LEGACY_AGENT_REPLY_TIMEOUT_MS, MINUTE_MS, QUEUE_TIMEOUT_MS } from '../../domain/limits';
+import {
+  AGENT_REPLY_TIMEOUT_MS,
+  CONVERSATION_MESSAGES_PER_RUN,
+  HOUR_MS,
+  LEGACY_AGENT_REPLY_TIMEOUT_MS,
+  MINUTE_MS,
+  QUEUE_TIMEOUT_MS,
+} from '../../domain/limits';
 import type { StartSessionRequest } from '../../domain/session';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { closeConversation, queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
@@ -237,9 +244,7 @@ describe('starting, closing and history', () => {
       expect(record!.closeReason).toBe(final.closeReason);
       if (answered) expect(answered.closeReason).toBe(final.closeReason);
       const history = await handle.fetchHistory();
-      const closeActivities = history.events!.filter(
-        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'closeSession',
-      );
+      const closeActivities = history.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'closeSession');
       expect(closeActivities).toHaveLength(1);
     }
   });
@@ -331,7 +336,13 @@ describe('queue (24 h)', () => {
     // Assigned from the pool, the session lives again; the close that sent it there stays on record.
     const closedAt = ms(final.closedAt);
     const agent = await createAgent(tdb.db, shopId, { name: 'Later', capacity: 1, status: 'online' });
-    await assignManually(tdb.db, { shopId, messageIds: [pool[0].id], agentId: agent.id, operator: 'owner', at: new Date(closedAt + HOUR_MS).toISOString() });
+    await assignManually(tdb.db, {
+      shopId,
+      messageIds: [pool[0].id],
+      agentId: agent.id,
+      operator: 'owner',
+      at: new Date(closedAt + HOUR_MS).toISOString(),
+    });
     expect(await getSession(tdb.db, shopId, req.sessionId)).toMatchObject({ status: 'active', closeReason: null, agentId: agent.id });
     expect(await listSessionClosures(tdb.db, shopId, req.sessionId)).toEqual([
       { reason: 'queue_timeout', closedAt: new Date(closedAt).toISOString(), agentId: null, messageCount: 0 },

@@ -54,7 +54,11 @@ describe('transfer keeps the timers', () => {
 
     await reportMessage(env.client, shopId, 't1', { from: 'buyer', messageId: 'm1' });
     // The buyer has waited for an agent since the assignment: that is the first unanswered moment.
-    const before = await until(() => view(shopId, 't1'), (v) => v.messageCount === 1, 'the buyer message');
+    const before = await until(
+      () => view(shopId, 't1'),
+      (v) => v.messageCount === 1,
+      'the buyer message',
+    );
     const deadline = before.nextDeadline!;
     expect(deadline.reason).toBe('agent_reply_timeout');
     const asked = ms(deadline.at) - AGENT_REPLY_TIMEOUT_MS;
@@ -63,7 +67,11 @@ describe('transfer keeps the timers', () => {
     const at = new Date(await env.currentTimeMs()).toISOString();
     await transferSession(tdb.db, { shopId, sessionId: 't1', target: { toAgentId: b.id }, note: null, operator: 'test', at });
 
-    const moved = await until(() => view(shopId, 't1'), (v) => v.agentId === b.id, 'the run hears the transfer');
+    const moved = await until(
+      () => view(shopId, 't1'),
+      (v) => v.agentId === b.id,
+      'the run hears the transfer',
+    );
     expect(moved.status).toBe('active');
     expect(moved.turn).toBe('agent');
     expect(moved.assignments.at(-1)).toMatchObject({ agentId: b.id, reason: TRANSFER_REASON, operator: 'test' });
@@ -86,10 +94,25 @@ describe('transfer keeps the timers', () => {
     await startConversation(env.client, worker.taskQueue, req(shopId, 't2'));
     const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
     await env.sleep(HOUR_MS);
-    await transferSession(tdb.db, { shopId, sessionId: 't2', target: { toAgentId: b.id }, note: '请跟进', operator: 'test', at: new Date(await env.currentTimeMs()).toISOString() });
-    await until(() => view(shopId, 't2'), (v) => v.agentId === b.id, 'the run hears the transfer');
+    await transferSession(tdb.db, {
+      shopId,
+      sessionId: 't2',
+      target: { toAgentId: b.id },
+      note: '请跟进',
+      operator: 'test',
+      at: new Date(await env.currentTimeMs()).toISOString(),
+    });
+    await until(
+      () => view(shopId, 't2'),
+      (v) => v.agentId === b.id,
+      'the run hears the transfer',
+    );
     await reportMessage(env.client, shopId, 't2', { from: 'agent', messageId: 'r1', agentId: b.id });
-    const replied = await until(() => view(shopId, 't2'), (v) => v.turn === 'buyer', 'the reply');
+    const replied = await until(
+      () => view(shopId, 't2'),
+      (v) => v.turn === 'buyer',
+      'the reply',
+    );
     expect(replied.nextDeadline!.reason).toBe('buyer_idle_timeout');
     const final = await resultOrExplain<ConversationView>(env, conversationWorkflowId(shopId, 't2'));
     expect(final.closeReason).toBe('buyer_idle_timeout');
@@ -100,7 +123,12 @@ describe('transfer keeps the timers', () => {
 const settle = async (shopId: string, what: string, ok: (leftAgents: string[]) => boolean) =>
   until(async () => ((await queryShop(env.client, shopId).catch(() => null))?.leftAgents ?? []).map((a) => a.agentId), ok, what);
 const holders = async (shopId: string) =>
-  Object.fromEntries((await tdb.db('sessions').where({ shop_id: shopId }).orderBy('session_id').select('session_id', 'agent_id', 'status')).map((r) => [r.session_id, r.agent_id ?? r.status]));
+  Object.fromEntries(
+    (await tdb.db('sessions').where({ shop_id: shopId }).orderBy('session_id').select('session_id', 'agent_id', 'status')).map((r) => [
+      r.session_id,
+      r.agent_id ?? r.status,
+    ]),
+  );
 const nowIso = async () => new Date(await env.currentTimeMs()).toISOString();
 
 describe('an agent who leaves (default: re-route after 5 minutes of grace)', () => {
@@ -127,12 +155,22 @@ describe('an agent who leaves (default: re-route after 5 minutes of grace)', () 
     for (const id of ['g1', 'g2', 'g3']) await startConversation(env.client, worker.taskQueue, req(shopId, id));
     const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 2, status: 'online' });
     await reportMessage(env.client, shopId, 'g1', { from: 'buyer', messageId: 'q1' });
-    const deadlineBefore = (await until(() => view(shopId, 'g1'), (v) => v.messageCount === 1, 'g1 message')).nextDeadline;
+    const deadlineBefore = (
+      await until(
+        () => view(shopId, 'g1'),
+        (v) => v.messageCount === 1,
+        'g1 message',
+      )
+    ).nextDeadline;
 
     await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
     await settle(shopId, 'the shop run starts the grace timer', (left) => left.includes(a.id));
     await env.sleep(5 * MINUTE_MS + 1_000);
-    await until(() => tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }), (rows) => rows.length === 3, 'three re-routes');
+    await until(
+      () => tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }),
+      (rows) => rows.length === 3,
+      'three re-routes',
+    );
 
     // Oldest first: two fill B's seats, the third waits in the queue (B serves the topic, so not the pool).
     expect(await holders(shopId)).toEqual({ g1: b.id, g2: b.id, g3: 'queued' });
@@ -144,9 +182,17 @@ describe('an agent who leaves (default: re-route after 5 minutes of grace)', () 
     ]);
     expect((await tdb.db('agents').where({ id: a.id }).first()).active_sessions).toBe(0);
     // The runs follow; a re-route keeps the agent-reply deadline, like a transfer.
-    const g1 = await until(() => view(shopId, 'g1'), (v) => v.agentId === b.id, 'g1 run follows');
+    const g1 = await until(
+      () => view(shopId, 'g1'),
+      (v) => v.agentId === b.id,
+      'g1 run follows',
+    );
     expect(g1.nextDeadline).toEqual(deadlineBefore);
-    const g3 = await until(() => view(shopId, 'g3'), (v) => v.status === 'queued', 'g3 run queued');
+    const g3 = await until(
+      () => view(shopId, 'g3'),
+      (v) => v.status === 'queued',
+      'g3 run queued',
+    );
     expect(g3.nextDeadline!.reason).toBe('queue_timeout');
 
     // Coming back later changes nothing: the sessions stay where they went.
@@ -161,9 +207,21 @@ describe('an agent who leaves (default: re-route after 5 minutes of grace)', () 
     await updateAgent(tdb.db, shopId, a.id, { status: 'offline' }, await nowIso());
     await settle(shopId, 'grace timer', (left) => left.includes(a.id));
     await env.sleep(5 * MINUTE_MS + 1_000);
-    const pooled = await until(() => tdb.db('offline_messages').where({ shop_id: shopId, session_id: 'p1' }).first(), (m) => m?.status === 'pending', 'p1 in the pool');
+    const pooled = await until(
+      () => tdb.db('offline_messages').where({ shop_id: shopId, session_id: 'p1' }).first(),
+      (m) => m?.status === 'pending',
+      'p1 in the pool',
+    );
     expect(pooled.origin).toBe('agent_left');
-    expect((await until(() => view(shopId, 'p1'), (v) => v.status === 'offline', 'p1 run waits in the pool')).agentId).toBeNull();
+    expect(
+      (
+        await until(
+          () => view(shopId, 'p1'),
+          (v) => v.status === 'offline',
+          'p1 run waits in the pool',
+        )
+      ).agentId,
+    ).toBeNull();
   });
 
   it('keep: the shop keeps an offline agent’s sessions with it', async () => {
@@ -189,10 +247,18 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     expect((await view(shopId, 'f1')).agentId).toBe(a.id);
 
     await env.sleep(3 * MINUTE_MS + 1_000);
-    await until(() => view(shopId, 'f1'), (v) => v.agentId === b.id, 'first re-route to B');
+    await until(
+      () => view(shopId, 'f1'),
+      (v) => v.agentId === b.id,
+      'first re-route to B',
+    );
     await env.sleep(3 * MINUTE_MS + 1_000);
     // Never back to the agent it just left; A is the only other one.
-    await until(() => view(shopId, 'f1'), (v) => v.agentId === a.id, 'second re-route to A');
+    await until(
+      () => view(shopId, 'f1'),
+      (v) => v.agentId === a.id,
+      'second re-route to A',
+    );
     await env.sleep(10 * MINUTE_MS);
     const v = await view(shopId, 'f1');
     expect(v.agentId).toBe(a.id);
@@ -208,7 +274,11 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     const holder = (await view(shopId, 'f2')).agentId!;
     await env.sleep(MINUTE_MS);
     await reportMessage(env.client, shopId, 'f2', { from: 'agent', messageId: 'ok' });
-    await until(() => view(shopId, 'f2'), (x) => x.turn === 'buyer', 'answered');
+    await until(
+      () => view(shopId, 'f2'),
+      (x) => x.turn === 'buyer',
+      'answered',
+    );
     await env.sleep(5 * MINUTE_MS);
     expect((await view(shopId, 'f2')).agentId).toBe(holder);
   });
@@ -219,7 +289,11 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
     await startConversation(env.client, worker.taskQueue, req(shopId, 'alone1'));
     await env.sleep(2 * MINUTE_MS + 1_000);
-    const v = await until(() => view(shopId, 'alone1'), (x) => x.firstReplyAt === null, 'the first-reply check ran');
+    const v = await until(
+      () => view(shopId, 'alone1'),
+      (x) => x.firstReplyAt === null,
+      'the first-reply check ran',
+    );
     expect([v.status, v.agentId]).toEqual(['active', a.id]);
     expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
     expect(await tdb.db('offline_messages').where({ shop_id: shopId })).toHaveLength(0);
@@ -229,12 +303,20 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     const { shopId } = await seedShop(tdb.db);
     await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 60, firstReplyMinutes: 2 }, 'owner');
     await startConversation(env.client, worker.taskQueue, req(shopId, 'pool1'));
-    await until(() => view(shopId, 'pool1'), (v) => v.status === 'offline', 'pooled (nobody online)');
+    await until(
+      () => view(shopId, 'pool1'),
+      (v) => v.status === 'offline',
+      'pooled (nobody online)',
+    );
     const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
     await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
     const [id] = await tdb.db('offline_messages').where({ shop_id: shopId }).pluck('id');
     await assignManually(tdb.db, { shopId, messageIds: [id], agentId: a.id, operator: 'owner', at: await nowIso() });
-    await until(() => view(shopId, 'pool1'), (v) => v.agentId === a.id, 'assigned from the pool');
+    await until(
+      () => view(shopId, 'pool1'),
+      (v) => v.agentId === a.id,
+      'assigned from the pool',
+    );
     await env.sleep(10 * MINUTE_MS);
     expect((await view(shopId, 'pool1')).agentId).toBe(a.id);
     expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);

@@ -37,7 +37,6 @@ const req = (shopId: string, sessionId: string, extra: Partial<StartSessionReque
   ...extra,
 });
 
-
 const statusOf = async (shopId: string, sessionId: string) => (await getSession(tdb.db, shopId, sessionId))?.status;
 const view = (shopId: string, sessionId: string): Promise<ConversationView> => queryConversation(env.client, shopId, sessionId);
 const loads = async (shopId: string) =>
@@ -55,7 +54,12 @@ describe('capacity under concurrency and the FIFO queue', () => {
     await Promise.all(ids.map((id) => startConversation(env.client, worker.taskQueue, req(shopId, id))));
 
     const rows = await until(
-      () => tdb.db('sessions').where({ shop_id: shopId }).whereIn('status', ['active', 'queued']).select('session_id', 'status', 'agent_id', 'queued_at'),
+      () =>
+        tdb
+          .db('sessions')
+          .where({ shop_id: shopId })
+          .whereIn('status', ['active', 'queued'])
+          .select('session_id', 'status', 'agent_id', 'queued_at'),
       (r) => r.length === 50,
       'all 50 routed',
     );
@@ -80,10 +84,15 @@ describe('capacity under concurrency and the FIFO queue', () => {
 
     // Close the live sessions one by one: each freed seat goes to the oldest queued session.
     for (let k = 0; k < 10; k++) {
-      const victim = (await tdb.db('sessions').where({ shop_id: shopId, status: 'active' }).orderBy('assigned_at').first('session_id')).session_id;
+      const victim = (await tdb.db('sessions').where({ shop_id: shopId, status: 'active' }).orderBy('assigned_at').first('session_id'))
+        .session_id;
       await closeConversation(env.client, shopId, victim, { by: 'agent' });
       const next = queueOrder[k];
-      await until(() => view(shopId, next), (x) => x.status === 'active', `${next} assigned from the queue`);
+      await until(
+        () => view(shopId, next),
+        (x) => x.status === 'active',
+        `${next} assigned from the queue`,
+      );
       expect((await view(shopId, next)).assignments.at(-1)).toMatchObject({ reason: 'queue', operator: '系统自动分配' });
       for (const agent of await loads(shopId)) expect(agent.active_sessions).toBeLessThanOrEqual(agent.capacity);
     }
@@ -98,26 +107,46 @@ describe('capacity under concurrency and the FIFO queue', () => {
     const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 2, status: 'offline' });
     for (const id of ['q1', 'q2', 'q3', 'q4']) {
       await startConversation(env.client, worker.taskQueue, req(shopId, id));
-      await until(() => statusOf(shopId, id), (s) => s === 'active' || s === 'queued', `${id} routed`);
+      await until(
+        () => statusOf(shopId, id),
+        (s) => s === 'active' || s === 'queued',
+        `${id} routed`,
+      );
     }
     expect(await statusOf(shopId, 'q1')).toBe('active');
 
     const online = await updateAgent(tdb.db, shopId, b.id, { status: 'online' });
     expect(online!.drained.map((x) => x.agentId)).toEqual([b.id, b.id]);
-    await until(() => view(shopId, 'q2'), (x) => x.agentId === b.id, 'q2 to B');
-    await until(() => view(shopId, 'q3'), (x) => x.agentId === b.id, 'q3 to B');
+    await until(
+      () => view(shopId, 'q2'),
+      (x) => x.agentId === b.id,
+      'q2 to B',
+    );
+    await until(
+      () => view(shopId, 'q3'),
+      (x) => x.agentId === b.id,
+      'q3 to B',
+    );
     expect(await statusOf(shopId, 'q4')).toBe('queued');
 
     const raised = await updateAgent(tdb.db, shopId, a.id, { capacity: 2 });
     expect(raised!.drained).toHaveLength(1);
-    await until(() => view(shopId, 'q4'), (x) => x.agentId === a.id, 'q4 to A');
+    await until(
+      () => view(shopId, 'q4'),
+      (x) => x.agentId === a.id,
+      'q4 to A',
+    );
   });
 
   it('a buyer leaving the queue closes the session (left_queue) and leaves an offline message', async () => {
     const { shopId } = await seedShop(tdb.db);
     await createAgent(tdb.db, shopId, { name: 'Full', capacity: 0, status: 'online' });
     await startConversation(env.client, worker.taskQueue, req(shopId, 'leaver'));
-    await until(() => statusOf(shopId, 'leaver'), (s) => s === 'queued', 'queued');
+    await until(
+      () => statusOf(shopId, 'leaver'),
+      (s) => s === 'queued',
+      'queued',
+    );
     const after = await leaveQueue(env.client, shopId, 'leaver');
     expect(after).toMatchObject({ status: 'closed', closeReason: 'left_queue' });
     const pool = await tdb.db('offline_messages').where({ shop_id: shopId, session_id: 'leaver' });
@@ -135,38 +164,76 @@ describe('choosing the agent', () => {
     const pause = await createAgent(tdb.db, shopId, { name: 'pause', capacity: 5, status: 'suspended' });
     await createGroup(tdb.db, shopId, { name: 'Pre-sales', scopes: ['presales'], agentIds: [pre1.id, pre2.id, pause.id] });
     await createGroup(tdb.db, shopId, { name: 'After-sales', scopes: ['aftersales'], agentIds: [after.id] });
-    await tdb.db('agents').where({ id: pre1.id }).update({ last_assigned_at: new Date(Date.now() - HOUR_MS) });
-    await tdb.db('agents').where({ id: pre2.id }).update({ last_assigned_at: new Date(Date.now() - 2 * HOUR_MS) });
+    await tdb
+      .db('agents')
+      .where({ id: pre1.id })
+      .update({ last_assigned_at: new Date(Date.now() - HOUR_MS) });
+    await tdb
+      .db('agents')
+      .where({ id: pre2.id })
+      .update({ last_assigned_at: new Date(Date.now() - 2 * HOUR_MS) });
 
     const assigned: string[] = [];
     for (const id of ['r1', 'r2', 'r3', 'r4']) {
       await startConversation(env.client, worker.taskQueue, req(shopId, id));
-      assigned.push((await until(() => view(shopId, id), (x) => x.status === 'active', id)).agentId!);
+      assigned.push(
+        (
+          await until(
+            () => view(shopId, id),
+            (x) => x.status === 'active',
+            id,
+          )
+        ).agentId!,
+      );
     }
     // Equal load: pre2 idle longest first, then they alternate by load; never the suspended one.
     expect(assigned).toEqual([pre2.id, pre1.id, pre2.id, pre1.id]);
 
     await startConversation(env.client, worker.taskQueue, req(shopId, 'r5', { topic: 'aftersales' }));
-    expect((await until(() => view(shopId, 'r5'), (x) => x.status === 'active', 'r5')).agentId).toBe(after.id);
+    expect(
+      (
+        await until(
+          () => view(shopId, 'r5'),
+          (x) => x.status === 'active',
+          'r5',
+        )
+      ).agentId,
+    ).toBe(after.id);
   });
 
   it('recent contact: a returning buyer goes back to the agent who served them, even while suspended', async () => {
     const { shopId } = await seedShop(tdb.db);
     const first = await createAgent(tdb.db, shopId, { name: 'first', capacity: 5, status: 'online' });
     await startConversation(env.client, worker.taskQueue, req(shopId, 'visit1', { buyerId: 'returning' }));
-    await until(() => view(shopId, 'visit1'), (x) => x.agentId === first.id, 'first visit');
+    await until(
+      () => view(shopId, 'visit1'),
+      (x) => x.agentId === first.id,
+      'first visit',
+    );
     await closeConversation(env.client, shopId, 'visit1', { by: 'buyer' });
 
     const other = await createAgent(tdb.db, shopId, { name: 'other', capacity: 5, status: 'online' });
     await updateAgent(tdb.db, shopId, first.id, { status: 'suspended' });
     await startConversation(env.client, worker.taskQueue, req(shopId, 'visit2', { buyerId: 'returning' }));
-    const back = await until(() => view(shopId, 'visit2'), (x) => x.status === 'active', 'second visit');
+    const back = await until(
+      () => view(shopId, 'visit2'),
+      (x) => x.status === 'active',
+      'second visit',
+    );
     expect(back.agentId).toBe(first.id);
     expect(back.assignments[0].reason).toBe('recent_contact');
 
     // A buyer without history goes to an online agent, never to the suspended one.
     await startConversation(env.client, worker.taskQueue, req(shopId, 'stranger', { buyerId: 'new-buyer' }));
-    expect((await until(() => view(shopId, 'stranger'), (x) => x.status === 'active', 'stranger')).agentId).toBe(other.id);
+    expect(
+      (
+        await until(
+          () => view(shopId, 'stranger'),
+          (x) => x.status === 'active',
+          'stranger',
+        )
+      ).agentId,
+    ).toBe(other.id);
   });
 
   it('a buyer arriving while every agent is offline becomes an offline message', async () => {
@@ -186,8 +253,20 @@ describe('choosing the agent', () => {
     const { shopId } = await seedShop(tdb.db);
     const agent = await createAgent(tdb.db, shopId, { name: 'A', capacity: 1, status: 'online' });
     await startConversation(env.client, worker.taskQueue, req(shopId, 'bot', { wantsHuman: false, botEngaged: true }));
-    await until(() => statusOf(shopId, 'bot'), (s) => s === 'open', 'open');
+    await until(
+      () => statusOf(shopId, 'bot'),
+      (s) => s === 'open',
+      'open',
+    );
     await env.client.workflow.getHandle(`conversation:${shopId}:bot`).signal('humanRequested');
-    expect((await until(() => view(shopId, 'bot'), (x) => x.status === 'active', 'routed')).agentId).toBe(agent.id);
+    expect(
+      (
+        await until(
+          () => view(shopId, 'bot'),
+          (x) => x.status === 'active',
+          'routed',
+        )
+      ).agentId,
+    ).toBe(agent.id);
   });
 });

@@ -31,7 +31,6 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.stop());
 
-
 /** HH:MM in `timeZone` of the half hour `k` half-hours after the one containing `epochMs`. */
 function localHalfHour(epochMs: number, timeZone: string, k: number): string {
   const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -45,13 +44,34 @@ async function seedPool(shopId: string, n: number, prefix = 'm'): Promise<void> 
   for (let i = 1; i <= n; i++) {
     const created = new Date(now - (n - i) * 1000).toISOString();
     await tdb.db('sessions').insert({
-      shop_id: shopId, session_id: `${prefix}${i}`, buyer_id: `buyer-${prefix}${i}`, topic: 'presales', wants_human: true, bot_engaged: false,
-      policy: 'current', settings_version: 0, status: 'offline', created_at: created, message_count: 3,
-      settings_snapshot: JSON.stringify({ settingsVersion: 0, policy: 'current', buyerIdleMinutes: 20, agentReplyTimeoutMs: 6 * HOUR_MS, queueTimeoutMs: 24 * HOUR_MS }),
+      shop_id: shopId,
+      session_id: `${prefix}${i}`,
+      buyer_id: `buyer-${prefix}${i}`,
+      topic: 'presales',
+      wants_human: true,
+      bot_engaged: false,
+      policy: 'current',
+      settings_version: 0,
+      status: 'offline',
+      created_at: created,
+      message_count: 3,
+      settings_snapshot: JSON.stringify({
+        settingsVersion: 0,
+        policy: 'current',
+        buyerIdleMinutes: 20,
+        agentReplyTimeoutMs: 6 * HOUR_MS,
+        queueTimeoutMs: 24 * HOUR_MS,
+      }),
     });
     await tdb.db('offline_messages').insert({
-      shop_id: shopId, session_id: `${prefix}${i}`, buyer_id: `buyer-${prefix}${i}`, topic: 'presales', wants_human: true, bot_engaged: false,
-      origin: 'no_agent_online', created_at: created,
+      shop_id: shopId,
+      session_id: `${prefix}${i}`,
+      buyer_id: `buyer-${prefix}${i}`,
+      topic: 'presales',
+      wants_human: true,
+      bot_engaged: false,
+      origin: 'no_agent_online',
+      created_at: created,
     });
   }
 }
@@ -70,20 +90,34 @@ describe('the schedule', () => {
     await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
 
-    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const view = await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     expect(view!.timeZone).toBe(zone);
     const first = Date.parse(view!.nextSlot!);
     expect(first).toBeGreaterThan(now + 30 * MINUTE_MS);
-    expect(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(first)).toBe(start);
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(first)).toBe(
+      start,
+    );
 
     await env.sleep(first + 31 * MINUTE_MS - now);
-    const runs = await until(() => runsOf(shopId), (r) => r.length === 2, 'two runs');
+    const runs = await until(
+      () => runsOf(shopId),
+      (r) => r.length === 2,
+      'two runs',
+    );
     expect(runs.map((r) => r.slot.getTime())).toEqual([first, first + 30 * MINUTE_MS]);
     expect(runs.every((r) => r.trigger === 'scheduled' && r.outcome === 'succeeded' && r.failure_reason === 'nothing_eligible')).toBe(true);
 
     // Nothing outside the window; the same two slots the next day.
     await env.sleep(24 * HOUR_MS);
-    const nextDay = await until(() => runsOf(shopId), (r) => r.length === 4, 'next day');
+    const nextDay = await until(
+      () => runsOf(shopId),
+      (r) => r.length === 4,
+      'next day',
+    );
     expect(nextDay.slice(2).map((r) => r.slot.getTime())).toEqual([first + 24 * HOUR_MS, first + 24 * HOUR_MS + 30 * MINUTE_MS]);
   });
 
@@ -95,7 +129,11 @@ describe('the schedule', () => {
     const end = localHalfHour(now, 'Europe/Berlin', 3);
     await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start, end }] }), 'test');
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
-    const before = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const before = await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     const beforeSlot = Date.parse(before!.nextSlot!);
 
     const moved = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Europe/Berlin', changedBy: 'owner' });
@@ -104,14 +142,22 @@ describe('the schedule', () => {
     expect(after.timeZone).toBe('Europe/Berlin');
     const slot = Date.parse(after.nextSlot!);
     expect(slot).not.toBe(beforeSlot);
-    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(slot)).toBe(start);
+    expect(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(slot),
+    ).toBe(start);
     expect((await tdb.db('shops').where({ id: shopId }).first()).time_zone).toBe('Europe/Berlin');
 
     await env.sleep(slot + MINUTE_MS - (await env.currentTimeMs()));
-    const [run] = await until(() => runsOf(shopId), (r) => r.length >= 1, 'slot in the new zone');
+    const [run] = await until(
+      () => runsOf(shopId),
+      (r) => r.length >= 1,
+      'slot in the new zone',
+    );
     expect(run.slot.getTime()).toBe(slot);
 
-    const refused = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Mars/Olympus', changedBy: 'owner' }).catch((e: unknown) => e);
+    const refused = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Mars/Olympus', changedBy: 'owner' }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
     expect((await queryShop(env.client, shopId)).timeZone).toBe('Europe/Berlin');
   });
@@ -123,15 +169,29 @@ describe('the schedule', () => {
     // Start before the window (at 23:00 local), whatever time the earlier tests left the clock at:
     // started inside it, the slots already past would not fire.
     const nowMs = await env.currentTimeMs();
-    const [h, m] = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(nowMs).split(':').map(Number);
+    const [h, m] = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .format(nowMs)
+      .split(':')
+      .map(Number);
     const minutesTo2300 = (23 * 60 - (h * 60 + m) + 24 * 60) % (24 * 60);
     if (minutesTo2300 > 0) await env.sleep(minutesTo2300 * MINUTE_MS);
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
-    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const view = await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     const first = Date.parse(view!.nextSlot!);
     await env.sleep(first + 61 * MINUTE_MS - (await env.currentTimeMs()));
-    const runs = await until(() => runsOf(shopId), (r) => r.length === 3, 'three runs', 90_000);
-    const local = runs.map((r) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(r.slot));
+    const runs = await until(
+      () => runsOf(shopId),
+      (r) => r.length === 3,
+      'three runs',
+      90_000,
+    );
+    const local = runs.map((r) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(r.slot),
+    );
     expect(local).toEqual(['23:30', '00:00', '00:30']);
   });
 });
@@ -145,16 +205,32 @@ describe('what a run does', () => {
     await saveDistributionSettings(tdb.db, shopId, settings({ perAgentCap: 3 }), 'test');
     await seedPool(shopId, 10);
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
-    const view = await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    const view = await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     await env.sleep(Date.parse(view!.nextSlot!) + MINUTE_MS - (await env.currentTimeMs()));
 
-    const [run] = await until(() => runsOf(shopId), (r) => r.length >= 1 && r[0].outcome !== 'running', 'first run');
+    const [run] = await until(
+      () => runsOf(shopId),
+      (r) => r.length >= 1 && r[0].outcome !== 'running',
+      'first run',
+    );
     expect(run).toMatchObject({ outcome: 'succeeded', eligible_count: 10, assigned_count: 6, run_limit: 6 });
-    const assigned: string[] = await tdb.db('offline_messages').where({ shop_id: shopId, status: 'assigned' }).orderBy('session_id').pluck('session_id');
+    const assigned: string[] = await tdb
+      .db('offline_messages')
+      .where({ shop_id: shopId, status: 'assigned' })
+      .orderBy('session_id')
+      .pluck('session_id');
     expect(assigned.sort()).toEqual(['m10', 'm5', 'm6', 'm7', 'm8', 'm9']);
 
     // Each assignment restarted that session's run with the agent and the offline-assignment reason.
-    const live = await until(() => queryConversation(env.client, shopId, 'm10').catch(() => null), (v) => v?.status === 'active', 'm10 live');
+    const live = await until(
+      () => queryConversation(env.client, shopId, 'm10').catch(() => null),
+      (v) => v?.status === 'active',
+      'm10 live',
+    );
     expect([a.id, b.id]).toContain(live!.agentId);
     expect(live!.assignments[0]).toMatchObject({ reason: '离线留言分配', operator: '系统自动分配' });
     expect(live!.nextDeadline!.reason).toBe('agent_reply_timeout');
@@ -164,7 +240,11 @@ describe('what a run does', () => {
     // With both agents gone, the next slot fails and says why.
     await tdb.db('agents').where({ shop_id: shopId }).update({ status: 'offline' });
     await env.sleep(30 * MINUTE_MS);
-    const runs = await until(() => runsOf(shopId), (r) => r.length >= 2 && r[1].outcome !== 'running', 'second run');
+    const runs = await until(
+      () => runsOf(shopId),
+      (r) => r.length >= 2 && r[1].outcome !== 'running',
+      'second run',
+    );
     expect(runs[1]).toMatchObject({ outcome: 'failed', failure_reason: 'insufficient_online_agents', assigned_count: 0 });
     expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'pending' })).toHaveLength(4);
   });
@@ -172,14 +252,27 @@ describe('what a run does', () => {
   it('settings updates are validated with clear codes; a valid one is versioned and moves the schedule; run-now is recorded', async () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'Asia/Shanghai' });
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
-    await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     const handle = env.client.workflow.getHandle(shopWorkflowId(shopId));
     const attempt = (s: DistributionSettings) =>
       handle.executeUpdate(updateDistributionSettingsUpdate, { args: [{ settings: s, changedBy: 'owner' }] }).then(
         () => 'ok',
         (err: WorkflowUpdateFailedError) => (err.cause as { type?: string }).type,
       );
-    expect(await attempt(settings({ windows: [{ start: '09:00', end: '10:00' }, { start: '09:30', end: '11:00' }] }))).toBe('windows_overlap');
+    expect(
+      await attempt(
+        settings({
+          windows: [
+            { start: '09:00', end: '10:00' },
+            { start: '09:30', end: '11:00' },
+          ],
+        }),
+      ),
+    ).toBe('windows_overlap');
     expect(await attempt(settings({ windows: [{ start: '09:10', end: '10:00' }] }))).toBe('window_not_on_half_hour');
     expect(await attempt(settings({ target: { kind: 'groups', groupIds: ['no-such-group'] } }))).toBe('unknown_groups');
     expect(await attempt(settings({ perAgentCap: -1 }))).toBe('invalid_number');
@@ -188,7 +281,11 @@ describe('what a run does', () => {
     expect(await attempt(settings({ windows: [{ start: '03:00', end: '03:30' }] }))).toBe('ok');
     const view = await queryShop(env.client, shopId);
     expect(view.distribution.version).toBe(1);
-    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(Date.parse(view.nextSlot!))).toBe('03:00');
+    expect(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+        Date.parse(view.nextSlot!),
+      ),
+    ).toBe('03:00');
 
     const run = await runDistributionNow(env.client, worker.taskQueue, shopId, 'owner');
     expect(run).toMatchObject({ trigger: 'manual', outcome: 'failed', failureReason: 'insufficient_online_agents', settingsVersion: 1 });
@@ -208,7 +305,11 @@ describe('what a run does', () => {
     expect(orphaned.filter((r) => r.shop_id === shopId)).toHaveLength(4);
     await worker.delivery.relay.start(worker.delivery.listener);
     for (const id of ['c1', 'c2', 'c3', 'c4']) {
-      const v = await until(() => queryConversation(env.client, shopId, id).catch(() => null), (x) => x?.status === 'active', id);
+      const v = await until(
+        () => queryConversation(env.client, shopId, id).catch(() => null),
+        (x) => x?.status === 'active',
+        id,
+      );
       expect(v!.assignments).toHaveLength(1);
     }
     expect((await tdb.db('outbox').where({ shop_id: shopId })).every((r) => r.attempts === 2)).toBe(true);
@@ -223,19 +324,41 @@ describe('event-driven distribution (docs/rules.md §3.6)', () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
     const agent = await createAgent(tdb.db, shopId, { name: 'Busy', capacity: 1, status: 'online' });
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
-    await until(() => queryShop(env.client, shopId).catch(() => null), (v) => v !== null, 'shop loaded');
+    await until(
+      () => queryShop(env.client, shopId).catch(() => null),
+      (v) => v !== null,
+      'shop loaded',
+    );
     // The agent is full with a live session; two buyers left offline messages meanwhile.
     await startConversation(env.client, worker.taskQueue, {
-      shopId, sessionId: 'live', buyerId: 'buyer-live', topic: 'presales', wantsHuman: true, botEngaged: false, policy: 'current',
+      shopId,
+      sessionId: 'live',
+      buyerId: 'buyer-live',
+      topic: 'presales',
+      wantsHuman: true,
+      botEngaged: false,
+      policy: 'current',
     });
-    await until(() => queryConversation(env.client, shopId, 'live'), (v) => v.status === 'active', 'live assigned');
+    await until(
+      () => queryConversation(env.client, shopId, 'live'),
+      (v) => v.status === 'active',
+      'live assigned',
+    );
     await seedPool(shopId, 2, 'e');
 
     await closeConversation(env.client, shopId, 'live', { by: 'agent' });
-    const runs = await until(() => runsOf(shopId), (r) => r.length === 1 && r[0].outcome !== 'running', 'agent-available run');
+    const runs = await until(
+      () => runsOf(shopId),
+      (r) => r.length === 1 && r[0].outcome !== 'running',
+      'agent-available run',
+    );
     expect(runs[0]).toMatchObject({ trigger: 'agent_available', assigned_count: 1, run_limit: 1 });
     // The newest one, to this agent; the other still waits.
-    const e2 = await until(() => queryConversation(env.client, shopId, 'e2').catch(() => null), (v) => v?.status === 'active', 'e2 live');
+    const e2 = await until(
+      () => queryConversation(env.client, shopId, 'e2').catch(() => null),
+      (v) => v?.status === 'active',
+      'e2 live',
+    );
     expect(e2!.agentId).toBe(agent.id);
     expect(await tdb.db('offline_messages').where({ shop_id: shopId, status: 'pending' }).pluck('session_id')).toEqual(['e1']);
     expect((await tdb.db('agents').where({ id: agent.id }).first()).active_sessions).toBe(1);

@@ -38,7 +38,15 @@ afterAll(async () => {
 const opened = (sessionId: string): NewEvent => ({
   type: 'session.opened',
   sessionId,
-  data: { sessionId, buyerId: `b-${sessionId}`, topic: 't', wantsHuman: true, botEngaged: false, policy: 'current', settingsSnapshot: { settingsVersion: 0, policy: 'current', buyerIdleMinutes: 20, agentReplyTimeoutMs: 1, queueTimeoutMs: 1 } },
+  data: {
+    sessionId,
+    buyerId: `b-${sessionId}`,
+    topic: 't',
+    wantsHuman: true,
+    botEngaged: false,
+    policy: 'current',
+    settingsSnapshot: { settingsVersion: 0, policy: 'current', buyerIdleMinutes: 20, agentReplyTimeoutMs: 1, queueTimeoutMs: 1 },
+  },
 });
 /**
  * Skips virtual time in half-hour steps: one long env.sleep across many short timers and
@@ -48,7 +56,11 @@ async function skip(ms: number): Promise<void> {
   for (let left = ms; left > 0; left -= HOUR_MS / 2) await env.sleep(Math.min(left, HOUR_MS / 2));
 }
 
-const queued = (sessionId: string, position: number): NewEvent => ({ type: 'session.queued', sessionId, data: { sessionId, topic: 't', position, queuedAt: new Date().toISOString() } });
+const queued = (sessionId: string, position: number): NewEvent => ({
+  type: 'session.queued',
+  sessionId,
+  data: { sessionId, topic: 't', position, queuedAt: new Date().toISOString() },
+});
 
 describe('webhook delivery', () => {
   it('a receiver down for hours gets every event afterwards, in order per session; failing for days pauses the endpoint until resumed', async () => {
@@ -57,11 +69,19 @@ describe('webhook delivery', () => {
     receiver.secret = secret;
     receiver.up = false;
     const endpoint = await insertEndpoint(tdb.db, {
-      shopId, url: receiver.url, eventTypes: null, description: null, secretCiphertext: TEST_WEBHOOKS.box.seal(secret), cursor: 0, createdByKey: null,
+      shopId,
+      url: receiver.url,
+      eventTypes: null,
+      description: null,
+      secretCiphertext: TEST_WEBHOOKS.box.seal(secret),
+      cursor: 0,
+      createdByKey: null,
     });
     // Two sessions' events interleaved, plus one about an agent.
     await tdb.db.transaction((tx) => appendEvents(tx, shopId, [opened('a'), opened('b'), queued('a', 1)]));
-    await tdb.db.transaction((tx) => appendEvents(tx, shopId, [queued('b', 2), { type: 'agent.status_changed', data: { agentId: 'x', from: 'offline', to: 'online' } }]));
+    await tdb.db.transaction((tx) =>
+      appendEvents(tx, shopId, [queued('b', 2), { type: 'agent.status_changed', data: { agentId: 'x', from: 'offline', to: 'online' } }]),
+    );
     await env.client.workflow.start(webhookEndpointWorkflow, {
       workflowId: webhookWorkflowId(shopId, endpoint.id),
       taskQueue: harness.worker.taskQueue,
@@ -69,7 +89,11 @@ describe('webhook delivery', () => {
     });
 
     // Down for 5 hours: retried with backoff, nothing delivered, the endpoint still active.
-    await until(() => tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id }), (r) => r.length > 0, 'first attempts');
+    await until(
+      () => tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id }),
+      (r) => r.length > 0,
+      'first attempts',
+    );
     await skip(5 * HOUR_MS);
     const failing = await tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id });
     expect(failing.every((a) => !a.ok && a.status_code === 503)).toBe(true);
@@ -82,7 +106,11 @@ describe('webhook delivery', () => {
     // Back up: within the capped backoff (1 h) everything arrives, verified, each session in order.
     receiver.up = true;
     await skip(HOUR_MS + 60_000);
-    const got = await until(async () => receiver.received, (r) => new Set(r.map((x) => x.event.seq)).size === 5, 'all five delivered');
+    const got = await until(
+      async () => receiver.received,
+      (r) => new Set(r.map((x) => x.event.seq)).size === 5,
+      'all five delivered',
+    );
     expect(receiver.rejected).toBe(0);
     for (const s of ['a', 'b']) {
       const seqs = got.filter((r) => r.event.sessionId === s).map((r) => r.event.seq);
@@ -93,20 +121,51 @@ describe('webhook delivery', () => {
     const triesOfFirst = await tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id, event_seq: 1 });
     expect(triesOfFirst.length).toBeGreaterThan(1);
     expect(new Set(triesOfFirst.map((a) => a.webhook_id))).toEqual(new Set([firstEvent.webhookId]));
-    await until(() => getEndpointRow(tdb.db, shopId, endpoint.id), (e) => Number(e!.cursor) === 5 && e!.failing_since === null, 'cursor at 5');
+    await until(
+      () => getEndpointRow(tdb.db, shopId, endpoint.id),
+      (e) => Number(e!.cursor) === 5 && e!.failing_since === null,
+      'cursor at 5',
+    );
 
     // Down for four days: the endpoint pauses and says why; resuming delivers what waited.
     receiver.up = false;
-    await tdb.db.transaction((tx) => appendEvents(tx, shopId, [{ type: 'session.closed', sessionId: 'a', data: { sessionId: 'a', reason: 'closed_by_agent', closedAt: new Date().toISOString(), agentId: null, settingsSnapshot: opened('a').data as never, toOfflinePool: false } }]));
+    await tdb.db.transaction((tx) =>
+      appendEvents(tx, shopId, [
+        {
+          type: 'session.closed',
+          sessionId: 'a',
+          data: {
+            sessionId: 'a',
+            reason: 'closed_by_agent',
+            closedAt: new Date().toISOString(),
+            agentId: null,
+            settingsSnapshot: opened('a').data as never,
+            toOfflinePool: false,
+          },
+        },
+      ]),
+    );
     await skip(HOUR_MS / 2);
-    await until(() => tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id, event_seq: 6 }), (r) => r.length > 0, 'event 6 tried');
+    await until(
+      () => tdb.db('webhook_attempts').where({ endpoint_id: endpoint.id, event_seq: 6 }),
+      (r) => r.length > 0,
+      'event 6 tried',
+    );
     await skip(4 * 24 * HOUR_MS);
-    const paused = await until(() => getEndpointRow(tdb.db, shopId, endpoint.id), (e) => e!.status === 'paused', 'paused');
+    const paused = await until(
+      () => getEndpointRow(tdb.db, shopId, endpoint.id),
+      (e) => e!.status === 'paused',
+      'paused',
+    );
     expect(paused!.paused_reason).toMatch(/paused after failing for \d+ h: receiver answered 503/);
     receiver.up = true;
     await updateEndpoint(tdb.db, shopId, endpoint.id, { status: 'active' });
     await startOrWakeWebhookRun(env.client, harness.worker.taskQueue, shopId, endpoint.id);
-    await until(async () => receiver.received.map((r) => r.event.seq), (seqs) => seqs.includes(6), 'event 6 after resume');
+    await until(
+      async () => receiver.received.map((r) => r.event.seq),
+      (seqs) => seqs.includes(6),
+      'event 6 after resume',
+    );
     expect((await env.client.workflow.getHandle(webhookWorkflowId(shopId, endpoint.id)).describe()).status.name).toBe('RUNNING');
   });
 });

@@ -11,7 +11,12 @@ import { typed } from '../../typed';
 
 const shopSchema = {
   type: 'object',
-  properties: { id: { type: 'string' }, name: { type: 'string' }, timeZone: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    timeZone: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
 } as const;
 
 /** Platform operator routes: create shops and issue their keys. Guarded by ADMIN_TOKEN. */
@@ -64,7 +69,10 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          },
         },
         response: {
           200: {
@@ -96,7 +104,10 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
         },
       },
     },
-    async (req) => ({ ...(await outboxStats(app.deps.db)), deadLetters: await listDeadLetters(app.deps.db, { limit: req.query.limit, afterId: req.query.after }) }),
+    async (req) => ({
+      ...(await outboxStats(app.deps.db)),
+      deadLetters: await listDeadLetters(app.deps.db, { limit: req.query.limit, afterId: req.query.after }),
+    }),
   );
 
   app.post(
@@ -135,4 +146,3 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
     },
   );
 }
-

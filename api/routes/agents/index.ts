@@ -13,7 +13,11 @@ const capacity = {
   maximum: AGENT_CAPACITY_MAX,
   description: `最大接待人数: concurrent live sessions, ${AGENT_CAPACITY_MIN}–${AGENT_CAPACITY_MAX}`,
 } as const;
-const status = { type: 'string', enum: AGENT_STATUSES, description: 'online: receives new sessions; suspended (小休): on a break; offline' } as const;
+const status = {
+  type: 'string',
+  enum: AGENT_STATUSES,
+  description: 'online: receives new sessions; suspended (小休): on a break; offline',
+} as const;
 
 const agentSchema = { $ref: 'Agent#' } as const;
 
@@ -37,7 +41,11 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
           type: 'object',
           required: ['name'],
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, capacity: { ...capacity, default: AGENT_CAPACITY_DEFAULT }, status },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            capacity: { ...capacity, default: AGENT_CAPACITY_DEFAULT },
+            status,
+          },
         },
         response: { 201: { type: 'object', properties: { agent: agentSchema, apiKey: { type: 'string' } } }, ...errorResponses },
       },
@@ -72,7 +80,13 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
     '/agents/:agentId',
     {
       config: AGENT_KEY_ALLOWED,
-      schema: { tags: ['agents'], summary: 'One agent', security: securedByShopKey, params: agentParams, response: { 200: agentSchema, ...errorResponses } },
+      schema: {
+        tags: ['agents'],
+        summary: 'One agent',
+        security: securedByShopKey,
+        params: agentParams,
+        response: { 200: agentSchema, ...errorResponses },
+      },
     },
     async (req) => {
       assertMayActOnAgent(req, req.params.agentId);
@@ -105,7 +119,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
     async (req) => {
       assertMayActOnAgent(req, req.params.agentId);
       if (req.credential?.kind === 'agent' && req.body.name !== undefined) {
-        throw new ApiError('merchant_only', "only the merchant may rename an agent", 403);
+        throw new ApiError('merchant_only', 'only the merchant may rename an agent', 403);
       }
       return changeAgent(app, req.params.shopId, req.params.agentId, req.body);
     },

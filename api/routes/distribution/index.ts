@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { FromSchema } from 'json-schema-to-ts';
-import { assignManually, dailyAutoAssignedCounts, distributeOfflineMessages, getDistributionRun, listAssignmentRecords, listDistributionRuns } from '../../../db/repositories/distribution';
+import {
+  assignManually,
+  dailyAutoAssignedCounts,
+  distributeOfflineMessages,
+  getDistributionRun,
+  listAssignmentRecords,
+  listDistributionRuns,
+} from '../../../db/repositories/distribution';
 import { assertTargetExists, currentDistributionSettings } from '../../../db/repositories/distribution-settings';
 import { getShop } from '../../../db/repositories/shops';
 import { validateDistributionSettings, type DistributionSettings } from '../../../domain/distribution';
@@ -17,7 +24,6 @@ import { distributionRunShape, distributionSettingsSchema } from '../../../contr
 const runSchema = { $ref: 'DistributionRun#' } as const;
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 const { $id: _runId, ...runFields } = distributionRunShape;
-
 
 /** The request body's settings, typed from the schema; the domain's rules make them DistributionSettings. */
 type SettingsInput = FromSchema<typeof distributionSettingsSchema>;
@@ -47,7 +53,15 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
         security: securedByShopKey,
         params: shopParams,
         response: {
-          200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema, changedBy: { type: 'string' }, changedAt: { type: 'string' } } },
+          200: {
+            type: 'object',
+            properties: {
+              version: { type: 'integer' },
+              settings: distributionSettingsSchema,
+              changedBy: { type: 'string' },
+              changedAt: { type: 'string' },
+            },
+          },
           ...errorResponses,
         },
       },
@@ -58,7 +72,22 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.put(
     '/settings/distribution',
     {
-      config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
+      config: {
+        errors: {
+          400: [
+            'window_not_on_half_hour',
+            'windows_overlap',
+            'invalid_windows',
+            'invalid_target',
+            'unknown_groups',
+            'unknown_agents',
+            'invalid_number',
+            'invalid_scope',
+            'invalid_time_zone',
+            'invalid_distribution_settings',
+          ],
+        },
+      },
       schema: {
         tags: ['distribution'],
         summary: 'Change auto-distribution settings (update updateDistributionSettings of the shop run; versioned)',
@@ -76,7 +105,10 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
               settings: {
                 enabled: true,
                 scope: 'human_requested',
-                windows: [{ start: '09:00', end: '12:00' }, { start: '13:30', end: '22:00' }],
+                windows: [
+                  { start: '09:00', end: '12:00' },
+                  { start: '13:30', end: '22:00' },
+                ],
                 target: { kind: 'routing_rules' },
                 minOnlineAgents: 1,
                 maxAvgPending: 5,
@@ -86,7 +118,10 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
             },
           ],
         },
-        response: { 200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } }, ...errorResponses },
+        response: {
+          200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
@@ -138,7 +173,22 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.post(
     '/distribution/dry-run',
     {
-      config: { errors: { 400: ['window_not_on_half_hour', 'windows_overlap', 'invalid_windows', 'invalid_target', 'unknown_groups', 'unknown_agents', 'invalid_number', 'invalid_scope', 'invalid_time_zone', 'invalid_distribution_settings'] } },
+      config: {
+        errors: {
+          400: [
+            'window_not_on_half_hour',
+            'windows_overlap',
+            'invalid_windows',
+            'invalid_target',
+            'unknown_groups',
+            'unknown_agents',
+            'invalid_number',
+            'invalid_scope',
+            'invalid_time_zone',
+            'invalid_distribution_settings',
+          ],
+        },
+      },
       schema: {
         tags: ['distribution'],
         summary: 'What a run would do now, with the settings in force or the proposed ones; assigns and records nothing',
@@ -183,7 +233,13 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: runSchema } } }, ...errorResponses },
       },
     },
-    async (req) => ({ items: await listDistributionRuns(app.deps.db, req.params.shopId, { limit: req.query.limit, beforeId: req.query.before, outcome: req.query.outcome }) }),
+    async (req) => ({
+      items: await listDistributionRuns(app.deps.db, req.params.shopId, {
+        limit: req.query.limit,
+        beforeId: req.query.before,
+        outcome: req.query.outcome,
+      }),
+    }),
   );
 
   app.get(
@@ -193,7 +249,11 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
         tags: ['distribution'],
         summary: 'One run with its assignment and skip records',
         security: securedByShopKey,
-        params: { type: 'object', required: ['shopId', 'runId'], properties: { ...shopParams.properties, runId: { type: 'integer', minimum: 1 } } },
+        params: {
+          type: 'object',
+          required: ['shopId', 'runId'],
+          properties: { ...shopParams.properties, runId: { type: 'integer', minimum: 1 } },
+        },
         response: {
           200: {
             type: 'object',
@@ -227,10 +287,14 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
     async (req) => {
       const run = await getDistributionRun(app.deps.db, req.params.shopId, req.params.runId);
       if (!run) throw notFound(`run ${req.params.runId}`);
-      const records = await app.deps.db('assignment_records')
-        .where({ shop_id: req.params.shopId, run_id: run.id })
-        .orderBy('id')
-        .select({ offlineMessageId: 'offline_message_id', sessionId: 'session_id', agentId: 'agent_id', operator: 'operator', outcome: 'outcome', reason: 'reason' });
+      const records = await app.deps.db('assignment_records').where({ shop_id: req.params.shopId, run_id: run.id }).orderBy('id').select({
+        offlineMessageId: 'offline_message_id',
+        sessionId: 'session_id',
+        agentId: 'agent_id',
+        operator: 'operator',
+        outcome: 'outcome',
+        reason: 'reason',
+      });
       return { run, records, delivery: await outboxStateOfRun(app.deps.db, run.id!) };
     },
   );
@@ -248,7 +312,12 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
           type: 'object',
           properties: {
             limit: pageQuery.limit,
-            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Records with a smaller id (the last id of the previous page)' },
+            before: {
+              type: 'integer',
+              minimum: 1,
+              maximum: Number.MAX_SAFE_INTEGER,
+              description: 'Records with a smaller id (the last id of the previous page)',
+            },
             kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
             outcome: { type: 'string', enum: ['assigned', 'skipped'] },
           },
@@ -262,7 +331,18 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['id', 'offlineMessageId', 'sessionId', 'agentId', 'operator', 'kind', 'outcome', 'reason', 'runId', 'createdAt'],
+                  required: [
+                    'id',
+                    'offlineMessageId',
+                    'sessionId',
+                    'agentId',
+                    'operator',
+                    'kind',
+                    'outcome',
+                    'reason',
+                    'runId',
+                    'createdAt',
+                  ],
                   properties: {
                     id: { type: 'integer' },
                     offlineMessageId: { type: ['integer', 'null'] },
@@ -271,7 +351,10 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
                     operator: { type: 'string', description: '系统自动分配 for automatic runs, else the merchant key that assigned' },
                     kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
                     outcome: { type: 'string', enum: ['assigned', 'skipped'] },
-                    reason: { type: ['string', 'null'], description: 'The message to the agent (离线留言分配), or why the message was skipped' },
+                    reason: {
+                      type: ['string', 'null'],
+                      description: 'The message to the agent (离线留言分配), or why the message was skipped',
+                    },
                     runId: { type: ['integer', 'null'] },
                     createdAt: { type: 'string', format: 'date-time' },
                   },
@@ -284,7 +367,12 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
       },
     },
     async (req) => ({
-      items: await listAssignmentRecords(app.deps.db, req.params.shopId, { limit: req.query.limit, beforeId: req.query.before, kind: req.query.kind, outcome: req.query.outcome }),
+      items: await listAssignmentRecords(app.deps.db, req.params.shopId, {
+        limit: req.query.limit,
+        beforeId: req.query.before,
+        kind: req.query.kind,
+        outcome: req.query.outcome,
+      }),
     }),
   );
 
@@ -298,7 +386,16 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
         params: shopParams,
         querystring: { type: 'object', properties: { days: { type: 'integer', minimum: 1, maximum: 90, default: 7 } } },
         response: {
-          200: { type: 'object', properties: { timeZone: { type: 'string' }, items: { type: 'array', items: { type: 'object', properties: { day: { type: 'string' }, autoAssigned: { type: 'integer' } } } } } },
+          200: {
+            type: 'object',
+            properties: {
+              timeZone: { type: 'string' },
+              items: {
+                type: 'array',
+                items: { type: 'object', properties: { day: { type: 'string' }, autoAssigned: { type: 'integer' } } },
+              },
+            },
+          },
           ...errorResponses,
         },
       },
@@ -306,7 +403,10 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
     async (req) => {
       const shop = await getShop(app.deps.db, req.params.shopId);
       if (!shop) throw notFound(`shop ${req.params.shopId}`);
-      return { timeZone: shop.timeZone, items: await dailyAutoAssignedCounts(app.deps.db, shop.id, shop.timeZone, req.query.days, new Date()) };
+      return {
+        timeZone: shop.timeZone,
+        items: await dailyAutoAssignedCounts(app.deps.db, shop.id, shop.timeZone, req.query.days, new Date()),
+      };
     },
   );
 
@@ -316,7 +416,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
       config: { errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },
       schema: {
         tags: ['pools'],
-        summary: 'Assign chosen pool messages to an agent by hand; each becomes that agent\'s session',
+        summary: "Assign chosen pool messages to an agent by hand; each becomes that agent's session",
         description:
           'Messages no longer pending (already assigned or skipped) are listed in notAssigned with the reason and the agent holding them, never assigned twice. When none could be taken the call is 409 offline_messages_taken with that list in error.details. The operator recorded is the calling key; `operator` is a display name beside it.',
         security: securedByShopKey,
@@ -326,7 +426,13 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
           required: ['messageIds', 'agentId'],
           additionalProperties: false,
           properties: {
-            messageIds: { type: 'array', minItems: 1, maxItems: DISTRIBUTION_RUN_HARD_CAP, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+            messageIds: {
+              type: 'array',
+              minItems: 1,
+              maxItems: DISTRIBUTION_RUN_HARD_CAP,
+              uniqueItems: true,
+              items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+            },
             agentId: externalId,
             operator: { type: 'string', minLength: 1, maxLength: 200, description: 'The merchant user, recorded as operator' },
           },
@@ -342,7 +448,12 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
                 description: 'Messages not taken by this call, with why and who holds them',
                 items: {
                   type: 'object',
-                  properties: { id: { type: 'integer' }, status: { type: 'string', enum: ['assigned', 'skipped'] }, reason: { type: ['string', 'null'] }, agentId: { type: ['string', 'null'] } },
+                  properties: {
+                    id: { type: 'integer' },
+                    status: { type: 'string', enum: ['assigned', 'skipped'] },
+                    reason: { type: ['string', 'null'] },
+                    agentId: { type: ['string', 'null'] },
+                  },
                 },
               },
             },

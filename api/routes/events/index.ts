@@ -12,7 +12,6 @@ import { typed } from '../../typed';
 const SSE_KEEPALIVE_MS = 15_000;
 const CURSOR_MAX = Number.MAX_SAFE_INTEGER;
 
-
 const typesParam = {
   type: 'string',
   maxLength: 400,
@@ -53,7 +52,13 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'integer', minimum: 0, maximum: CURSOR_MAX, default: 0, description: 'Return events with seq greater than this' },
+            after: {
+              type: 'integer',
+              minimum: 0,
+              maximum: CURSOR_MAX,
+              default: 0,
+              description: 'Return events with seq greater than this',
+            },
             limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 100 },
             types: typesParam,
             sessionId: { ...externalId, description: "Only this session's events (its timeline)" },
@@ -101,13 +106,21 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'integer', minimum: 0, maximum: CURSOR_MAX, description: 'Start after this seq (default: Last-Event-ID, else from now)' },
+            after: {
+              type: 'integer',
+              minimum: 0,
+              maximum: CURSOR_MAX,
+              description: 'Start after this seq (default: Last-Event-ID, else from now)',
+            },
             types: typesParam,
             maxSeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 900 },
           },
         },
         response: {
-          200: { description: 'A stream of events: `id: <seq>`, `event: <type>`, `data: <ShopEvent JSON>`', content: { 'text/event-stream': { schema: {} } } },
+          200: {
+            description: 'A stream of events: `id: <seq>`, `event: <type>`, `data: <ShopEvent JSON>`',
+            content: { 'text/event-stream': { schema: {} } },
+          },
           ...errorResponses,
         },
       },
@@ -134,7 +147,12 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       const deadline = setTimeout(() => closed.abort(), req.query.maxSeconds * 1000);
       reply.hijack();
       const raw = reply.raw;
-      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       raw.write('retry: 2000\n\n');
       let lastWrite = Date.now();
       try {

@@ -20,7 +20,11 @@ const groupSchema = { $ref: 'RoutingGroup#' } as const;
 /** Postgres SQLSTATE for a unique-constraint violation. */
 const UNIQUE_VIOLATION = '23505';
 
-const groupParams = { type: 'object', required: ['shopId', 'groupId'], properties: { ...shopParams.properties, groupId: externalId } } as const;
+const groupParams = {
+  type: 'object',
+  required: ['shopId', 'groupId'],
+  properties: { ...shopParams.properties, groupId: externalId },
+} as const;
 
 export default async function groupRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
@@ -79,10 +83,15 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
       config: { errors: { 409: ['group_exists'] } },
       schema: {
         tags: ['groups'],
-        summary: "Rename a group or change its reception scope",
+        summary: 'Rename a group or change its reception scope',
         security: securedByShopKey,
         params: groupParams,
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, scopes } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, scopes },
+        },
         response: { 200: groupSchema, ...errorResponses },
       },
     },

@@ -50,7 +50,13 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
 
   app.get(
     '/livez',
-    { schema: { tags: ['health'], summary: 'The API process is up (no dependency checked)', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The API process is up (no dependency checked)',
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      },
+    },
     async () => ({ ok: true }),
   );
 
@@ -78,8 +84,11 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
             taskQueue: { name: taskQueue },
             taskQueueType: temporal_.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
           });
-          const fresh = (pollers ?? []).filter((p) => p.lastAccessTime && Date.now() - Number(p.lastAccessTime.seconds ?? 0) * 1000 < WORKER_POLL_FRESH_MS);
-          if (fresh.length === 0) throw new Error(`no worker has polled task queue ${taskQueue} in the last ${WORKER_POLL_FRESH_MS / 1000} s`);
+          const freshMs = app.deps.workerFreshMs ?? WORKER_POLL_FRESH_MS;
+          const fresh = (pollers ?? []).filter(
+            (p) => p.lastAccessTime && Date.now() - Number(p.lastAccessTime.seconds ?? 0) * 1000 < freshMs,
+          );
+          if (fresh.length === 0) throw new Error(`no worker has polled task queue ${taskQueue} in the last ${freshMs / 1000} s`);
         }),
       ]);
       const ok = postgres.ok && temporal.ok && worker.ok;

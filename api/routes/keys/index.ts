@@ -9,7 +9,11 @@ const keySchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    kind: { type: 'string', enum: ['shop', 'agent'], description: "shop: the merchant's (and chat backend's) key; agent: one agent's own key" },
+    kind: {
+      type: 'string',
+      enum: ['shop', 'agent'],
+      description: "shop: the merchant's (and chat backend's) key; agent: one agent's own key",
+    },
     agentId: { type: ['string', 'null'] },
     label: { type: ['string', 'null'] },
     createdAt: { type: 'string', format: 'date-time' },

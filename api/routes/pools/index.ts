@@ -5,7 +5,6 @@ import { listSessions } from '../../../db/repositories/sessions';
 import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
 
-
 interface PoolCursor {
   at: string;
   id: number;
@@ -50,7 +49,15 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
     },
     async (req) => {
       const queued = await listSessions(app.deps.db, req.params.shopId, { filter: 'queued', limit: req.query.limit });
-      return { items: queued.map((s, i) => ({ position: i + 1, sessionId: s.sessionId, buyerId: s.buyerId, topic: s.topic, queuedAt: s.queuedAt })) };
+      return {
+        items: queued.map((s, i) => ({
+          position: i + 1,
+          sessionId: s.sessionId,
+          buyerId: s.buyerId,
+          topic: s.topic,
+          queuedAt: s.queuedAt,
+        })),
+      };
     },
   );
 
@@ -73,7 +80,10 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
           },
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'OfflineMessage#' } }, nextCursor: { type: ['string', 'null'] } } },
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: { $ref: 'OfflineMessage#' } }, nextCursor: { type: ['string', 'null'] } },
+          },
           ...errorResponses,
         },
       },

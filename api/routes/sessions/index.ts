@@ -27,7 +27,6 @@ const sessionParams = {
 
 type SessionParams = { shopId: string; sessionId: string };
 
-
 const sessionRecordSchema = { $ref: 'Session#' } as const;
 
 const liveViewSchema = { $ref: 'LiveSession#' } as const;
@@ -118,7 +117,9 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
           session.policy !== (req.body.policy ?? 'current') ||
           ((req.body.wantsHuman ?? false) && !session.wantsHuman));
       if (differs) {
-        throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, { session });
+        throw new ApiError('session_exists_different', `session ${req.body.sessionId} exists with other buyer, topic or flags`, 409, {
+          session,
+        });
       }
       const queuePosition = opened?.queuePosition ?? (await placeInQueue(app, session));
       return reply.code(201).send({ ...run, session, queuePosition });
@@ -156,7 +157,12 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       const cursor = decodeCursor(req.query.cursor, isCursor);
       if (req.query.agentId) assertMayActOnAgent(req, req.query.agentId);
       const agentId = req.credential?.kind === 'agent' ? (req.credential.agentId ?? undefined) : req.query.agentId;
-      const items = await listSessions(app.deps.db, req.params.shopId, { filter: req.query.status, limit: req.query.limit, cursor, agentId });
+      const items = await listSessions(app.deps.db, req.params.shopId, {
+        filter: req.query.status,
+        limit: req.query.limit,
+        cursor,
+        agentId,
+      });
       const last = items.at(-1);
       const nextCursor =
         items.length === req.query.limit && last
@@ -172,7 +178,8 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       config: AGENT_KEY_ALLOWED,
       schema: {
         tags: ['sessions'],
-        summary: "One session: its Postgres record, every close it has had, and while its run is open the run's live state and next deadline",
+        summary:
+          "One session: its Postgres record, every close it has had, and while its run is open the run's live state and next deadline",
         security: securedByShopKey,
         params: sessionParams,
         response: {
@@ -218,7 +225,8 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       const { shopId, sessionId } = req.params;
       const session = await getSession(app.deps.db, shopId, sessionId);
       // An agent's key sees its own sessions only; another agent's is as good as absent.
-      if (!session || (req.credential?.kind === 'agent' && session.agentId !== req.credential.agentId)) throw notFound(`session ${sessionId}`);
+      if (!session || (req.credential?.kind === 'agent' && session.agentId !== req.credential.agentId))
+        throw notFound(`session ${sessionId}`);
       const live = await queryConversation(client, shopId, sessionId).catch((err) => {
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;
@@ -288,10 +296,16 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
       schema: {
         tags: ['sessions'],
         summary: 'Close the session (closed_by_agent / closed_by_buyer); answers with the final state',
-        description: 'If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.',
+        description:
+          'If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.',
         security: securedByShopKey,
         params: sessionParams,
-        body: { type: 'object', required: ['by'], additionalProperties: false, properties: { by: { type: 'string', enum: ['agent', 'buyer'] } } },
+        body: {
+          type: 'object',
+          required: ['by'],
+          additionalProperties: false,
+          properties: { by: { type: 'string', enum: ['agent', 'buyer'] } },
+        },
         response: { 200: liveViewSchema, ...errorResponses },
       },
     },

@@ -70,7 +70,8 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
       config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
       schema: {
         tags: ['settings'],
-        summary: 'Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it',
+        summary:
+          'Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it',
         description: `buyerIdleMinutes: whole minutes, ${BUYER_IDLE_MINUTES_MIN}–${BUYER_IDLE_MINUTES_MAX} (default ${BUYER_IDLE_MINUTES_DEFAULT}); errors invalid_buyer_idle_minutes. agentReplyTimeoutMinutes is a platform rule: sending it fails with agent_reply_timeout_not_configurable (422). The change reaches the shop workflow as the update updateSessionSettings.`,
         security: securedByShopKey,
         params: shopParams,
@@ -86,7 +87,9 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
             agentReplyTimeoutMinutes: { description: 'Not changeable; present only to be refused' },
             changedBy: { type: 'string', minLength: 1, maxLength: 200, description: 'Merchant user making the change' },
           },
-          examples: [{ buyerIdleMinutes: 30, agentLeft: { mode: 'reroute', graceMinutes: 5 }, firstReplyMinutes: 3, changedBy: '店长小陈' }],
+          examples: [
+            { buyerIdleMinutes: 30, agentLeft: { mode: 'reroute', graceMinutes: 5 }, firstReplyMinutes: 3, changedBy: '店长小陈' },
+          ],
         },
         response: { 200: sessionSettingsSchema, ...errorResponses },
       },

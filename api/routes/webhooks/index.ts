@@ -25,7 +25,13 @@ import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
 
 const noNul = '^[^\\u0000]*$';
-const urlField = { type: 'string', minLength: 8, maxLength: WEBHOOK_URL_MAX_LENGTH, pattern: '^https?://[^\\s\\u0000]+$', description: 'http(s) URL; private and loopback addresses are refused unless the operator allows them' } as const;
+const urlField = {
+  type: 'string',
+  minLength: 8,
+  maxLength: WEBHOOK_URL_MAX_LENGTH,
+  pattern: '^https?://[^\\s\\u0000]+$',
+  description: 'http(s) URL; private and loopback addresses are refused unless the operator allows them',
+} as const;
 const eventsField = {
   type: ['array', 'null'],
   items: { type: 'string', enum: [...EVENT_TYPES] },
@@ -66,12 +72,19 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/webhooks',
     {
-      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 409: ['too_many_webhooks'], 503: ['webhooks_not_configured'] } },
+      config: {
+        errors: {
+          400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'],
+          409: ['too_many_webhooks'],
+          503: ['webhooks_not_configured'],
+        },
+      },
       schema: {
         tags: ['webhooks'],
         operationId: 'createWebhook',
         summary: 'Register a webhook endpoint; the answer holds its signing secret (shown once)',
-        description: 'Deliveries start with the next event and are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).',
+        description:
+          'Deliveries start with the next event and are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).',
         security: securedByShopKey,
         params: shopParams,
         body: {
@@ -79,10 +92,19 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
           required: ['url'],
           additionalProperties: false,
           properties: { url: urlField, events: eventsField, description: descriptionField },
-          examples: [{ url: 'https://chat.example.com/hooks/cs', events: ['session.assigned', 'session.closed'], description: 'IM backend' }],
+          examples: [
+            { url: 'https://chat.example.com/hooks/cs', events: ['session.assigned', 'session.closed'], description: 'IM backend' },
+          ],
         },
         response: {
-          201: { type: 'object', required: ['endpoint', 'secret'], properties: { endpoint: { $ref: 'WebhookEndpoint#' }, secret: { type: 'string', description: 'whsec_…: verify signatures with it; shown only now' } } },
+          201: {
+            type: 'object',
+            required: ['endpoint', 'secret'],
+            properties: {
+              endpoint: { $ref: 'WebhookEndpoint#' },
+              secret: { type: 'string', description: 'whsec_…: verify signatures with it; shown only now' },
+            },
+          },
           ...errorResponses,
           503: { $ref: 'Error#' },
         },
@@ -120,7 +142,10 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
         summary: "The shop's webhook endpoints (never their secrets)",
         security: securedByShopKey,
         params: shopParams,
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookEndpoint#' } } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookEndpoint#' } } } },
+          ...errorResponses,
+        },
       },
     },
     async (req) => ({ items: await listEndpoints(app.deps.db, req.params.shopId) }),
@@ -145,7 +170,9 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
   app.patch(
     '/webhooks/:endpointId',
     {
-      config: { errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 503: ['webhooks_not_configured'] } },
+      config: {
+        errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 503: ['webhooks_not_configured'] },
+      },
       schema: {
         tags: ['webhooks'],
         operationId: 'updateWebhook',
@@ -156,7 +183,12 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
-          properties: { url: urlField, events: eventsField, description: descriptionField, status: { type: 'string', enum: ['active', 'paused'] } },
+          properties: {
+            url: urlField,
+            events: eventsField,
+            description: descriptionField,
+            status: { type: 'string', enum: ['active', 'paused'] },
+          },
         },
         response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses, 503: { $ref: 'Error#' } },
       },
@@ -190,7 +222,8 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       },
     },
     async (req, reply) => {
-      if (!(await deleteEndpoint(app.deps.db, req.params.shopId, req.params.endpointId))) throw notFound(`webhook endpoint ${req.params.endpointId}`);
+      if (!(await deleteEndpoint(app.deps.db, req.params.shopId, req.params.endpointId)))
+        throw notFound(`webhook endpoint ${req.params.endpointId}`);
       // The run wakes, finds the endpoint gone and ends.
       await wakeDelivery(req.params.shopId, req.params.endpointId);
       return reply.code(204).send();
@@ -214,8 +247,22 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       const webhooks = requireWebhooks(app.deps.webhooks);
       const row = await load(req);
       const webhookId = `msg_test_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-      const body = JSON.stringify({ id: webhookId, shopId: row.shop_id, seq: null, type: WEBHOOK_TEST_EVENT_TYPE, sessionId: null, occurredAt: new Date().toISOString(), data: { endpointId: row.id } });
-      const result = await sendWebhook({ url: row.url, secret: webhooks.box.open(row.secret_ciphertext), webhookId, body, policy: webhooks.policy });
+      const body = JSON.stringify({
+        id: webhookId,
+        shopId: row.shop_id,
+        seq: null,
+        type: WEBHOOK_TEST_EVENT_TYPE,
+        sessionId: null,
+        occurredAt: new Date().toISOString(),
+        data: { endpointId: row.id },
+      });
+      const result = await sendWebhook({
+        url: row.url,
+        secret: webhooks.box.open(row.secret_ciphertext),
+        webhookId,
+        body,
+        policy: webhooks.policy,
+      });
       return recordAttempt(app.deps.db, { endpointId: row.id, shopId: row.shop_id, eventSeq: null, webhookId, ...result });
     },
   );
@@ -233,9 +280,15 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 50 }, before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 50 },
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+          },
         },
-        response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookAttempt#' } } } }, ...errorResponses },
+        response: {
+          200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookAttempt#' } } } },
+          ...errorResponses,
+        },
       },
     },
     async (req) => {
@@ -254,7 +307,12 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
         summary: 'Send one event again now, with its original webhook-id; answers with the attempt',
         security: securedByShopKey,
         params: endpointParams,
-        body: { type: 'object', required: ['seq'], additionalProperties: false, properties: { seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
+        body: {
+          type: 'object',
+          required: ['seq'],
+          additionalProperties: false,
+          properties: { seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+        },
         response: { 200: { $ref: 'WebhookAttempt#' }, ...errorResponses, 503: { $ref: 'Error#' } },
       },
     },
@@ -263,7 +321,13 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       const row = await load(req);
       const event = await getEventBySeq(app.deps.db, row.shop_id, req.body.seq);
       if (!event) throw notFound(`event ${req.body.seq}`);
-      const result = await sendWebhook({ url: row.url, secret: webhooks.box.open(row.secret_ciphertext), webhookId: event.id, body: JSON.stringify(event), policy: webhooks.policy });
+      const result = await sendWebhook({
+        url: row.url,
+        secret: webhooks.box.open(row.secret_ciphertext),
+        webhookId: event.id,
+        body: JSON.stringify(event),
+        policy: webhooks.policy,
+      });
       return recordAttempt(app.deps.db, { endpointId: row.id, shopId: row.shop_id, eventSeq: event.seq, webhookId: event.id, ...result });
     },
   );
@@ -278,7 +342,12 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
         summary: 'Deliver every event after a cursor again (in order per session), and resume a paused endpoint',
         security: securedByShopKey,
         params: endpointParams,
-        body: { type: 'object', required: ['after'], additionalProperties: false, properties: { after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
+        body: {
+          type: 'object',
+          required: ['after'],
+          additionalProperties: false,
+          properties: { after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
+        },
         response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
       },
     },

@@ -6,7 +6,14 @@ export function DailyChart({ days, label }: { days: { day: string; count: number
   const max = Math.max(1, ...days.map((d) => d.count));
   const bar = (width - pad * 2) / Math.max(1, days.length);
   return (
-    <svg role="img" aria-label={label} viewBox={`0 0 ${width} ${height}`} width="100%" style={{ maxWidth: width }} data-testid="daily-chart">
+    <svg
+      role="img"
+      aria-label={label}
+      viewBox={`0 0 ${width} ${height}`}
+      width="100%"
+      style={{ maxWidth: width }}
+      data-testid="daily-chart"
+    >
       <line x1={pad} y1={height - pad} x2={width - pad} y2={height - pad} stroke="#d9d9d9" />
       {days.map((d, i) => {
         const h = ((height - pad * 2) * d.count) / max;

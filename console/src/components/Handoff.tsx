@@ -29,7 +29,10 @@ export function TransferButton({ session, onDone }: { session: Schemas['Session'
   const shop = { path: { shopId: me.shopId } };
   const options = useLoad(async () => {
     if (!open) return null;
-    const [agents, groups] = await Promise.all([ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })), ok(api.GET('/v1/shops/{shopId}/groups', { params: shop }))]);
+    const [agents, groups] = await Promise.all([
+      ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })),
+      ok(api.GET('/v1/shops/{shopId}/groups', { params: shop })),
+    ]);
     return { agents: agents.items ?? [], groups: groups.items ?? [] };
   }, [open]);
   useEffect(() => setTarget(null), [kind]);
@@ -106,7 +109,14 @@ export function TransferButton({ session, onDone }: { session: Schemas['Session'
             />
           </Form.Item>
           <Form.Item label={t('transferNote')}>
-            <Input.TextArea value={note} onChange={(e) => setNote(e.target.value)} maxLength={TRANSFER_NOTE_MAX_LENGTH} showCount rows={3} data-testid="transfer-note" />
+            <Input.TextArea
+              value={note}
+              onChange={(e) => setNote(e.target.value)}
+              maxLength={TRANSFER_NOTE_MAX_LENGTH}
+              showCount
+              rows={3}
+              data-testid="transfer-note"
+            />
           </Form.Item>
         </Form>
       </Modal>
@@ -126,7 +136,10 @@ export function SessionCountdown({ sessionId }: { sessionId: string }) {
   const { api, me } = useSignedIn();
   const { t } = useT();
   const [now, setNow] = useState(() => Date.now());
-  const detail = useLoad(() => ok(api.GET('/v1/shops/{shopId}/sessions/{sessionId}', { params: { path: { shopId: me.shopId, sessionId } } })), [sessionId]);
+  const detail = useLoad(
+    () => ok(api.GET('/v1/shops/{shopId}/sessions/{sessionId}', { params: { path: { shopId: me.shopId, sessionId } } })),
+    [sessionId],
+  );
   const { reload } = detail;
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);

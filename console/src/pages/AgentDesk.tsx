@@ -10,7 +10,6 @@ import { useSignedIn } from '../session';
 import { SessionDrawer, StatusTag } from './Sessions';
 import { assignmentReasonText, SessionCountdown, TransferButton } from '../components/Handoff';
 
-
 /**
  * 我的工作台, for an agent's own key: go 在线 / 小休 / 离线, set my 最大接待人数, and my sessions, with
  * the system transfer message (离线留言分配) on those that came from the offline pool.
@@ -24,9 +23,19 @@ export function AgentDeskPage() {
   const [capacity, setCapacity] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<string | null>(null);
-  const self = useLoad(async () => (agentId ? ok(api.GET('/v1/shops/{shopId}/agents/{agentId}', { params: { path: { shopId: me.shopId, agentId } } })) : null), [agentId]);
+  const self = useLoad(
+    async () => (agentId ? ok(api.GET('/v1/shops/{shopId}/agents/{agentId}', { params: { path: { shopId: me.shopId, agentId } } })) : null),
+    [agentId],
+  );
   const sessions = useLoad(
-    async () => (agentId ? ok(api.GET('/v1/shops/{shopId}/sessions', { params: { path: { shopId: me.shopId }, query: { status: filter, agentId, limit: 100 } } })) : null),
+    async () =>
+      agentId
+        ? ok(
+            api.GET('/v1/shops/{shopId}/sessions', {
+              params: { path: { shopId: me.shopId }, query: { status: filter, agentId, limit: 100 } },
+            }),
+          )
+        : null,
     [agentId, filter],
   );
   // The stream carries only events that name this agent.
@@ -69,8 +78,19 @@ export function AgentDeskPage() {
           />
           <Space>
             <span>{t('maxReception')}</span>
-            <InputNumber min={AGENT_CAPACITY_MIN} max={AGENT_CAPACITY_MAX} precision={0} value={capacity} onChange={(v) => setCapacity(v)} data-testid="my-capacity" />
-            <Button onClick={() => capacity !== null && void change({ capacity })} disabled={capacity === null || capacity === self.data?.capacity} data-testid="save-capacity">
+            <InputNumber
+              min={AGENT_CAPACITY_MIN}
+              max={AGENT_CAPACITY_MAX}
+              precision={0}
+              value={capacity}
+              onChange={(v) => setCapacity(v)}
+              data-testid="my-capacity"
+            />
+            <Button
+              onClick={() => capacity !== null && void change({ capacity })}
+              disabled={capacity === null || capacity === self.data?.capacity}
+              data-testid="save-capacity"
+            >
               {t('save')}
             </Button>
           </Space>
@@ -79,12 +99,30 @@ export function AgentDeskPage() {
           </Typography.Text>
         </Space>
       </Card>
-      <Card title={t('mySessions')} size="small" extra={<Segmented value={filter} onChange={(v) => setFilter(v as 'active' | 'all')} options={[{ value: 'active', label: t('statusActive') }, { value: 'all', label: t('all') }]} />}>
+      <Card
+        title={t('mySessions')}
+        size="small"
+        extra={
+          <Segmented
+            value={filter}
+            onChange={(v) => setFilter(v as 'active' | 'all')}
+            options={[
+              { value: 'active', label: t('statusActive') },
+              { value: 'all', label: t('all') },
+            ]}
+          />
+        }
+      >
         <List
           data-testid="my-sessions"
           dataSource={sessions.data?.items ?? []}
           renderItem={(s) => (
-            <List.Item key={s.sessionId} onClick={() => setOpen(s.sessionId ?? null)} style={{ cursor: 'pointer' }} data-testid={`my-session-${s.sessionId}`}>
+            <List.Item
+              key={s.sessionId}
+              onClick={() => setOpen(s.sessionId ?? null)}
+              style={{ cursor: 'pointer' }}
+              data-testid={`my-session-${s.sessionId}`}
+            >
               <List.Item.Meta
                 title={
                   <Space>
@@ -95,7 +133,12 @@ export function AgentDeskPage() {
               />
               <Space orientation="vertical" align="end">
                 {s.assignmentReason && (
-                  <Alert type="info" showIcon title={`${t('transferMessage')}：${assignmentReasonText(t, s.assignmentReason)}`} data-testid="transfer-message" />
+                  <Alert
+                    type="info"
+                    showIcon
+                    title={`${t('transferMessage')}：${assignmentReasonText(t, s.assignmentReason)}`}
+                    data-testid="transfer-message"
+                  />
                 )}
                 {s.status === 'active' && s.sessionId && (
                   <Space>

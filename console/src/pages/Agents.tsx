@@ -61,12 +61,22 @@ export function AgentsPage() {
           description={
             <Space orientation="vertical">
               <Typography.Text type="secondary">{t('agentKeyOnce')}</Typography.Text>
-              <Typography.Text code copyable data-testid="new-agent-key">{issued.apiKey}</Typography.Text>
+              <Typography.Text code copyable data-testid="new-agent-key">
+                {issued.apiKey}
+              </Typography.Text>
             </Space>
           }
         />
       )}
-      <Card title={t('agents')} size="small" extra={<Button onClick={() => setNewAgent(true)} data-testid="add-agent">{t('addAgent')}</Button>}>
+      <Card
+        title={t('agents')}
+        size="small"
+        extra={
+          <Button onClick={() => setNewAgent(true)} data-testid="add-agent">
+            {t('addAgent')}
+          </Button>
+        }
+      >
         <Table<Schemas['Agent']>
           data-testid="agents-table"
           rowKey="id"
@@ -81,7 +91,9 @@ export function AgentsPage() {
               dataIndex: 'status',
               render: (s: AgentStatus, a) => (
                 <Space>
-                  <Tag color={STATUS_COLORS[s]} data-testid={`agent-status-${a.id}`}>{t(s)}</Tag>
+                  <Tag color={STATUS_COLORS[s]} data-testid={`agent-status-${a.id}`}>
+                    {t(s)}
+                  </Tag>
                   <Select<AgentStatus>
                     size="small"
                     value={s}
@@ -96,20 +108,54 @@ export function AgentsPage() {
               title: t('maxReception'),
               dataIndex: 'capacity',
               render: (c: number, a) => (
-                <InputNumber size="small" min={AGENT_CAPACITY_MIN} max={AGENT_CAPACITY_MAX} precision={0} defaultValue={c} key={`${a.id}-${c}`} onBlur={(e) => {
-                  const v = Number(e.target.value);
-                  if (Number.isInteger(v) && v !== c) void patchAgent(a.id!, { capacity: v });
-                }} />
+                <InputNumber
+                  size="small"
+                  min={AGENT_CAPACITY_MIN}
+                  max={AGENT_CAPACITY_MAX}
+                  precision={0}
+                  defaultValue={c}
+                  key={`${a.id}-${c}`}
+                  onBlur={(e) => {
+                    const v = Number(e.target.value);
+                    if (Number.isInteger(v) && v !== c) void patchAgent(a.id!, { capacity: v });
+                  }}
+                />
               ),
             },
-            { title: t('load'), render: (_, a) => <span data-testid={`agent-load-${a.id}`}>{a.activeSessions} / {a.capacity}</span> },
-            { title: t('groups'), dataIndex: 'groupIds', render: (ids: string[]) => ids.map((g) => <Tag key={g}>{(groups.data?.items ?? []).find((x) => x.id === g)?.name ?? g}</Tag>) },
+            {
+              title: t('load'),
+              render: (_, a) => (
+                <span data-testid={`agent-load-${a.id}`}>
+                  {a.activeSessions} / {a.capacity}
+                </span>
+              ),
+            },
+            {
+              title: t('groups'),
+              dataIndex: 'groupIds',
+              render: (ids: string[]) => ids.map((g) => <Tag key={g}>{(groups.data?.items ?? []).find((x) => x.id === g)?.name ?? g}</Tag>),
+            },
             { title: t('lastAssigned'), dataIndex: 'lastAssignedAt', render: (v: string | null) => shopTime(v, me.timeZone) },
-            { title: '', render: (_, a) => <Button size="small" onClick={() => void issueKey(a.id!, a.name ?? '')}>{t('issueAgentKey')}</Button> },
+            {
+              title: '',
+              render: (_, a) => (
+                <Button size="small" onClick={() => void issueKey(a.id!, a.name ?? '')}>
+                  {t('issueAgentKey')}
+                </Button>
+              ),
+            },
           ]}
         />
       </Card>
-      <Card title={t('groups')} size="small" extra={<Button onClick={() => setNewGroup(true)} data-testid="add-group">{t('addGroup')}</Button>}>
+      <Card
+        title={t('groups')}
+        size="small"
+        extra={
+          <Button onClick={() => setNewGroup(true)} data-testid="add-group">
+            {t('addGroup')}
+          </Button>
+        }
+      >
         <Table<Schemas['RoutingGroup']>
           data-testid="groups-table"
           rowKey="id"
@@ -119,8 +165,19 @@ export function AgentsPage() {
           columns={[
             { title: t('name'), dataIndex: 'name' },
             { title: t('receptionScope'), dataIndex: 'scopes', render: (s: string[]) => s.map((x) => <Tag key={x}>{x}</Tag>) },
-            { title: t('members'), dataIndex: 'agentIds', render: (ids: string[]) => ids.map((id) => agentName.get(id) ?? id).join('、') || '—' },
-            { title: '', render: (_, g) => <Button size="small" onClick={() => setEditGroup(g)}>{t('edit')}</Button> },
+            {
+              title: t('members'),
+              dataIndex: 'agentIds',
+              render: (ids: string[]) => ids.map((id) => agentName.get(id) ?? id).join('、') || '—',
+            },
+            {
+              title: '',
+              render: (_, g) => (
+                <Button size="small" onClick={() => setEditGroup(g)}>
+                  {t('edit')}
+                </Button>
+              ),
+            },
           ]}
         />
       </Card>
@@ -131,7 +188,9 @@ export function AgentsPage() {
           onFinish={(v: { name: string; capacity: number }) => {
             setNewAgent(false);
             void act(async () => {
-              const created = await ok(api.POST('/v1/shops/{shopId}/agents', { params: shop, body: { name: v.name, capacity: v.capacity } }));
+              const created = await ok(
+                api.POST('/v1/shops/{shopId}/agents', { params: shop, body: { name: v.name, capacity: v.capacity } }),
+              );
               if (created.apiKey) showKey(v.name, created.apiKey);
             });
           }}
@@ -142,19 +201,35 @@ export function AgentsPage() {
           <Form.Item name="capacity" label={t('maxReception')} rules={[{ required: true }]}>
             <InputNumber min={AGENT_CAPACITY_MIN} max={AGENT_CAPACITY_MAX} precision={0} />
           </Form.Item>
-          <Button type="primary" htmlType="submit" data-testid="create-agent">{t('create')}</Button>
+          <Button type="primary" htmlType="submit" data-testid="create-agent">
+            {t('create')}
+          </Button>
         </Form>
       </Modal>
-      <Modal open={newGroup || editGroup !== null} title={editGroup ? `${t('edit')} · ${editGroup.name}` : t('addGroup')} footer={null} onCancel={() => { setNewGroup(false); setEditGroup(null); }} destroyOnHidden>
+      <Modal
+        open={newGroup || editGroup !== null}
+        title={editGroup ? `${t('edit')} · ${editGroup.name}` : t('addGroup')}
+        footer={null}
+        onCancel={() => {
+          setNewGroup(false);
+          setEditGroup(null);
+        }}
+        destroyOnHidden
+      >
         <Form
           layout="vertical"
-          initialValues={editGroup ? { name: editGroup.name, scopes: editGroup.scopes, agentIds: editGroup.agentIds } : { scopes: [], agentIds: [] }}
+          initialValues={
+            editGroup ? { name: editGroup.name, scopes: editGroup.scopes, agentIds: editGroup.agentIds } : { scopes: [], agentIds: [] }
+          }
           onFinish={(v: { name: string; scopes: string[]; agentIds: string[] }) => {
             const editing = editGroup;
             setNewGroup(false);
             setEditGroup(null);
             void act(async () => {
-              if (!editing) return ok(api.POST('/v1/shops/{shopId}/groups', { params: shop, body: { name: v.name, scopes: v.scopes, agentIds: v.agentIds } }));
+              if (!editing)
+                return ok(
+                  api.POST('/v1/shops/{shopId}/groups', { params: shop, body: { name: v.name, scopes: v.scopes, agentIds: v.agentIds } }),
+                );
               const path = { shopId: me.shopId, groupId: editing.id! };
               await ok(api.PATCH('/v1/shops/{shopId}/groups/{groupId}', { params: { path }, body: { name: v.name, scopes: v.scopes } }));
               return ok(api.PUT('/v1/shops/{shopId}/groups/{groupId}/members', { params: { path }, body: { agentIds: v.agentIds } }));
@@ -170,7 +245,9 @@ export function AgentsPage() {
           <Form.Item name="agentIds" label={t('members')}>
             <Select mode="multiple" options={(agents.data?.items ?? []).map((a) => ({ value: a.id ?? '', label: a.name }))} />
           </Form.Item>
-          <Button type="primary" htmlType="submit" data-testid="save-group">{t('save')}</Button>
+          <Button type="primary" htmlType="submit" data-testid="save-group">
+            {t('save')}
+          </Button>
         </Form>
       </Modal>
     </Space>

@@ -86,8 +86,12 @@ export function DistributionSettingsPage() {
           <Descriptions.Item label={t('nextSlot', { tz: me.timeZone })}>
             <span data-testid="next-slot">{schedule.data?.nextSlot ? shopTime(schedule.data.nextSlot, me.timeZone) : t('noNextSlot')}</span>
           </Descriptions.Item>
-          {!!current.data?.version && current.data.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
-          {!!current.data?.version && current.data.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedBy && (
+            <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>
+          )}
+          {!!current.data?.version && current.data.changedAt && (
+            <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>
+          )}
         </Descriptions>
       </Card>
       <Form layout="vertical">
@@ -106,9 +110,23 @@ export function DistributionSettingsPage() {
           <Space orientation="vertical">
             {draft.windows.map((w, i) => (
               <Space key={i} data-testid={`window-${i}`}>
-                <Select value={w.start} onChange={(start) => setWindow(i, { start })} options={HALF_HOURS.map((v) => ({ value: v, label: v }))} style={{ width: 110 }} data-testid={`window-${i}-start`} showSearch />
+                <Select
+                  value={w.start}
+                  onChange={(start) => setWindow(i, { start })}
+                  options={HALF_HOURS.map((v) => ({ value: v, label: v }))}
+                  style={{ width: 110 }}
+                  data-testid={`window-${i}-start`}
+                  showSearch
+                />
                 <span>–</span>
-                <Select value={w.end} onChange={(end) => setWindow(i, { end })} options={HALF_HOURS.map((v) => ({ value: v, label: v }))} style={{ width: 110 }} data-testid={`window-${i}-end`} showSearch />
+                <Select
+                  value={w.end}
+                  onChange={(end) => setWindow(i, { end })}
+                  options={HALF_HOURS.map((v) => ({ value: v, label: v }))}
+                  style={{ width: 110 }}
+                  data-testid={`window-${i}-end`}
+                  showSearch
+                />
                 <Button onClick={() => change({ windows: draft.windows.filter((_, j) => j !== i) })} disabled={draft.windows.length === 1}>
                   −
                 </Button>
@@ -123,17 +141,36 @@ export function DistributionSettingsPage() {
           <Space orientation="vertical" style={{ width: '100%' }}>
             <Radio.Group
               value={draft.target.kind}
-              onChange={(e) => change({ target: e.target.value === 'groups' ? { kind: 'groups', groupIds: [] } : e.target.value === 'agents' ? { kind: 'agents', agentIds: [] } : { kind: 'routing_rules' } })}
+              onChange={(e) =>
+                change({
+                  target:
+                    e.target.value === 'groups'
+                      ? { kind: 'groups', groupIds: [] }
+                      : e.target.value === 'agents'
+                        ? { kind: 'agents', agentIds: [] }
+                        : { kind: 'routing_rules' },
+                })
+              }
             >
               <Radio value="routing_rules">{t('target_routing_rules')}</Radio>
               <Radio value="groups">{t('target_groups')}</Radio>
               <Radio value="agents">{t('target_agents')}</Radio>
             </Radio.Group>
             {draft.target.kind === 'groups' && (
-              <Select mode="multiple" value={draft.target.groupIds} onChange={(groupIds: string[]) => change({ target: { kind: 'groups', groupIds } })} options={(groups.data?.items ?? []).map((g) => ({ value: g.id ?? '', label: g.name }))} />
+              <Select
+                mode="multiple"
+                value={draft.target.groupIds}
+                onChange={(groupIds: string[]) => change({ target: { kind: 'groups', groupIds } })}
+                options={(groups.data?.items ?? []).map((g) => ({ value: g.id ?? '', label: g.name }))}
+              />
             )}
             {draft.target.kind === 'agents' && (
-              <Select mode="multiple" value={draft.target.agentIds} onChange={(agentIds: string[]) => change({ target: { kind: 'agents', agentIds } })} options={(agents.data?.items ?? []).map((a) => ({ value: a.id ?? '', label: a.name }))} />
+              <Select
+                mode="multiple"
+                value={draft.target.agentIds}
+                onChange={(agentIds: string[]) => change({ target: { kind: 'agents', agentIds } })}
+                options={(agents.data?.items ?? []).map((a) => ({ value: a.id ?? '', label: a.name }))}
+              />
             )}
           </Space>
         </Form.Item>
@@ -150,10 +187,17 @@ export function DistributionSettingsPage() {
         </Space>
       </Form>
       {violation ? (
-        <Alert type="warning" showIcon title={explain(t, violation.code, violation.message)} description={violation.message} data-testid="settings-violation" />
+        <Alert
+          type="warning"
+          showIcon
+          title={explain(t, violation.code, violation.message)}
+          description={violation.message}
+          data-testid="settings-violation"
+        />
       ) : (
         <Typography.Text type="secondary" data-testid="proposed-next-slot">
-          {t('nextSlot', { tz: me.timeZone })}: {proposedNext ? shopTime(new Date(proposedNext).toISOString(), me.timeZone) : t('noNextSlot')}
+          {t('nextSlot', { tz: me.timeZone })}:{' '}
+          {proposedNext ? shopTime(new Date(proposedNext).toISOString(), me.timeZone) : t('noNextSlot')}
         </Typography.Text>
       )}
       <Space>
@@ -166,7 +210,9 @@ export function DistributionSettingsPage() {
       </Space>
       {preview && (
         <Card title={t('dryRunResult')} size="small" data-testid="dry-run-result">
-          {preview.outcome === 'failed' && <Alert type="info" showIcon title={t(`failure_${preview.failureReason}`)} style={{ marginBottom: 12 }} />}
+          {preview.outcome === 'failed' && (
+            <Alert type="info" showIcon title={t(`failure_${preview.failureReason}`)} style={{ marginBottom: 12 }} />
+          )}
           <Descriptions size="small" column={3}>
             <Descriptions.Item label={t('onlineAgents')}>{preview.onlineAgents}</Descriptions.Item>
             <Descriptions.Item label={t('runLimit')}>{preview.runLimit}</Descriptions.Item>

@@ -26,11 +26,27 @@ export function PoolPage() {
   const [busy, setBusy] = useState(false);
 
   const pool = useLoad(
-    () => ok(api.GET('/v1/shops/{shopId}/offline-messages', { params: { ...shop, query: { status, limit: 200, ...(wantsHuman === undefined ? {} : { wantsHuman }), ...(topic.trim() ? { topic: topic.trim() } : {}) } } })),
+    () =>
+      ok(
+        api.GET('/v1/shops/{shopId}/offline-messages', {
+          params: {
+            ...shop,
+            query: {
+              status,
+              limit: 200,
+              ...(wantsHuman === undefined ? {} : { wantsHuman }),
+              ...(topic.trim() ? { topic: topic.trim() } : {}),
+            },
+          },
+        }),
+      ),
     [status, wantsHuman, topic],
   );
   const agents = useLoad(() => ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })), []);
-  const counts = useLoad(() => ok(api.GET('/v1/shops/{shopId}/distribution/daily-counts', { params: { ...shop, query: { days: 30 } } })), []);
+  const counts = useLoad(
+    () => ok(api.GET('/v1/shops/{shopId}/distribution/daily-counts', { params: { ...shop, query: { days: 30 } } })),
+    [],
+  );
   const records = useLoad(() => ok(api.GET('/v1/shops/{shopId}/assignment-records', { params: { ...shop, query: { limit: 50 } } })), []);
   const runs = useLoad(() => ok(api.GET('/v1/shops/{shopId}/distribution/runs', { params: { ...shop, query: { limit: 20 } } })), []);
   useShopEvents(['offline_message.created', 'session.assigned', 'distribution.run.finished'], () => {
@@ -44,7 +60,10 @@ export function PoolPage() {
 
   const byDay = new Map((counts.data?.items ?? []).map((d) => [d.day, d.autoAssigned ?? 0]));
   const now = Date.now();
-  const last30 = Array.from({ length: 30 }, (_, i) => shopDay(now - (29 - i) * DAY_MS, me.timeZone)).map((day) => ({ day, count: byDay.get(day) ?? 0 }));
+  const last30 = Array.from({ length: 30 }, (_, i) => shopDay(now - (29 - i) * DAY_MS, me.timeZone)).map((day) => ({
+    day,
+    count: byDay.get(day) ?? 0,
+  }));
   const today = last30[last30.length - 1];
 
   const assign = async () => {
@@ -52,9 +71,13 @@ export function PoolPage() {
     setBusy(true);
     setAssignError(null);
     try {
-      const result = await ok(api.POST('/v1/shops/{shopId}/offline-messages/assign', { params: shop, body: { messageIds: selected, agentId } }));
+      const result = await ok(
+        api.POST('/v1/shops/{shopId}/offline-messages/assign', { params: shop, body: { messageIds: selected, agentId } }),
+      );
       const notAssigned = result.notAssigned ?? [];
-      void message.success(`${t('assignedN', { n: result.assigned?.length ?? 0 })}${notAssigned.length ? ` · ${t('notAssignedN', { n: notAssigned.length })}` : ''}`);
+      void message.success(
+        `${t('assignedN', { n: result.assigned?.length ?? 0 })}${notAssigned.length ? ` · ${t('notAssignedN', { n: notAssigned.length })}` : ''}`,
+      );
       setSelected([]);
     } catch (err) {
       setAssignError(err);
@@ -141,9 +164,18 @@ export function PoolPage() {
             value={agentId}
             onChange={setAgentId}
             style={{ width: 220 }}
-            options={(agents.data?.items ?? []).map((a) => ({ value: a.id ?? '', label: `${a.name} (${t(a.status ?? 'offline')} · ${a.activeSessions}/${a.capacity})` }))}
+            options={(agents.data?.items ?? []).map((a) => ({
+              value: a.id ?? '',
+              label: `${a.name} (${t(a.status ?? 'offline')} · ${a.activeSessions}/${a.capacity})`,
+            }))}
           />
-          <Button type="primary" disabled={!agentId || selected.length === 0} loading={busy} onClick={() => void assign()} data-testid="assign-button">
+          <Button
+            type="primary"
+            disabled={!agentId || selected.length === 0}
+            loading={busy}
+            onClick={() => void assign()}
+            data-testid="assign-button"
+          >
             {t('assignSelected')} ({selected.length})
           </Button>
         </Space>
@@ -160,7 +192,15 @@ export function PoolPage() {
           </Card>
         </Col>
       </Row>
-      <Card title={t('runs')} size="small" extra={<Button onClick={() => void runNow()} loading={busy} data-testid="run-now">{t('runNow')}</Button>}>
+      <Card
+        title={t('runs')}
+        size="small"
+        extra={
+          <Button onClick={() => void runNow()} loading={busy} data-testid="run-now">
+            {t('runNow')}
+          </Button>
+        }
+      >
         <Table
           data-testid="runs-table"
           rowKey="id"
@@ -170,7 +210,11 @@ export function PoolPage() {
           columns={[
             { title: t('createdAt'), dataIndex: 'at', render: (v: string) => shopTime(v, me.timeZone) },
             { title: t('trigger'), dataIndex: 'trigger', render: (v: string) => t(`trigger_${v}`) },
-            { title: t('outcome'), dataIndex: 'outcome', render: (o: string) => <Tag color={o === 'succeeded' ? 'green' : 'default'}>{t(`outcome_${o}`)}</Tag> },
+            {
+              title: t('outcome'),
+              dataIndex: 'outcome',
+              render: (o: string) => <Tag color={o === 'succeeded' ? 'green' : 'default'}>{t(`outcome_${o}`)}</Tag>,
+            },
             { title: t('failureReason'), dataIndex: 'failureReason', render: (r: string | null) => (r ? t(`failure_${r}`) : '—') },
             { title: t('onlineAgents'), dataIndex: 'onlineAgents' },
             { title: t('eligible'), dataIndex: 'eligibleCount' },
@@ -193,7 +237,11 @@ export function PoolPage() {
             { title: t('agent'), dataIndex: 'agentId', render: agentName },
             { title: t('operator'), dataIndex: 'operator' },
             { title: t('recordKind'), dataIndex: 'kind', render: (k: string) => t(`kind_${k}`) },
-            { title: t('outcome'), dataIndex: 'outcome', render: (o: string) => <Tag color={o === 'assigned' ? 'green' : 'red'}>{t(`outcome_${o}`)}</Tag> },
+            {
+              title: t('outcome'),
+              dataIndex: 'outcome',
+              render: (o: string) => <Tag color={o === 'assigned' ? 'green' : 'red'}>{t(`outcome_${o}`)}</Tag>,
+            },
             { title: t('recordReason'), dataIndex: 'reason', render: (r: string | null) => r ?? '—' },
           ]}
         />

@@ -9,7 +9,10 @@ import { useSignedIn } from '../session';
 export function QueuePage() {
   const { api, me } = useSignedIn();
   const { t } = useT();
-  const queue = useLoad(() => ok(api.GET('/v1/shops/{shopId}/queue', { params: { path: { shopId: me.shopId }, query: { limit: 500 } } })), []);
+  const queue = useLoad(
+    () => ok(api.GET('/v1/shops/{shopId}/queue', { params: { path: { shopId: me.shopId }, query: { limit: 500 } } })),
+    [],
+  );
   useShopEvents(['session.queued', 'session.assigned', 'session.closed', 'offline_message.created'], queue.reload);
   const now = Date.now();
   return (

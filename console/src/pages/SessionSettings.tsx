@@ -1,6 +1,11 @@
 import { useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Descriptions, Form, InputNumber, Radio, Space, Switch, Tag } from 'antd';
-import { validateAgentLeftPolicy, validateBuyerIdleMinutes, validateFirstReplyMinutes, type AgentLeftPolicy } from '../../../domain/session';
+import {
+  validateAgentLeftPolicy,
+  validateBuyerIdleMinutes,
+  validateFirstReplyMinutes,
+  type AgentLeftPolicy,
+} from '../../../domain/session';
 import { ok } from '../api';
 import { explain, useT } from '../i18n';
 import { ErrorAlert, errorText, shopTime, useLoad } from '../load';
@@ -42,7 +47,11 @@ export function SessionSettingsPage() {
     setBusy(true);
     setServerError(null);
     try {
-      const body = { buyerIdleMinutes: value, ...(agentLeft ? { agentLeft } : {}), ...(firstReply !== undefined ? { firstReplyMinutes: firstReply } : {}) };
+      const body = {
+        buyerIdleMinutes: value,
+        ...(agentLeft ? { agentLeft } : {}),
+        ...(firstReply !== undefined ? { firstReplyMinutes: firstReply } : {}),
+      };
       await ok(api.PUT('/v1/shops/{shopId}/settings/session', { params: shop, body }));
       void message.success(t('saved'));
       current.reload();
@@ -61,15 +70,32 @@ export function SessionSettingsPage() {
         <Form layout="vertical">
           <Form.Item
             label={t('buyerIdle')}
-            help={violation && value !== null ? <span data-testid="buyer-idle-error">{explain(t, violation.code, violation.message)}</span> : t('buyerIdleHelp')}
+            help={
+              violation && value !== null ? (
+                <span data-testid="buyer-idle-error">{explain(t, violation.code, violation.message)}</span>
+              ) : (
+                t('buyerIdleHelp')
+              )
+            }
             validateStatus={violation && value !== null ? 'error' : undefined}
           >
-            <InputNumber value={value} onChange={(v) => setValue(typeof v === 'number' ? v : null)} style={{ width: 160 }} data-testid="buyer-idle-input" />
+            <InputNumber
+              value={value}
+              onChange={(v) => setValue(typeof v === 'number' ? v : null)}
+              style={{ width: 160 }}
+              data-testid="buyer-idle-input"
+            />
           </Form.Item>
           {agentLeft && (
             <Form.Item
               label={t('agentLeftPolicy')}
-              help={leftViolation ? <span data-testid="agent-left-error">{explain(t, leftViolation.code, leftViolation.message)}</span> : t('agentLeftHelp')}
+              help={
+                leftViolation ? (
+                  <span data-testid="agent-left-error">{explain(t, leftViolation.code, leftViolation.message)}</span>
+                ) : (
+                  t('agentLeftHelp')
+                )
+              }
               validateStatus={leftViolation ? 'error' : undefined}
             >
               <Space wrap>
@@ -95,7 +121,13 @@ export function SessionSettingsPage() {
           {firstReply !== undefined && (
             <Form.Item
               label={t('firstReply')}
-              help={firstReplyViolation ? <span data-testid="first-reply-error">{explain(t, firstReplyViolation.code, firstReplyViolation.message)}</span> : t('firstReplyHelp')}
+              help={
+                firstReplyViolation ? (
+                  <span data-testid="first-reply-error">{explain(t, firstReplyViolation.code, firstReplyViolation.message)}</span>
+                ) : (
+                  t('firstReplyHelp')
+                )
+              }
               validateStatus={firstReplyViolation ? 'error' : undefined}
             >
               <Space>
@@ -131,8 +163,12 @@ export function SessionSettingsPage() {
           <Descriptions.Item label={t('version')}>
             <span data-testid="session-settings-version">{current.data?.version}</span>
           </Descriptions.Item>
-          {!!current.data?.version && current.data.changedBy && <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>}
-          {!!current.data?.version && current.data.changedAt && <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>}
+          {!!current.data?.version && current.data.changedBy && (
+            <Descriptions.Item label={t('changedBy')}>{current.data.changedBy}</Descriptions.Item>
+          )}
+          {!!current.data?.version && current.data.changedAt && (
+            <Descriptions.Item label={t('changedAt')}>{shopTime(current.data.changedAt, me.timeZone)}</Descriptions.Item>
+          )}
         </Descriptions>
       </Card>
       <Alert type="info" showIcon title={t('buyerIdleHelp')} />

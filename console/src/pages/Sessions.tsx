@@ -30,13 +30,26 @@ export function SessionsPage() {
     setExtra(null);
     return ok(api.GET('/v1/shops/{shopId}/sessions', { params: { path: { shopId: me.shopId }, query: { status, limit: 50 } } }));
   }, [status]);
-  useShopEvents(['session.opened', 'session.assigned', 'session.queued', 'session.transferred', 'session.rerouted', 'session.closed', 'offline_message.created'], list.reload);
+  useShopEvents(
+    [
+      'session.opened',
+      'session.assigned',
+      'session.queued',
+      'session.transferred',
+      'session.rerouted',
+      'session.closed',
+      'offline_message.created',
+    ],
+    list.reload,
+  );
 
   const items = [...(list.data?.items ?? []), ...(extra?.items ?? [])];
   const nextCursor = extra ? extra.cursor : (list.data?.nextCursor ?? null);
   const loadMore = async () => {
     if (!nextCursor) return;
-    const page = await ok(api.GET('/v1/shops/{shopId}/sessions', { params: { path: { shopId: me.shopId }, query: { status, limit: 50, cursor: nextCursor } } }));
+    const page = await ok(
+      api.GET('/v1/shops/{shopId}/sessions', { params: { path: { shopId: me.shopId }, query: { status, limit: 50, cursor: nextCursor } } }),
+    );
     setExtra({ items: [...(extra?.items ?? []), ...(page.items ?? [])], cursor: page.nextCursor ?? null });
   };
 
@@ -64,7 +77,11 @@ export function SessionsPage() {
           { title: t('topic'), dataIndex: 'topic' },
           { title: t('status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('agent'), dataIndex: 'agentId', render: (a: string | null) => a ?? '—' },
-          { title: t('transferMessage'), dataIndex: 'assignmentReason', render: (r: string | null) => (r ? assignmentReasonText(t, r) : '—') },
+          {
+            title: t('transferMessage'),
+            dataIndex: 'assignmentReason',
+            render: (r: string | null) => (r ? assignmentReasonText(t, r) : '—'),
+          },
           { title: t('wantsHuman'), dataIndex: 'wantsHuman', render: (v: boolean) => (v ? t('yes') : t('no')) },
           { title: t('closeReason'), dataIndex: 'closeReason', render: (r: string | null) => (r ? t(`reason_${r}`) : '—') },
           { title: t('createdAt'), dataIndex: 'createdAt', render: (v: string) => shopTime(v, me.timeZone) },
@@ -130,7 +147,13 @@ export function SessionDrawer({ sessionId, onClose }: { sessionId: string | null
   const d = detail.data;
   const snap = d?.session?.settingsSnapshot;
   return (
-    <Drawer open={sessionId !== null} onClose={onClose} width={560} title={`${t('session')} ${sessionId ?? ''}`} data-testid="session-drawer">
+    <Drawer
+      open={sessionId !== null}
+      onClose={onClose}
+      width={560}
+      title={`${t('session')} ${sessionId ?? ''}`}
+      data-testid="session-drawer"
+    >
       <ErrorAlert error={detail.error} />
       {d && (
         <Space orientation="vertical" style={{ width: '100%' }} size="large">
@@ -139,12 +162,16 @@ export function SessionDrawer({ sessionId, onClose }: { sessionId: string | null
             <Descriptions.Item label={t('buyer')}>{d.session?.buyerId}</Descriptions.Item>
             <Descriptions.Item label={t('topic')}>{d.session?.topic}</Descriptions.Item>
             <Descriptions.Item label={t('agent')}>{d.session?.agentId ?? '—'}</Descriptions.Item>
-            {d.session?.assignmentReason && <Descriptions.Item label={t('transferMessage')}>{assignmentReasonText(t, d.session.assignmentReason)}</Descriptions.Item>}
+            {d.session?.assignmentReason && (
+              <Descriptions.Item label={t('transferMessage')}>{assignmentReasonText(t, d.session.assignmentReason)}</Descriptions.Item>
+            )}
             {d.queue && (
               <Descriptions.Item label={t('statusQueued')}>
                 <span data-testid="queue-place">
                   {t('queuePlace', { position: d.queue.position })}
-                  {d.queue.estimatedWaitSeconds != null ? ` · ${t('estimatedWait', { minutes: Math.ceil(d.queue.estimatedWaitSeconds / 60) })}` : ''}
+                  {d.queue.estimatedWaitSeconds != null
+                    ? ` · ${t('estimatedWait', { minutes: Math.ceil(d.queue.estimatedWaitSeconds / 60) })}`
+                    : ''}
                 </span>
               </Descriptions.Item>
             )}
@@ -157,7 +184,11 @@ export function SessionDrawer({ sessionId, onClose }: { sessionId: string | null
               </Descriptions.Item>
             )}
             <Descriptions.Item label={t('nextDeadline')}>
-              {d.live?.nextDeadline?.at ? `${shopTime(d.live.nextDeadline.at, me.timeZone)} · ${t(`reason_${d.live.nextDeadline.reason}`)}` : d.live ? '—' : t('noLiveRun')}
+              {d.live?.nextDeadline?.at
+                ? `${shopTime(d.live.nextDeadline.at, me.timeZone)} · ${t(`reason_${d.live.nextDeadline.reason}`)}`
+                : d.live
+                  ? '—'
+                  : t('noLiveRun')}
             </Descriptions.Item>
           </Descriptions>
           {snap && (

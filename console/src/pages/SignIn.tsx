@@ -22,7 +22,15 @@ export function SignInPage({ onSignIn }: { onSignIn: (key: string) => Promise<vo
     }
   };
   return (
-    <Card title={t('appTitle')} style={{ width: 420 }} extra={<Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>{t('language')}</Button>}>
+    <Card
+      title={t('appTitle')}
+      style={{ width: 420 }}
+      extra={
+        <Button size="small" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')}>
+          {t('language')}
+        </Button>
+      }
+    >
       <Typography.Paragraph type="secondary">{t('signInHint')}</Typography.Paragraph>
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="sign-in-error" />}
       <Form layout="vertical" onFinish={submit} autoComplete="off">

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { step } from './log';
+import { step } from './progress';
 
 /** The last CLI tag `go install pkg@version` accepts (later tags carry a replace directive). */
 export const TEMPORAL_CLI_GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';

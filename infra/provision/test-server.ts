@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config';
-import { step } from './log';
+import { PROJECT_ROOT } from '../../config';
+import { step } from './progress';
 
-const POM = path.join(PROJECT_ROOT, 'infra', 'test-server', 'pom.xml');
+const POM = path.join(PROJECT_ROOT, 'infra', 'provision', 'test-server', 'pom.xml');
 
 const LAUNCHER = [
   '#!/usr/bin/env bash',
-  '# Written by infra/test-server.ts. Usage: temporal-test-server <port> [args]',
+  '# Written by infra/provision/test-server.ts. Usage: temporal-test-server <port> [args]',
   'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
   'port="$1"; shift',
   'exec java -Xss512k -XX:+UseSerialGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \\',
@@ -51,4 +51,3 @@ export function resolveTestServer(cacheDir: string): string {
   step(`test server ready in ${Math.round((Date.now() - started) / 1000)} s: ${launcher}`);
   return launcher;
 }
-
