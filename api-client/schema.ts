@@ -8,7 +8,7 @@ export interface paths {
             cookie?: never;
         };
         /** Reachability of Postgres and Temporal; 503 when either is down */
-        get: operations["getHealthz"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -25,7 +25,7 @@ export interface paths {
             cookie?: never;
         };
         /** The API process is up (no dependency checked) */
-        get: operations["getLivez"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -45,7 +45,7 @@ export interface paths {
          * Ready to serve: Postgres, Temporal, and a worker polling the task queue; 503 otherwise
          * @description A worker counts while it has polled the task queue within the last 90 s, so a stopped worker turns this 503 within that time.
          */
-        get: operations["getReadyz"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -64,7 +64,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create a shop, start its shop workflow, and return its first merchant API key (shown once) */
-        post: operations["postAdmin"];
+        post: operations["createShop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -115,7 +115,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Issue another merchant API key for a shop (shown once) */
-        post: operations["postAdminKeys"];
+        post: operations["issueMerchantKeyAsAdmin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -147,7 +147,7 @@ export interface paths {
             cookie?: never;
         };
         /** The shop: name, time zone, created */
-        get: operations["get"];
+        get: operations["getShop"];
         put?: never;
         post?: never;
         delete?: never;
@@ -157,7 +157,7 @@ export interface paths {
          * Rename the shop or change its time zone
          * @description A new time zone reaches the shop workflow as the update updateShopTimeZone: the next distribution slot is planned in it at once, and daily counts are reported in it from then on. invalid_time_zone for a zone this server does not know.
          */
-        patch: operations["patch"];
+        patch: operations["updateShop"];
         trace?: never;
     };
     "/v1/shops/{shopId}/sessions": {
@@ -171,13 +171,13 @@ export interface paths {
          * List sessions from Postgres: all (newest first), queued (queue order), active, closed, open, offline
          * @description An agent's key lists only that agent's sessions.
          */
-        get: operations["getSessions"];
+        get: operations["listSessions"];
         put?: never;
         /**
          * Start a customer-service session (idempotent per sessionId)
          * @description Starts the session run `conversation:<shopId>:<sessionId>` and answers once the session is recorded with its settings snapshot and, with wantsHuman, routed (assigned, queued or offline). Calling it again with the same sessionId returns the same run and the session as it stands; an ended session is never started again. The same id with another buyer, topic or flags is 409 session_exists_different. 503 session_not_ready: the run exists but has not recorded the session in time (Postgres unavailable); repeat the same call.
          */
-        post: operations["postSessions"];
+        post: operations["startSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -192,7 +192,7 @@ export interface paths {
             cookie?: never;
         };
         /** One session: its Postgres record, every close it has had, and while its run is open the run's live state and next deadline */
-        get: operations["getSessionsBySessionId"];
+        get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
@@ -214,7 +214,7 @@ export interface paths {
          * Report a buyer or agent message; re-arms the timer of the side whose turn it is
          * @description Sent to the run as signal buyerMessage / agentMessage. A repeated messageId is ignored, so retries are safe.
          */
-        post: operations["postSessionsBySessionIdMessages"];
+        post: operations["reportMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -234,7 +234,7 @@ export interface paths {
          * The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message
          * @description Answers once routed, with the session record and, when queued, its place in the queue (1 = served next).
          */
-        post: operations["postSessionsBySessionIdRequestHuman"];
+        post: operations["requestHuman"];
         delete?: never;
         options?: never;
         head?: never;
@@ -254,7 +254,7 @@ export interface paths {
          * Close the session (closed_by_agent / closed_by_buyer); answers with the final state
          * @description If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.
          */
-        post: operations["postSessionsBySessionIdClose"];
+        post: operations["closeSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -271,7 +271,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The buyer leaves the queue: the session closes (left_queue) and becomes an offline message */
-        post: operations["postSessionsBySessionIdLeaveQueue"];
+        post: operations["leaveQueue"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,7 +291,7 @@ export interface paths {
          * Transfer (转接) an active session to an agent or a routing group
          * @description A merchant key may transfer any active session of the shop; an agent key only a session it holds (another's is 404). The target agent must be online with a free seat and not the holder, else 409 transfer_target_unavailable with details.reason (same_agent, offline, suspended, full; no_free_agent for a group). The old seat is freed and serves the queue at once. A transfer is not a reply: the 6 h agent-reply deadline keeps counting from the buyer's first unanswered message. Event session.transferred.
          */
-        post: operations["postSessionsBySessionIdTransfer"];
+        post: operations["transferSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -306,12 +306,12 @@ export interface paths {
             cookie?: never;
         };
         /** Session settings in force (new sessions copy them; running sessions keep their snapshot) */
-        get: operations["getSettingsSession"];
+        get: operations["getSessionSettings"];
         /**
          * Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it
          * @description buyerIdleMinutes: whole minutes, 5–360 (default 20); errors invalid_buyer_idle_minutes. agentReplyTimeoutMinutes is a platform rule: sending it fails with agent_reply_timeout_not_configurable (422). The change reaches the shop workflow as the update updateSessionSettings.
          */
-        put: operations["putSettingsSession"];
+        put: operations["updateSessionSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -327,10 +327,10 @@ export interface paths {
             cookie?: never;
         };
         /** The shop's agents with status, capacity and current load (an agent's key reads it too, to pick a transfer target) */
-        get: operations["getAgents"];
+        get: operations["listAgents"];
         put?: never;
         /** Create an agent (客服); the answer carries the agent's own API key, shown once */
-        post: operations["postAgents"];
+        post: operations["createAgent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -345,7 +345,7 @@ export interface paths {
             cookie?: never;
         };
         /** One agent */
-        get: operations["getAgentsByAgentId"];
+        get: operations["getAgent"];
         put?: never;
         post?: never;
         delete?: never;
@@ -355,7 +355,7 @@ export interface paths {
          * Change status (online / suspended / offline), capacity or name
          * @description The merchant key may change any agent of the shop; an agent's own key may change its status and capacity. Coming online or raising capacity hands free seats to the oldest queued sessions at once.
          */
-        patch: operations["patchAgentsByAgentId"];
+        patch: operations["updateAgent"];
         trace?: never;
     };
     "/v1/shops/{shopId}/groups": {
@@ -366,10 +366,10 @@ export interface paths {
             cookie?: never;
         };
         /** The shop's routing groups (an agent's key reads it too, to pick a transfer target) */
-        get: operations["getGroups"];
+        get: operations["listGroups"];
         put?: never;
         /** Create a routing group (分流分组) with its reception scope and members */
-        post: operations["postGroups"];
+        post: operations["createGroup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -390,7 +390,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Rename a group or change its reception scope */
-        patch: operations["patchGroupsByGroupId"];
+        patch: operations["updateGroup"];
         trace?: never;
     };
     "/v1/shops/{shopId}/groups/{groupId}/members": {
@@ -402,7 +402,7 @@ export interface paths {
         };
         get?: never;
         /** Replace a group's members (agents of this shop only) */
-        put: operations["putGroupsByGroupIdMembers"];
+        put: operations["setGroupMembers"];
         post?: never;
         delete?: never;
         options?: never;
@@ -418,7 +418,7 @@ export interface paths {
             cookie?: never;
         };
         /** The queue pool (排队池): sessions waiting for a free agent, first come first served */
-        get: operations["getQueue"];
+        get: operations["listQueue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -435,7 +435,7 @@ export interface paths {
             cookie?: never;
         };
         /** The offline-message pool (留言池), newest first */
-        get: operations["getOfflineMessages"];
+        get: operations["listOfflineMessages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -452,12 +452,12 @@ export interface paths {
             cookie?: never;
         };
         /** Auto-distribution settings in force (version 0 = defaults: on, every half hour all day, routing rules) */
-        get: operations["getSettingsDistribution"];
+        get: operations["getDistributionSettings"];
         /**
          * Change auto-distribution settings (update updateDistributionSettings of the shop run; versioned)
          * @description Errors: window_not_on_half_hour, windows_overlap, invalid_windows, invalid_target, unknown_groups, unknown_agents, invalid_number, invalid_scope.
          */
-        put: operations["putSettingsDistribution"];
+        put: operations["updateDistributionSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -492,7 +492,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Run distribution now with the settings in force (recorded, trigger manual) */
-        post: operations["postDistributionRunNow"];
+        post: operations["runDistributionNow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -509,7 +509,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** What a run would do now, with the settings in force or the proposed ones; assigns and records nothing */
-        post: operations["postDistributionDryRun"];
+        post: operations["dryRunDistribution"];
         delete?: never;
         options?: never;
         head?: never;
@@ -524,7 +524,7 @@ export interface paths {
             cookie?: never;
         };
         /** Distribution records, newest first: every trigger, successful or not, with counts and failure reasons */
-        get: operations["getDistributionRuns"];
+        get: operations["listDistributionRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -541,7 +541,7 @@ export interface paths {
             cookie?: never;
         };
         /** One run with its assignment and skip records */
-        get: operations["getDistributionRunsByRunId"];
+        get: operations["getDistributionRun"];
         put?: never;
         post?: never;
         delete?: never;
@@ -575,7 +575,7 @@ export interface paths {
             cookie?: never;
         };
         /** Messages assigned automatically per day (shop time zone), newest day first */
-        get: operations["getDistributionDailyCounts"];
+        get: operations["getDailyAutoAssignedCounts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -597,7 +597,7 @@ export interface paths {
          * Assign chosen pool messages to an agent by hand; each becomes that agent's session
          * @description Messages no longer pending (already assigned or skipped) are listed in notAssigned with the reason and the agent holding them, never assigned twice. When none could be taken the call is 409 offline_messages_taken with that list in error.details. The operator recorded is the calling key; `operator` is a display name beside it.
          */
-        post: operations["postOfflineMessagesAssign"];
+        post: operations["assignOfflineMessages"];
         delete?: never;
         options?: never;
         head?: never;
@@ -612,10 +612,10 @@ export interface paths {
             cookie?: never;
         };
         /** The shop's API keys (never the keys themselves: only their hashes are stored) */
-        get: operations["getKeys"];
+        get: operations["listKeys"];
         put?: never;
         /** Issue a new merchant key, or with agentId a new key for that agent (shown once) */
-        post: operations["postKeys"];
+        post: operations["issueKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -633,7 +633,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke a key at once (repeating it is harmless); the last live merchant key cannot be revoked */
-        delete: operations["deleteKeysByKeyId"];
+        delete: operations["revokeKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1074,7 +1074,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    getHealthz: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -1123,7 +1123,7 @@ export interface operations {
             };
         };
     };
-    getLivez: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1145,7 +1145,7 @@ export interface operations {
             };
         };
     };
-    getReadyz: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -1202,7 +1202,7 @@ export interface operations {
             };
         };
     };
-    postAdmin: {
+    createShop: {
         parameters: {
             query?: never;
             header?: never;
@@ -1649,7 +1649,7 @@ export interface operations {
             };
         };
     };
-    postAdminKeys: {
+    issueMerchantKeyAsAdmin: {
         parameters: {
             query?: never;
             header?: never;
@@ -1929,7 +1929,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    getShop: {
         parameters: {
             query?: never;
             header?: never;
@@ -2060,7 +2060,7 @@ export interface operations {
             };
         };
     };
-    patch: {
+    updateShop: {
         parameters: {
             query?: never;
             header?: never;
@@ -2234,7 +2234,7 @@ export interface operations {
             };
         };
     };
-    getSessions: {
+    listSessions: {
         parameters: {
             query?: {
                 status?: "all" | "queued" | "active" | "closed" | "open" | "offline";
@@ -2368,7 +2368,7 @@ export interface operations {
             };
         };
     };
-    postSessions: {
+    startSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2566,7 +2566,7 @@ export interface operations {
             };
         };
     };
-    getSessionsBySessionId: {
+    getSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -2728,7 +2728,7 @@ export interface operations {
             };
         };
     };
-    postSessionsBySessionIdMessages: {
+    reportMessage: {
         parameters: {
             query?: never;
             header?: never;
@@ -2915,7 +2915,7 @@ export interface operations {
             };
         };
     };
-    postSessionsBySessionIdRequestHuman: {
+    requestHuman: {
         parameters: {
             query?: never;
             header?: never;
@@ -3094,7 +3094,7 @@ export interface operations {
             };
         };
     };
-    postSessionsBySessionIdClose: {
+    closeSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -3277,7 +3277,7 @@ export interface operations {
             };
         };
     };
-    postSessionsBySessionIdLeaveQueue: {
+    leaveQueue: {
         parameters: {
             query?: never;
             header?: never;
@@ -3453,7 +3453,7 @@ export interface operations {
             };
         };
     };
-    postSessionsBySessionIdTransfer: {
+    transferSession: {
         parameters: {
             query?: never;
             header?: never;
@@ -3648,7 +3648,7 @@ export interface operations {
             };
         };
     };
-    getSettingsSession: {
+    getSessionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -3789,7 +3789,7 @@ export interface operations {
             };
         };
     };
-    putSettingsSession: {
+    updateSessionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -4010,7 +4010,7 @@ export interface operations {
             };
         };
     };
-    getAgents: {
+    listAgents: {
         parameters: {
             query?: never;
             header?: never;
@@ -4136,7 +4136,7 @@ export interface operations {
             };
         };
     };
-    postAgents: {
+    createAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -4313,7 +4313,7 @@ export interface operations {
             };
         };
     };
-    getAgentsByAgentId: {
+    getAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -4455,7 +4455,7 @@ export interface operations {
             };
         };
     };
-    patchAgentsByAgentId: {
+    updateAgent: {
         parameters: {
             query?: never;
             header?: never;
@@ -4644,7 +4644,7 @@ export interface operations {
             };
         };
     };
-    getGroups: {
+    listGroups: {
         parameters: {
             query?: never;
             header?: never;
@@ -4770,7 +4770,7 @@ export interface operations {
             };
         };
     };
-    postGroups: {
+    createGroup: {
         parameters: {
             query?: never;
             header?: never;
@@ -4937,7 +4937,7 @@ export interface operations {
             };
         };
     };
-    patchGroupsByGroupId: {
+    updateGroup: {
         parameters: {
             query?: never;
             header?: never;
@@ -5121,7 +5121,7 @@ export interface operations {
             };
         };
     };
-    putGroupsByGroupIdMembers: {
+    setGroupMembers: {
         parameters: {
             query?: never;
             header?: never;
@@ -5303,7 +5303,7 @@ export interface operations {
             };
         };
     };
-    getQueue: {
+    listQueue: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5438,7 +5438,7 @@ export interface operations {
             };
         };
     };
-    getOfflineMessages: {
+    listOfflineMessages: {
         parameters: {
             query?: {
                 status?: "pending" | "assigned" | "skipped";
@@ -5572,7 +5572,7 @@ export interface operations {
             };
         };
     };
-    getSettingsDistribution: {
+    getDistributionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -5727,7 +5727,7 @@ export interface operations {
             };
         };
     };
-    putSettingsDistribution: {
+    updateDistributionSettings: {
         parameters: {
             query?: never;
             header?: never;
@@ -6182,7 +6182,7 @@ export interface operations {
             };
         };
     };
-    postDistributionRunNow: {
+    runDistributionNow: {
         parameters: {
             query?: never;
             header?: never;
@@ -6346,7 +6346,7 @@ export interface operations {
             };
         };
     };
-    postDistributionDryRun: {
+    dryRunDistribution: {
         parameters: {
             query?: never;
             header?: never;
@@ -6536,7 +6536,7 @@ export interface operations {
             };
         };
     };
-    getDistributionRuns: {
+    listDistributionRuns: {
         parameters: {
             query?: {
                 limit?: number;
@@ -6667,7 +6667,7 @@ export interface operations {
             };
         };
     };
-    getDistributionRunsByRunId: {
+    getDistributionRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -6973,7 +6973,7 @@ export interface operations {
             };
         };
     };
-    getDistributionDailyCounts: {
+    getDailyAutoAssignedCounts: {
         parameters: {
             query?: {
                 days?: number;
@@ -7105,7 +7105,7 @@ export interface operations {
             };
         };
     };
-    postOfflineMessagesAssign: {
+    assignOfflineMessages: {
         parameters: {
             query?: never;
             header?: never;
@@ -7309,7 +7309,7 @@ export interface operations {
             };
         };
     };
-    getKeys: {
+    listKeys: {
         parameters: {
             query?: {
                 includeRevoked?: boolean;
@@ -7450,7 +7450,7 @@ export interface operations {
             };
         };
     };
-    postKeys: {
+    issueKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -7648,7 +7648,7 @@ export interface operations {
             };
         };
     };
-    deleteKeysByKeyId: {
+    revokeKey: {
         parameters: {
             query?: never;
             header?: never;

@@ -29,6 +29,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
     {
       config: { errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
       schema: {
+        operationId: 'createShop',
         tags: ['admin'],
         summary: 'Create a shop, start its shop workflow, and return its first merchant API key (shown once)',
         security: [{ adminToken: [] }],
@@ -132,6 +133,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
     '/shops/:shopId/keys',
     {
       schema: {
+        operationId: 'issueMerchantKeyAsAdmin',
         tags: ['admin'],
         summary: 'Issue another merchant API key for a shop (shown once)',
         security: [{ adminToken: [] }],

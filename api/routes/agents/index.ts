@@ -33,6 +33,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
     '/agents',
     {
       schema: {
+        operationId: 'createAgent',
         tags: ['agents'],
         summary: "Create an agent (客服); the answer carries the agent's own API key, shown once",
         security: securedByShopKey,
@@ -66,6 +67,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
       // An agent sees its colleagues too: whom it can transfer a session to (转接).
       config: AGENT_KEY_ALLOWED,
       schema: {
+        operationId: 'listAgents',
         tags: ['agents'],
         summary: "The shop's agents with status, capacity and current load (an agent's key reads it too, to pick a transfer target)",
         security: securedByShopKey,
@@ -81,6 +83,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
     {
       config: AGENT_KEY_ALLOWED,
       schema: {
+        operationId: 'getAgent',
         tags: ['agents'],
         summary: 'One agent',
         security: securedByShopKey,
@@ -101,6 +104,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
     {
       config: AGENT_KEY_ALLOWED,
       schema: {
+        operationId: 'updateAgent',
         tags: ['agents'],
         summary: 'Change status (online / suspended / offline), capacity or name',
         description:

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { FromSchema } from 'json-schema-to-ts';
+
 import {
   assignManually,
   dailyAutoAssignedCounts,
@@ -12,21 +12,26 @@ import { assertTargetExists, currentDistributionSettings } from '../../../db/rep
 import { getShop } from '../../../db/repositories/shops';
 import { validateDistributionSettings, type DistributionSettings } from '../../../domain/distribution';
 import { DomainError } from '../../../domain/errors';
-import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
 import { queryShop, runDistributionNow, updateDistributionSettings } from '../../../temporal/shop-gateway';
 import { outboxStateOfRun } from '../../../db/repositories/outbox';
 import { actorOf } from '../../actor';
 import { ApiError, notFound } from '../../errors';
-import { errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
-import { distributionRunShape, distributionSettingsSchema } from '../../../contracts/shapes';
-
-const runSchema = { $ref: 'DistributionRun#' } as const;
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
-const { $id: _runId, ...runFields } = distributionRunShape;
+import {
+  SettingsInput,
+  getDistributionSettingsSchema,
+  updateDistributionSettingsSchema,
+  getDistributionScheduleSchema,
+  runDistributionNowSchema,
+  dryRunDistributionSchema,
+  listDistributionRunsSchema,
+  getDistributionRunSchema,
+  listAssignmentRecordsSchema,
+  getDailyAutoAssignedCountsSchema,
+  assignOfflineMessagesSchema,
+} from './schemas';
 
 /** The request body's settings, typed from the schema; the domain's rules make them DistributionSettings. */
-type SettingsInput = FromSchema<typeof distributionSettingsSchema>;
 
 /** The API validates what it can before anything reaches the shop run (bad input changes nothing). */
 async function validated(app: FastifyInstance, shopId: string, input: SettingsInput): Promise<DistributionSettings> {
@@ -47,24 +52,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/settings/distribution',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: 'Auto-distribution settings in force (version 0 = defaults: on, every half hour all day, routing rules)',
-        security: securedByShopKey,
-        params: shopParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              version: { type: 'integer' },
-              settings: distributionSettingsSchema,
-              changedBy: { type: 'string' },
-              changedAt: { type: 'string' },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getDistributionSettingsSchema,
     },
     async (req) => currentDistributionSettings(app.deps.db, req.params.shopId),
   );
@@ -88,41 +76,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
           ],
         },
       },
-      schema: {
-        tags: ['distribution'],
-        summary: 'Change auto-distribution settings (update updateDistributionSettings of the shop run; versioned)',
-        description:
-          'Errors: window_not_on_half_hour, windows_overlap, invalid_windows, invalid_target, unknown_groups, unknown_agents, invalid_number, invalid_scope.',
-        security: securedByShopKey,
-        params: shopParams,
-        body: {
-          type: 'object',
-          required: ['settings'],
-          additionalProperties: false,
-          properties: { settings: distributionSettingsSchema, changedBy: { type: 'string', minLength: 1, maxLength: 200 } },
-          examples: [
-            {
-              settings: {
-                enabled: true,
-                scope: 'human_requested',
-                windows: [
-                  { start: '09:00', end: '12:00' },
-                  { start: '13:30', end: '22:00' },
-                ],
-                target: { kind: 'routing_rules' },
-                minOnlineAgents: 1,
-                maxAvgPending: 5,
-                perAgentCap: 10,
-              },
-              changedBy: '店长小陈',
-            },
-          ],
-        },
-        response: {
-          200: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
-          ...errorResponses,
-        },
-      },
+      schema: updateDistributionSettingsSchema,
     },
     async (req) => {
       const settings = await validated(app, req.params.shopId, req.body.settings);
@@ -133,24 +87,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/distribution/schedule',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: "The shop run's view: next slot, settings in force, last run",
-        security: securedByShopKey,
-        params: shopParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              timeZone: { type: 'string' },
-              nextSlot: { type: ['string', 'null'], format: 'date-time' },
-              distribution: { type: 'object', properties: { version: { type: 'integer' }, settings: distributionSettingsSchema } },
-              lastRun: { ...runFields, type: ['object', 'null'] },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getDistributionScheduleSchema,
     },
     async (req) => queryShop(client, req.params.shopId),
   );
@@ -158,14 +95,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.post(
     '/distribution/run-now',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: 'Run distribution now with the settings in force (recorded, trigger manual)',
-        security: securedByShopKey,
-        params: shopParams,
-        body: { type: 'object', additionalProperties: false, properties: { requestedBy: { type: 'string', maxLength: 200 } } },
-        response: { 200: runSchema, ...errorResponses },
-      },
+      schema: runDistributionNowSchema,
     },
     async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant'),
   );
@@ -189,14 +119,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
           ],
         },
       },
-      schema: {
-        tags: ['distribution'],
-        summary: 'What a run would do now, with the settings in force or the proposed ones; assigns and records nothing',
-        security: securedByShopKey,
-        params: shopParams,
-        body: { type: 'object', additionalProperties: false, properties: { settings: distributionSettingsSchema } },
-        response: { 200: runSchema, ...errorResponses },
-      },
+      schema: dryRunDistributionSchema,
     },
     async (req) => {
       const current = await currentDistributionSettings(app.deps.db, req.params.shopId);
@@ -217,21 +140,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/distribution/runs',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: 'Distribution records, newest first: every trigger, successful or not, with counts and failure reasons',
-        security: securedByShopKey,
-        params: shopParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
-            before: { type: 'integer', minimum: 1, description: 'Only runs with a smaller id (paging)' },
-            outcome: { type: 'string', enum: ['succeeded', 'failed'] },
-          },
-        },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: runSchema } } }, ...errorResponses },
-      },
+      schema: listDistributionRunsSchema,
     },
     async (req) => ({
       items: await listDistributionRuns(app.deps.db, req.params.shopId, {
@@ -245,44 +154,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/distribution/runs/:runId',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: 'One run with its assignment and skip records',
-        security: securedByShopKey,
-        params: {
-          type: 'object',
-          required: ['shopId', 'runId'],
-          properties: { ...shopParams.properties, runId: { type: 'integer', minimum: 1 } },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              run: runSchema,
-              delivery: {
-                type: 'object',
-                description: "The assigned sessions' runs being told of their agent: pending, delivered, dead (see /v1/admin/outbox)",
-                properties: { pending: { type: 'integer' }, delivered: { type: 'integer' }, dead: { type: 'integer' } },
-              },
-              records: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    offlineMessageId: { type: 'integer' },
-                    sessionId: { type: 'string' },
-                    agentId: { type: ['string', 'null'] },
-                    operator: { type: 'string' },
-                    outcome: { type: 'string' },
-                    reason: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getDistributionRunSchema,
     },
     async (req) => {
       const run = await getDistributionRun(app.deps.db, req.params.shopId, req.params.runId);
@@ -302,69 +174,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/assignment-records',
     {
-      schema: {
-        tags: ['distribution'],
-        operationId: 'listAssignmentRecords',
-        summary: 'Assignment records (分配记录), newest first: who assigned which session to whom, or why it was skipped',
-        security: securedByShopKey,
-        params: shopParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: pageQuery.limit,
-            before: {
-              type: 'integer',
-              minimum: 1,
-              maximum: Number.MAX_SAFE_INTEGER,
-              description: 'Records with a smaller id (the last id of the previous page)',
-            },
-            kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
-            outcome: { type: 'string', enum: ['assigned', 'skipped'] },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['items'],
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: [
-                    'id',
-                    'offlineMessageId',
-                    'sessionId',
-                    'agentId',
-                    'operator',
-                    'kind',
-                    'outcome',
-                    'reason',
-                    'runId',
-                    'createdAt',
-                  ],
-                  properties: {
-                    id: { type: 'integer' },
-                    offlineMessageId: { type: ['integer', 'null'] },
-                    sessionId: { type: 'string' },
-                    agentId: { type: ['string', 'null'] },
-                    operator: { type: 'string', description: '系统自动分配 for automatic runs, else the merchant key that assigned' },
-                    kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
-                    outcome: { type: 'string', enum: ['assigned', 'skipped'] },
-                    reason: {
-                      type: ['string', 'null'],
-                      description: 'The message to the agent (离线留言分配), or why the message was skipped',
-                    },
-                    runId: { type: ['integer', 'null'] },
-                    createdAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: listAssignmentRecordsSchema,
     },
     async (req) => ({
       items: await listAssignmentRecords(app.deps.db, req.params.shopId, {
@@ -379,26 +189,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.get(
     '/distribution/daily-counts',
     {
-      schema: {
-        tags: ['distribution'],
-        summary: 'Messages assigned automatically per day (shop time zone), newest day first',
-        security: securedByShopKey,
-        params: shopParams,
-        querystring: { type: 'object', properties: { days: { type: 'integer', minimum: 1, maximum: 90, default: 7 } } },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              timeZone: { type: 'string' },
-              items: {
-                type: 'array',
-                items: { type: 'object', properties: { day: { type: 'string' }, autoAssigned: { type: 'integer' } } },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getDailyAutoAssignedCountsSchema,
     },
     async (req) => {
       const shop = await getShop(app.deps.db, req.params.shopId);
@@ -414,53 +205,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
     '/offline-messages/assign',
     {
       config: { errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },
-      schema: {
-        tags: ['pools'],
-        summary: "Assign chosen pool messages to an agent by hand; each becomes that agent's session",
-        description:
-          'Messages no longer pending (already assigned or skipped) are listed in notAssigned with the reason and the agent holding them, never assigned twice. When none could be taken the call is 409 offline_messages_taken with that list in error.details. The operator recorded is the calling key; `operator` is a display name beside it.',
-        security: securedByShopKey,
-        params: shopParams,
-        body: {
-          type: 'object',
-          required: ['messageIds', 'agentId'],
-          additionalProperties: false,
-          properties: {
-            messageIds: {
-              type: 'array',
-              minItems: 1,
-              maxItems: DISTRIBUTION_RUN_HARD_CAP,
-              uniqueItems: true,
-              items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-            },
-            agentId: externalId,
-            operator: { type: 'string', minLength: 1, maxLength: 200, description: 'The merchant user, recorded as operator' },
-          },
-          examples: [{ messageIds: [101, 102], agentId: 'agt_0123456789abcdef', operator: '店长小陈' }],
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              assigned: { type: 'array', items: { type: 'integer' } },
-              notAssigned: {
-                type: 'array',
-                description: 'Messages not taken by this call, with why and who holds them',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'integer' },
-                    status: { type: 'string', enum: ['assigned', 'skipped'] },
-                    reason: { type: ['string', 'null'] },
-                    agentId: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: assignOfflineMessagesSchema,
     },
     async (req) => {
       const result = await assignManually(app.deps.db, {

@@ -33,6 +33,7 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
     {
       config: { errors: { 400: ['unknown_agents'], 409: ['group_exists'] } },
       schema: {
+        operationId: 'createGroup',
         tags: ['groups'],
         summary: 'Create a routing group (分流分组) with its reception scope and members',
         security: securedByShopKey,
@@ -63,6 +64,7 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
     {
       config: AGENT_KEY_ALLOWED,
       schema: {
+        operationId: 'listGroups',
         tags: ['groups'],
         summary: "The shop's routing groups (an agent's key reads it too, to pick a transfer target)",
         security: securedByShopKey,
@@ -82,6 +84,7 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
     {
       config: { errors: { 409: ['group_exists'] } },
       schema: {
+        operationId: 'updateGroup',
         tags: ['groups'],
         summary: 'Rename a group or change its reception scope',
         security: securedByShopKey,
@@ -108,6 +111,7 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
     {
       config: { errors: { 400: ['unknown_agents'] } },
       schema: {
+        operationId: 'setGroupMembers',
         tags: ['groups'],
         summary: "Replace a group's members (agents of this shop only)",
         security: securedByShopKey,

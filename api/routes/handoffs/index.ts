@@ -16,6 +16,7 @@ export default async function handoffRoutes(instance: FastifyInstance): Promise<
     {
       config: { ...AGENT_KEY_ALLOWED, errors: { 409: ['session_not_active', 'transfer_target_unavailable'] } },
       schema: {
+        operationId: 'transferSession',
         tags: ['sessions'],
         summary: 'Transfer (转接) an active session to an agent or a routing group',
         description:

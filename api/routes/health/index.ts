@@ -30,6 +30,7 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         tags: ['health'],
         summary: 'Reachability of Postgres and Temporal; 503 when either is down',
         response: {
@@ -52,6 +53,7 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
     '/livez',
     {
       schema: {
+        operationId: 'getLiveness',
         tags: ['health'],
         summary: 'The API process is up (no dependency checked)',
         response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
@@ -64,6 +66,7 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         tags: ['health'],
         summary: 'Ready to serve: Postgres, Temporal, and a worker polling the task queue; 503 otherwise',
         description: `A worker counts while it has polled the task queue within the last ${WORKER_POLL_FRESH_MS / 1000} s, so a stopped worker turns this 503 within that time.`,

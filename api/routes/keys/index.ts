@@ -32,6 +32,7 @@ export default async function keyRoutes(instance: FastifyInstance): Promise<void
     '/keys',
     {
       schema: {
+        operationId: 'listKeys',
         tags: ['keys'],
         summary: "The shop's API keys (never the keys themselves: only their hashes are stored)",
         security: securedByShopKey,
@@ -48,6 +49,7 @@ export default async function keyRoutes(instance: FastifyInstance): Promise<void
     {
       config: { errors: { 404: ['not_found'] } },
       schema: {
+        operationId: 'issueKey',
         tags: ['keys'],
         summary: 'Issue a new merchant key, or with agentId a new key for that agent (shown once)',
         security: securedByShopKey,
@@ -74,6 +76,7 @@ export default async function keyRoutes(instance: FastifyInstance): Promise<void
     {
       config: { errors: { 409: ['last_merchant_key'] } },
       schema: {
+        operationId: 'revokeKey',
         tags: ['keys'],
         summary: 'Revoke a key at once (repeating it is harmless); the last live merchant key cannot be revoked',
         security: securedByShopKey,

@@ -18,6 +18,7 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
     '/queue',
     {
       schema: {
+        operationId: 'listQueue',
         tags: ['pools'],
         summary: 'The queue pool (排队池): sessions waiting for a free agent, first come first served',
         security: securedByShopKey,
@@ -66,6 +67,7 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
     {
       config: { errors: { 400: ['invalid_cursor'] } },
       schema: {
+        operationId: 'listOfflineMessages',
         tags: ['pools'],
         summary: 'The offline-message pool (留言池), newest first',
         security: securedByShopKey,

@@ -54,6 +54,7 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
     '/settings/session',
     {
       schema: {
+        operationId: 'getSessionSettings',
         tags: ['settings'],
         summary: 'Session settings in force (new sessions copy them; running sessions keep their snapshot)',
         security: securedByShopKey,
@@ -69,6 +70,7 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
     {
       config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
       schema: {
+        operationId: 'updateSessionSettings',
         tags: ['settings'],
         summary:
           'Change the session settings (buyer-idle, agent-left handoff, first reply); a new version applies at once to sessions started after it',

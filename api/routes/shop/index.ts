@@ -24,6 +24,7 @@ export default async function shopRoutes(instance: FastifyInstance): Promise<voi
     '',
     {
       schema: {
+        operationId: 'getShop',
         tags: ['shop'],
         summary: 'The shop: name, time zone, created',
         security: securedByShopKey,
@@ -43,6 +44,7 @@ export default async function shopRoutes(instance: FastifyInstance): Promise<voi
     {
       config: { errors: { 400: ['invalid_time_zone'] } },
       schema: {
+        operationId: 'updateShop',
         tags: ['shop'],
         summary: 'Rename the shop or change its time zone',
         description:

@@ -13,40 +13,26 @@ import {
   updateEndpoint,
   type EndpointRow,
 } from '../../../db/repositories/webhooks';
-import { EVENT_TYPES } from '../../../domain/events';
-import { PAGE_SIZE_MAX } from '../../../domain/limits';
-import { WEBHOOK_ENDPOINTS_PER_SHOP_MAX, WEBHOOK_TEST_EVENT_TYPE, WEBHOOK_URL_MAX_LENGTH } from '../../../domain/webhooks';
+
+import { WEBHOOK_ENDPOINTS_PER_SHOP_MAX, WEBHOOK_TEST_EVENT_TYPE } from '../../../domain/webhooks';
 import { assertDeliverableUrl } from '../../../infra/network-policy';
 import { newSigningSecret, sendWebhook } from '../../../infra/webhook-client';
 import type { WebhookDeps } from '../../../infra/webhook-deps';
 import { startOrWakeWebhookRun } from '../../../temporal/webhook-gateway';
 import { ApiError, notFound } from '../../errors';
-import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
-
-const noNul = '^[^\\u0000]*$';
-const urlField = {
-  type: 'string',
-  minLength: 8,
-  maxLength: WEBHOOK_URL_MAX_LENGTH,
-  pattern: '^https?://[^\\s\\u0000]+$',
-  description: 'http(s) URL; private and loopback addresses are refused unless the operator allows them',
-} as const;
-const eventsField = {
-  type: ['array', 'null'],
-  items: { type: 'string', enum: [...EVENT_TYPES] },
-  uniqueItems: true,
-  maxItems: EVENT_TYPES.length,
-  description: 'Event types to receive; null or absent: all',
-} as const;
-const descriptionField = { type: ['string', 'null'], maxLength: 500, pattern: noNul } as const;
-const endpointParams = {
-  type: 'object',
-  required: ['shopId', 'endpointId'],
-  properties: { ...shopParams.properties, endpointId: { type: 'string', pattern: '^whe_[a-f0-9]{20}$' } },
-} as const;
-
-type EndpointParams = { shopId: string; endpointId: string };
+import {
+  type EndpointParams,
+  createWebhookSchema,
+  listWebhooksSchema,
+  getWebhookSchema,
+  updateWebhookSchema,
+  deleteWebhookSchema,
+  testWebhookSchema,
+  listWebhookAttemptsSchema,
+  redeliverWebhookEventSchema,
+  replayWebhookEventsSchema,
+} from './schemas';
 
 function requireWebhooks(deps: WebhookDeps | undefined): WebhookDeps {
   if (!deps) throw new ApiError('webhooks_not_configured', 'webhooks need WEBHOOK_SECRET_KEY on the API and the worker', 503);
@@ -79,36 +65,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
           503: ['webhooks_not_configured'],
         },
       },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'createWebhook',
-        summary: 'Register a webhook endpoint; the answer holds its signing secret (shown once)',
-        description:
-          'Deliveries start with the next event and are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).',
-        security: securedByShopKey,
-        params: shopParams,
-        body: {
-          type: 'object',
-          required: ['url'],
-          additionalProperties: false,
-          properties: { url: urlField, events: eventsField, description: descriptionField },
-          examples: [
-            { url: 'https://chat.example.com/hooks/cs', events: ['session.assigned', 'session.closed'], description: 'IM backend' },
-          ],
-        },
-        response: {
-          201: {
-            type: 'object',
-            required: ['endpoint', 'secret'],
-            properties: {
-              endpoint: { $ref: 'WebhookEndpoint#' },
-              secret: { type: 'string', description: 'whsec_…: verify signatures with it; shown only now' },
-            },
-          },
-          ...errorResponses,
-          503: { $ref: 'Error#' },
-        },
-      },
+      schema: createWebhookSchema,
     },
     async (req, reply) => {
       const webhooks = requireWebhooks(app.deps.webhooks);
@@ -136,17 +93,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'listWebhooks',
-        summary: "The shop's webhook endpoints (never their secrets)",
-        security: securedByShopKey,
-        params: shopParams,
-        response: {
-          200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookEndpoint#' } } } },
-          ...errorResponses,
-        },
-      },
+      schema: listWebhooksSchema,
     },
     async (req) => ({ items: await listEndpoints(app.deps.db, req.params.shopId) }),
   );
@@ -155,14 +102,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'getWebhook',
-        summary: 'One webhook endpoint: status, cursor, why it is paused',
-        security: securedByShopKey,
-        params: endpointParams,
-        response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
-      },
+      schema: getWebhookSchema,
     },
     async (req) => toEndpoint(await load(req)),
   );
@@ -173,25 +113,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       config: {
         errors: { 400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'], 503: ['webhooks_not_configured'] },
       },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'updateWebhook',
-        summary: 'Change URL, event types or description; pause, or resume a paused endpoint (status: active)',
-        security: securedByShopKey,
-        params: endpointParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: {
-            url: urlField,
-            events: eventsField,
-            description: descriptionField,
-            status: { type: 'string', enum: ['active', 'paused'] },
-          },
-        },
-        response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses, 503: { $ref: 'Error#' } },
-      },
+      schema: updateWebhookSchema,
     },
     async (req) => {
       const webhooks = requireWebhooks(app.deps.webhooks);
@@ -212,14 +134,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'deleteWebhook',
-        summary: 'Remove an endpoint; its delivery run ends',
-        security: securedByShopKey,
-        params: endpointParams,
-        response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
-      },
+      schema: deleteWebhookSchema,
     },
     async (req, reply) => {
       if (!(await deleteEndpoint(app.deps.db, req.params.shopId, req.params.endpointId)))
@@ -234,14 +149,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId/test',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'testWebhook',
-        summary: `Send a signed ${WEBHOOK_TEST_EVENT_TYPE} event now and answer with the attempt`,
-        security: securedByShopKey,
-        params: endpointParams,
-        response: { 200: { $ref: 'WebhookAttempt#' }, ...errorResponses, 503: { $ref: 'Error#' } },
-      },
+      schema: testWebhookSchema,
     },
     async (req) => {
       const webhooks = requireWebhooks(app.deps.webhooks);
@@ -271,25 +179,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId/attempts',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'listWebhookAttempts',
-        summary: 'Delivery attempts of an endpoint, newest first',
-        security: securedByShopKey,
-        params: endpointParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 50 },
-            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-          },
-        },
-        response: {
-          200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'WebhookAttempt#' } } } },
-          ...errorResponses,
-        },
-      },
+      schema: listWebhookAttemptsSchema,
     },
     async (req) => {
       const row = await load(req);
@@ -301,20 +191,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId/redeliver',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'redeliverWebhookEvent',
-        summary: 'Send one event again now, with its original webhook-id; answers with the attempt',
-        security: securedByShopKey,
-        params: endpointParams,
-        body: {
-          type: 'object',
-          required: ['seq'],
-          additionalProperties: false,
-          properties: { seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
-        },
-        response: { 200: { $ref: 'WebhookAttempt#' }, ...errorResponses, 503: { $ref: 'Error#' } },
-      },
+      schema: redeliverWebhookEventSchema,
     },
     async (req) => {
       const webhooks = requireWebhooks(app.deps.webhooks);
@@ -336,20 +213,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks/:endpointId/replay',
     {
       config: { errors: { 503: ['webhooks_not_configured'] } },
-      schema: {
-        tags: ['webhooks'],
-        operationId: 'replayWebhookEvents',
-        summary: 'Deliver every event after a cursor again (in order per session), and resume a paused endpoint',
-        security: securedByShopKey,
-        params: endpointParams,
-        body: {
-          type: 'object',
-          required: ['after'],
-          additionalProperties: false,
-          properties: { after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
-        },
-        response: { 200: { $ref: 'WebhookEndpoint#' }, ...errorResponses },
-      },
+      schema: replayWebhookEventsSchema,
     },
     async (req) => {
       const row = await resetEndpointCursor(app.deps.db, req.params.shopId, req.params.endpointId, req.body.after);
