@@ -1205,7 +1205,10 @@ export interface operations {
     createShop: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1250,7 +1253,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "invalid_time_zone";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string" | "invalid_time_zone";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -1284,7 +1287,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "shop_exists";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "shop_exists";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -1319,6 +1322,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3456,7 +3476,10 @@ export interface operations {
     transferSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
                 sessionId: string;
@@ -3502,7 +3525,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3570,7 +3593,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_active" | "transfer_target_unavailable";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "session_not_active" | "transfer_target_unavailable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3605,6 +3628,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4139,7 +4179,10 @@ export interface operations {
     createAgent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -4184,7 +4227,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4235,7 +4278,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4270,6 +4313,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4773,7 +4833,10 @@ export interface operations {
     createGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -4808,7 +4871,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4859,7 +4922,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "group_exists" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "group_exists" | "idempotency_key_in_progress" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4894,6 +4957,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -6185,7 +6265,10 @@ export interface operations {
     runDistributionNow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -6217,7 +6300,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -6268,7 +6351,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -6303,6 +6386,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7108,7 +7208,10 @@ export interface operations {
     assignOfflineMessages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -7163,7 +7266,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string" | "unknown_agents";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7231,7 +7334,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "offline_messages_taken" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "offline_messages_taken" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7266,6 +7369,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7453,7 +7573,10 @@ export interface operations {
     issueKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -7502,7 +7625,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7570,7 +7693,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7605,6 +7728,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8201,7 +8341,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -8251,7 +8394,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid" | "webhook_url_unresolvable";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string" | "webhook_url_forbidden" | "webhook_url_invalid" | "webhook_url_unresolvable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8302,7 +8445,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "too_many_webhooks";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "too_many_webhooks";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8337,6 +8480,23 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A platform rule that cannot be changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

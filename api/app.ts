@@ -11,6 +11,7 @@ import { catalogueErrors } from './error-catalogue';
 import { registerStrictValidation } from './validation';
 import { registerComponents } from './components';
 import { registerMetrics } from './metrics';
+import { describeIdempotencyHeader, registerIdempotency } from './idempotency';
 import adminRoutes from './routes/admin';
 import agentRoutes from './routes/agents';
 import keyRoutes from './routes/keys';
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         return client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, async () => handler.call(this, req, reply));
       };
     }
+    describeIdempotencyHeader(route);
     catalogueErrors(route);
     if (route.schema && !route.schema.hide && !(route.schema as { operationId?: string }).operationId) {
       const method = Array.isArray(route.method) ? route.method[0] : route.method;
@@ -137,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('credential', null);
   registerErrorHandling(app);
+  registerIdempotency(app);
   registerComponents(app);
   app.decorate('metricsRegistry', registerMetrics(app));
   // Every log line of a request names the shop, session, agent… its path is about.

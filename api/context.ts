@@ -37,6 +37,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route accepts an agent's own key (see api/auth.ts). */
     allowAgentKey?: boolean;
+    /** The route honours Idempotency-Key (api/idempotency.ts). */
+    idempotent?: boolean;
     /** Error codes this route answers beyond those of every route of its kind (api/error-catalogue.ts). */
     errors?: import('./error-catalogue').DeclaredErrors;
   }

@@ -36,17 +36,21 @@ const SUCCESS: Record<number, string> = {
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** What every operation of this kind can answer. */
-function baseCodes(method: string, url: string, config: { allowAgentKey?: boolean }): DeclaredErrors {
+function baseCodes(method: string, url: string, config: { allowAgentKey?: boolean; idempotent?: boolean }): DeclaredErrors {
   const body = BODY_METHODS.has(method);
   const shopRoute = url.startsWith('/v1/shops/');
   const entity = /\/:(?!shopId)\w+/.test(url);
+  const idem = config.idempotent === true;
   return {
-    400: ['invalid_request', 'invalid_string', ...(body ? ['invalid_json'] : [])],
+    400: ['invalid_request', 'invalid_string', ...(body ? ['invalid_json'] : []), ...(idem ? ['invalid_idempotency_key'] : [])],
     401: ['unauthorized'],
     ...(shopRoute ? { 403: ['shop_forbidden', 'merchant_only', ...(config.allowAgentKey ? ['agent_forbidden'] : [])] } : {}),
     ...(entity ? { 404: ['not_found'] } : {}),
     // Unique / foreign-key / check clashes of a write.
-    ...(method !== 'GET' ? { 409: ['already_exists', 'reference_conflict', 'constraint_violation'] } : {}),
+    ...(method !== 'GET'
+      ? { 409: ['already_exists', 'reference_conflict', 'constraint_violation', ...(idem ? ['idempotency_key_in_progress'] : [])] }
+      : {}),
+    ...(idem ? { 422: ['idempotency_key_reused'] } : {}),
     ...(body ? { 413: ['payload_too_large'], 415: ['unsupported_media_type'] } : {}),
     429: ['rate_limited'],
     503: ['database_unavailable', 'temporal_unavailable'],
@@ -90,7 +94,7 @@ export function catalogueErrors(route: RouteOptions): void {
   const schema = route.schema as { response?: Record<string, unknown>; hide?: boolean } | undefined;
   if (!schema?.response || schema.hide || !route.url.startsWith('/v1/')) return;
   const method = Array.isArray(route.method) ? route.method[0] : route.method;
-  const config = (route.config ?? {}) as { allowAgentKey?: boolean; errors?: DeclaredErrors };
+  const config = (route.config ?? {}) as { allowAgentKey?: boolean; idempotent?: boolean; errors?: DeclaredErrors };
   const merged = new Map<ErrorStatus, Set<string>>();
   for (const source of [baseCodes(method, route.url, config), config.errors ?? {}]) {
     for (const [status, codes] of Object.entries(source) as [string, readonly string[]][]) {

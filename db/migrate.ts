@@ -9,6 +9,7 @@ import * as consoleReads from './migrations/006_console_reads';
 import * as poolRunId from './migrations/007_pool_run_id';
 import * as transfers from './migrations/008_transfers';
 import * as handoffSettings from './migrations/009_handoff_settings';
+import * as idempotencyKeys from './migrations/010_idempotency_keys';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007_pool_run_id': poolRunId,
   '008_transfers': transfers,
   '009_handoff_settings': handoffSettings,
+  '010_idempotency_keys': idempotencyKeys,
 };
 
 const source: Knex.MigrationSource<string> = {

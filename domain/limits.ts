@@ -58,6 +58,10 @@ export const QUEUE_SERVING_RATE_WINDOW_MS = HOUR_MS;
 /** Rules §9.1: the note an agent leaves with a transfer. */
 export const TRANSFER_NOTE_MAX_LENGTH = 500;
 
+/** Rules §11: a create's first answer to an Idempotency-Key is replayed for this long. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * HOUR_MS;
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
 /** Paging for list endpoints. */
 export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 500;

@@ -214,3 +214,8 @@ export async function deliveredSeqs(db: Knex, endpointId: string, cursor: number
     .pluck('event_seq');
   return new Set(seqs.map(Number));
 }
+
+/** Removes an endpoint just inserted whose delivery run could not be started (nothing was delivered, its secret never shown). */
+export async function discardEndpoint(db: Knex, shopId: string, endpointId: string): Promise<void> {
+  await db('webhook_endpoints').where({ shop_id: shopId, id: endpointId }).delete();
+}

@@ -10,6 +10,7 @@ import { createDb } from '../../db/connection';
 import { createShop } from '../../db/repositories/shops';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
+import { TEST_WEBHOOKS } from '../support/temporal';
 
 let tdb: TestDatabase;
 let key: string;
@@ -51,9 +52,24 @@ describe('outages', () => {
 
   it('Temporal unreachable: 503 temporal_unavailable; reads from Postgres still answer', async () => {
     const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 }) });
-    const app = await buildApp({ db: tdb.db, temporal: { client, taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent' });
+    const app = await buildApp({
+      db: tdb.db,
+      temporal: { client, taskQueue: 'q' },
+      adminToken: 'admin',
+      logLevel: 'silent',
+      webhooks: TEST_WEBHOOKS,
+    });
     try {
       const headers = { authorization: `Bearer ${key}` };
+      // A webhook whose delivery run cannot start is not saved: the retry the 503 invites creates it once.
+      const hook = await app.inject({
+        method: 'POST',
+        url: '/v1/shops/out/webhooks',
+        headers,
+        payload: { url: 'http://127.0.0.1:9/hooks' },
+      });
+      expect([hook.statusCode, hook.json().error.code]).toEqual([503, 'temporal_unavailable']);
+      expect(await tdb.db('webhook_endpoints').where({ shop_id: 'out' })).toEqual([]);
       const settings = await app.inject({
         method: 'PUT',
         url: '/v1/shops/out/settings/session',

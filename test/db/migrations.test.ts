@@ -28,6 +28,7 @@ const ALL = [
   '007_pool_run_id',
   '008_transfers',
   '009_handoff_settings',
+  '010_idempotency_keys',
 ];
 
 const EXPECTED = [
@@ -39,6 +40,7 @@ const EXPECTED = [
   'distribution_runs',
   'distribution_settings_versions',
   'events',
+  'idempotency_keys',
   'offline_messages',
   'outbox',
   'session_closures',

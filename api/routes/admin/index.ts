@@ -27,7 +27,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/shops',
     {
-      config: { errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
+      config: { idempotent: true, errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
       schema: {
         operationId: 'createShop',
         tags: ['admin'],

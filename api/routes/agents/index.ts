@@ -32,6 +32,7 @@ export default async function agentRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/agents',
     {
+      config: { idempotent: true },
       schema: {
         operationId: 'createAgent',
         tags: ['agents'],

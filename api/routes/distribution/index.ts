@@ -95,6 +95,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.post(
     '/distribution/run-now',
     {
+      config: { idempotent: true },
       schema: runDistributionNowSchema,
     },
     async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant'),
@@ -204,7 +205,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.post(
     '/offline-messages/assign',
     {
-      config: { errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },
+      config: { idempotent: true, errors: { 400: ['unknown_agents'], 404: ['unknown_offline_messages'], 409: ['offline_messages_taken'] } },
       schema: assignOfflineMessagesSchema,
     },
     async (req) => {

@@ -31,7 +31,7 @@ export default async function groupRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/groups',
     {
-      config: { errors: { 400: ['unknown_agents'], 409: ['group_exists'] } },
+      config: { idempotent: true, errors: { 400: ['unknown_agents'], 409: ['group_exists'] } },
       schema: {
         operationId: 'createGroup',
         tags: ['groups'],

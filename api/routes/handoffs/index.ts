@@ -14,7 +14,7 @@ export default async function handoffRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/transfer',
     {
-      config: { ...AGENT_KEY_ALLOWED, errors: { 409: ['session_not_active', 'transfer_target_unavailable'] } },
+      config: { ...AGENT_KEY_ALLOWED, idempotent: true, errors: { 409: ['session_not_active', 'transfer_target_unavailable'] } },
       schema: {
         operationId: 'transferSession',
         tags: ['sessions'],

@@ -47,7 +47,7 @@ export default async function keyRoutes(instance: FastifyInstance): Promise<void
   app.post(
     '/keys',
     {
-      config: { errors: { 404: ['not_found'] } },
+      config: { idempotent: true, errors: { 404: ['not_found'] } },
       schema: {
         operationId: 'issueKey',
         tags: ['keys'],

@@ -4,6 +4,7 @@ import {
   countLiveEndpoints,
   deleteEndpoint,
   getEndpointRow,
+  discardEndpoint,
   insertEndpoint,
   listAttempts,
   listEndpoints,
@@ -59,6 +60,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
     '/webhooks',
     {
       config: {
+        idempotent: true,
         errors: {
           400: ['webhook_url_invalid', 'webhook_url_forbidden', 'webhook_url_unresolvable'],
           409: ['too_many_webhooks'],
@@ -84,7 +86,12 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
         cursor: await lastEventSeq(app.deps.db, shopId),
         createdByKey: req.credential?.keyId ?? null,
       });
-      await startOrWakeWebhookRun(client, taskQueue, shopId, row.id);
+      // Without its delivery run the endpoint would never deliver and its secret was never shown:
+      // an outage here leaves nothing behind, and the retry the 503 invites creates it once.
+      await startOrWakeWebhookRun(client, taskQueue, shopId, row.id).catch(async (err: unknown) => {
+        await discardEndpoint(app.deps.db, shopId, row.id);
+        throw err;
+      });
       return reply.code(201).send({ endpoint: toEndpoint(row), secret });
     },
   );

@@ -1,0 +1,36 @@
+/**
+ * Stored first answers for `Idempotency-Key` (api/idempotency.ts). A key is claimed before the work
+ * runs, so two concurrent requests with one key never both run; the claim becomes the answer once
+ * the work is done, or is released when it failed in a way a retry may fix.
+ */
+import type { Knex } from 'knex';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../../domain/limits';
+
+export type Claim =
+  { kind: 'claimed' } | { kind: 'in_progress' } | { kind: 'mismatch' } | { kind: 'replay'; statusCode: number; response: string };
+
+export async function claimIdempotencyKey(db: Knex, scope: string, key: string, requestHash: string, now: Date): Promise<Claim> {
+  const expiredBefore = new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS).toISOString();
+  // A key past its day is free again: the old answer is replaced by this request's claim.
+  const { rows } = await db.raw(
+    `INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL, created_at = EXCLUDED.created_at
+       WHERE idempotency_keys.created_at < ?
+     RETURNING 1`,
+    [scope, key, requestHash, now.toISOString(), expiredBefore],
+  );
+  if (rows.length > 0) return { kind: 'claimed' };
+  const row = await db('idempotency_keys').where({ scope, key }).first('request_hash', 'status_code', 'response');
+  if (!row) return claimIdempotencyKey(db, scope, key, requestHash, now);
+  if (row.request_hash !== requestHash) return { kind: 'mismatch' };
+  if (row.status_code === null) return { kind: 'in_progress' };
+  return { kind: 'replay', statusCode: row.status_code, response: row.response };
+}
+
+export async function completeIdempotencyKey(db: Knex, scope: string, key: string, statusCode: number, response: string): Promise<void> {
+  await db('idempotency_keys').where({ scope, key }).update({ status_code: statusCode, response });
+}
+
+export async function releaseIdempotencyKey(db: Knex, scope: string, key: string): Promise<void> {
+  await db('idempotency_keys').where({ scope, key }).whereNull('status_code').delete();
+}
