@@ -252,7 +252,7 @@ export interface paths {
         put?: never;
         /**
          * Close the session (closed_by_agent / closed_by_buyer); answers with the final state
-         * @description If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.
+         * @description If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed; one waiting in the offline-message pool (nobody was online) 409 session_in_offline_pool.
          */
         post: operations["closeSession"];
         delete?: never;
@@ -872,7 +872,7 @@ export interface components {
             /** @description The latest assignment's message to the agent, e.g. 离线留言分配 for a session from the offline pool */
             assignmentReason: string | null;
         };
-        /** @description The session run's own state (query sessionState); null once the run has ended */
+        /** @description The session run's own state (query sessionState) */
         LiveSession: {
             shopId: string;
             sessionId: string;
@@ -934,7 +934,7 @@ export interface components {
             closeReason: "agent_reply_timeout" | "buyer_idle_timeout" | "queue_timeout" | "closed_by_agent" | "closed_by_buyer" | "left_queue" | null;
             /** Format: date-time */
             closedAt: string | null;
-        } | null;
+        };
         WebhookEndpoint: {
             id: string;
             shopId: string;
@@ -2606,7 +2606,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         session?: components["schemas"]["Session"];
-                        live?: components["schemas"]["LiveSession"];
+                        /** @description The run's live state while its run is open; null once it has ended */
+                        live?: components["schemas"]["LiveSession"] | (never | null);
                         /** @description While queued: the place (1 = served next) and the estimated wait, place ÷ the shop's serving rate (sessions its queue served over the last windowMinutes); estimatedWaitSeconds is null while the queue served nobody in that window. Else null. */
                         queue?: {
                             position: number;
@@ -3219,7 +3220,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_not_live";
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

@@ -29,7 +29,11 @@ export function notFound(what: string): ApiError {
 function fromUpdateFailure(err: WorkflowUpdateFailedError): ApiError | null {
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type) {
-    return new ApiError(cause.type, cause.message, cause.type === 'session_closed' || cause.type === 'session_not_queued' ? 409 : 400);
+    return new ApiError(
+      cause.type,
+      cause.message,
+      ['session_closed', 'session_in_offline_pool', 'session_not_queued'].includes(cause.type) ? 409 : 400,
+    );
   }
   return null;
 }

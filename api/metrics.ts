@@ -11,6 +11,10 @@ import { outboxStats } from '../db/repositories/outbox';
 export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client also serves three gauges named `_total`, a suffix Prometheus reserves for counters
+  // (promtool flags them); the same figures stay under nodejs_active_handles / _requests / _resources.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   const requests = new Histogram({
     name: 'cs_http_request_duration_seconds',
     help: 'HTTP request latency by method, route and status code',

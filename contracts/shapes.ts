@@ -330,12 +330,14 @@ export const conversationViewShape = {
 } as const;
 export type ConversationView = FromSchema<typeof conversationViewShape>;
 
-/** The OpenAPI component: the run's view, or null once the run has ended. */
+/**
+ * The OpenAPI component: the run's view. Where it may be absent (the session read, once the run has
+ * ended) the property says so itself: a nullable component breaks generated clients.
+ */
 export const liveSessionShape = {
   ...conversationViewShape,
   $id: 'LiveSession',
-  type: ['object', 'null'],
-  description: "The session run's own state (query sessionState); null once the run has ended",
+  description: "The session run's own state (query sessionState)",
 } as const;
 
 const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;

@@ -206,10 +206,20 @@ export function deadlineOf(m: Machine): Deadline | null {
 
 // ---- Update handlers: when each is refused, and when its answer is settled ----
 
-export type Refusal = { type: 'session_closed' | 'session_not_queued' | 'invalid_close_request'; message: string };
+export type Refusal = {
+  type: 'session_closed' | 'session_in_offline_pool' | 'session_not_queued' | 'invalid_close_request';
+  message: string;
+};
 
 export function refuseClose(m: Machine, by: unknown): Refusal | null {
   if (by !== 'agent' && by !== 'buyer') return { type: 'invalid_close_request', message: 'by must be "agent" or "buyer"' };
+  // A session waiting in the offline pool was never closed: say where it is, not that it closed.
+  if (m.state.status === 'offline') {
+    return {
+      type: 'session_in_offline_pool',
+      message: `session ${m.state.request.sessionId} waits in the offline-message pool (nobody was online); it is not closed`,
+    };
+  }
   if (ended(m)) return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
   return null;
 }

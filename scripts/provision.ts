@@ -8,6 +8,7 @@ import { step } from '../infra/provision/progress';
 import { resolveTemporalCli } from '../infra/provision/temporal-cli';
 import { resolveTestServer } from '../infra/provision/test-server';
 import { ensureChromium } from '../infra/provision/chromium';
+import { ensurePythonClientGenerator } from '../infra/provision/python-client-generator';
 import { buildConsole } from './build-console';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   step(`Temporal CLI (dev server + Web UI): ${await resolveTemporalCli(cacheDir)}`);
   step(`time-skipping test server: ${resolveTestServer(cacheDir)}`);
   step(`browser for the console tests: ${ensureChromium()}`);
+  step(`Python client generator for the contract test: ${ensurePythonClientGenerator(cacheDir).generator}`);
   buildConsole();
   step('console built: console/dist');
 }

@@ -169,7 +169,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/close',
     {
-      config: { errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_not_live'] } },
+      config: { errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] } },
       schema: closeSessionSchema,
     },
     async (req) => closeConversation(client, req.params.shopId, req.params.sessionId, req.body).catch((err) => explainMissingRun(req, err)),

@@ -86,7 +86,10 @@ export const getSessionSchema = {
       type: 'object',
       properties: {
         session: sessionRecordSchema,
-        live: liveViewSchema,
+        live: {
+          anyOf: [liveViewSchema, { type: 'null' }],
+          description: "The run's live state while its run is open; null once it has ended",
+        },
         queue: {
           type: ['object', 'null'],
           required: ['position', 'estimatedWaitSeconds', 'servedInWindow', 'windowMinutes'],
@@ -153,7 +156,8 @@ export const closeSessionSchema = {
   operationId: 'closeSession',
   tags: ['sessions'],
   summary: 'Close the session (closed_by_agent / closed_by_buyer); answers with the final state',
-  description: 'If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed.',
+  description:
+    'If a timer closed the session first, the answer carries that reason instead. A closed session answers 409 session_closed; one waiting in the offline-message pool (nobody was online) 409 session_in_offline_pool.',
   security: securedByShopKey,
   params: sessionParams,
   body: {
