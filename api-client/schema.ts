@@ -999,15 +999,17 @@ export interface components {
                 scope: "human_requested" | "all";
                 /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                 windows: {
-                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                     start: string;
-                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                     end: string;
                 }[];
                 target: {
                     /** @enum {string} */
                     kind: "routing_rules" | "groups" | "agents";
+                    /** @description With kind groups: at least one */
                     groupIds?: string[];
+                    /** @description With kind agents: at least one */
                     agentIds?: string[];
                 };
                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -1019,7 +1021,10 @@ export interface components {
             };
             /** @enum {string} */
             outcome: "succeeded" | "failed";
-            /** @enum {string|null} */
+            /**
+             * @description Why a failed run assigned nothing; null when the run succeeded (a run that found nothing has eligibleCount 0). nothing_eligible appears only on runs recorded before that rule
+             * @enum {string|null}
+             */
             failureReason: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
             onlineAgents: number;
             avgPending: number | null;
@@ -1287,7 +1292,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "shop_exists";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "shop_exists";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -1322,23 +1327,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3594,7 +3582,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "session_not_active" | "transfer_target_unavailable";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "session_not_active" | "transfer_target_unavailable";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3629,23 +3617,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3905,7 +3876,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_buyer_idle_minutes" | "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_agent_left_policy" | "invalid_buyer_idle_minutes" | "invalid_first_reply_minutes" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4279,7 +4250,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4314,23 +4285,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4923,7 +4877,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "group_exists" | "idempotency_key_in_progress" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "group_exists" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -4958,23 +4912,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -5681,15 +5618,17 @@ export interface operations {
                             scope: "human_requested" | "all";
                             /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                             windows: {
-                                /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 start: string;
-                                /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 end: string;
                             }[];
                             target: {
                                 /** @enum {string} */
                                 kind: "routing_rules" | "groups" | "agents";
+                                /** @description With kind groups: at least one */
                                 groupIds?: string[];
+                                /** @description With kind agents: at least one */
                                 agentIds?: string[];
                             };
                             /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -5854,15 +5793,17 @@ export interface operations {
                         scope: "human_requested" | "all";
                         /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                         windows: {
-                            /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                            /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             start: string;
-                            /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                            /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             end: string;
                         }[];
                         target: {
                             /** @enum {string} */
                             kind: "routing_rules" | "groups" | "agents";
+                            /** @description With kind groups: at least one */
                             groupIds?: string[];
+                            /** @description With kind agents: at least one */
                             agentIds?: string[];
                         };
                         /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -5894,15 +5835,17 @@ export interface operations {
                             scope: "human_requested" | "all";
                             /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                             windows: {
-                                /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 start: string;
-                                /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 end: string;
                             }[];
                             target: {
                                 /** @enum {string} */
                                 kind: "routing_rules" | "groups" | "agents";
+                                /** @description With kind groups: at least one */
                                 groupIds?: string[];
+                                /** @description With kind agents: at least one */
                                 agentIds?: string[];
                             };
                             /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -6085,15 +6028,17 @@ export interface operations {
                                 scope: "human_requested" | "all";
                                 /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                                 windows: {
-                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     start: string;
-                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     end: string;
                                 }[];
                                 target: {
                                     /** @enum {string} */
                                     kind: "routing_rules" | "groups" | "agents";
+                                    /** @description With kind groups: at least one */
                                     groupIds?: string[];
+                                    /** @description With kind agents: at least one */
                                     agentIds?: string[];
                                 };
                                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -6124,15 +6069,17 @@ export interface operations {
                                 scope: "human_requested" | "all";
                                 /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                                 windows: {
-                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     start: string;
-                                    /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                                    /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     end: string;
                                 }[];
                                 target: {
                                     /** @enum {string} */
                                     kind: "routing_rules" | "groups" | "agents";
+                                    /** @description With kind groups: at least one */
                                     groupIds?: string[];
+                                    /** @description With kind agents: at least one */
                                     agentIds?: string[];
                                 };
                                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -6144,7 +6091,10 @@ export interface operations {
                             };
                             /** @enum {string} */
                             outcome: "succeeded" | "failed";
-                            /** @enum {string|null} */
+                            /**
+                             * @description Why a failed run assigned nothing; null when the run succeeded (a run that found nothing has eligibleCount 0). nothing_eligible appears only on runs recorded before that rule
+                             * @enum {string|null}
+                             */
                             failureReason: "insufficient_online_agents" | "avg_pending_exceeded" | "nothing_eligible" | null;
                             onlineAgents: number;
                             avgPending: number | null;
@@ -6352,7 +6302,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -6387,23 +6337,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -6468,15 +6401,17 @@ export interface operations {
                         scope: "human_requested" | "all";
                         /** @description Shop time zone; runs at every :00 and :30 inside, both ends included; end before start crosses midnight; windows may not overlap */
                         windows: {
-                            /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                            /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             start: string;
-                            /** @description HH:MM on a half hour (HH:00 or HH:30) */
+                            /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             end: string;
                         }[];
                         target: {
                             /** @enum {string} */
                             kind: "routing_rules" | "groups" | "agents";
+                            /** @description With kind groups: at least one */
                             groupIds?: string[];
+                            /** @description With kind agents: at least one */
                             agentIds?: string[];
                         };
                         /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
@@ -7335,7 +7270,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "offline_messages_taken" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "offline_messages_taken" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7370,23 +7305,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7694,7 +7612,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -7729,23 +7647,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8446,7 +8347,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "reference_conflict" | "too_many_webhooks";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "too_many_webhooks";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -8481,23 +8382,6 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "unsupported_media_type";
-                            message: string;
-                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
-                            details?: unknown;
-                        };
-                    };
-                };
-            };
-            /** @description A platform rule that cannot be changed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        error: {
-                            /** @enum {string} */
-                            code: "idempotency_key_reused";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

@@ -48,9 +48,15 @@ function baseCodes(method: string, url: string, config: { allowAgentKey?: boolea
     ...(entity ? { 404: ['not_found'] } : {}),
     // Unique / foreign-key / check clashes of a write.
     ...(method !== 'GET'
-      ? { 409: ['already_exists', 'reference_conflict', 'constraint_violation', ...(idem ? ['idempotency_key_in_progress'] : [])] }
+      ? {
+          409: [
+            'already_exists',
+            'reference_conflict',
+            'constraint_violation',
+            ...(idem ? ['idempotency_key_in_progress', 'idempotency_key_reused'] : []),
+          ],
+        }
       : {}),
-    ...(idem ? { 422: ['idempotency_key_reused'] } : {}),
     ...(body ? { 413: ['payload_too_large'], 415: ['unsupported_media_type'] } : {}),
     429: ['rate_limited'],
     503: ['database_unavailable', 'temporal_unavailable'],

@@ -3,7 +3,7 @@
  * place that decides which failures are the caller's (4xx, stable code), which are a dependency's
  * outage (503, retryable code, Retry-After) and which are ours (500).
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import {
   isGrpcDeadlineError,
   isGrpcServiceError,
@@ -20,6 +20,28 @@ import { declaredCodes, errorBodySchema, STRICT_ERROR_CODES } from './error-cata
 export const RETRY_AFTER_SECONDS = 5;
 
 export class ApiError extends DomainError {}
+
+/**
+ * A field whose rule the schema states (so generated clients check it) keeps the domain's own code
+ * when the schema refuses it: one rule, one code, whichever layer saw it first.
+ */
+const FIELD_CODES: { path: RegExp; keywords?: string[]; code: string }[] = [
+  { path: /^\/buyerIdleMinutes$/, code: 'invalid_buyer_idle_minutes' },
+  { path: /^\/agentLeft(\/|$)/, code: 'invalid_agent_left_policy' },
+  { path: /^\/firstReplyMinutes$/, code: 'invalid_first_reply_minutes' },
+  { path: /^\/settings\/windows\/\d+\/(start|end)$/, keywords: ['pattern'], code: 'window_not_on_half_hour' },
+  { path: /^\/settings\/(minOnlineAgents|maxAvgPending|perAgentCap)$/, code: 'invalid_number' },
+  { path: /^\/settings\/target\/(groupIds|agentIds)$/, keywords: ['minItems'], code: 'invalid_target' },
+];
+
+function validationCode(req: FastifyRequest, errors: { instancePath?: string; keyword?: string }[]): string {
+  const first = errors[0];
+  const hit = FIELD_CODES.find(
+    (f) =>
+      first?.instancePath !== undefined && f.path.test(first.instancePath) && (!f.keywords || f.keywords.includes(first.keyword ?? '')),
+  );
+  return hit && declaredCodes(req, 400)?.includes(hit.code) ? hit.code : 'invalid_request';
+}
 
 export function notFound(what: string): ApiError {
   return new ApiError('not_found', `${what} not found`, 404);
@@ -153,7 +175,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return send(503, code, `${what} is unavailable; repeat the request in a few seconds`);
     };
-    if ('validation' in err && err.validation) return send(400, 'invalid_request', err.message, err.validation);
+    if ('validation' in err && err.validation) return send(400, validationCode(req, err.validation), err.message, err.validation);
     if (err instanceof DomainError) {
       if (err.httpStatus === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return send(err.httpStatus, err.code, err.message, err.details);

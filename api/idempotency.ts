@@ -3,9 +3,9 @@
  * repeat of a request with the same key and the same body gets the first answer again
  * (`Idempotent-Replayed: true`), without running twice. The key is claimed before the work runs, so
  * concurrent repeats wait their turn (`409 idempotency_key_in_progress`, retryable); the same key with
- * another body is `422 idempotency_key_reused`. An answer a retry may change — a 5xx (an outage), a
+ * another body is `409 idempotency_key_reused`. An answer a retry may change — a 5xx (an outage), a
  * 409 or a 429 — is not kept: the claim is released and the retry runs. Keys live for a day, per shop
- * (or admin) and operation. Without the header a route behaves as before.
+ * per credential (the calling key, or the admin token) and operation. Without the header a route behaves as before.
  *
  * A first answer may carry a secret shown once (an API key, a webhook secret), so nothing readable
  * is stored: the row holds a hash of the key and the answer encrypted with a key derived from the
@@ -80,13 +80,13 @@ export function registerIdempotency(app: FastifyInstance): void {
         400,
       );
     }
-    const scope = `${req.credential?.shopId ?? 'admin'} ${req.method} ${req.routeOptions.url}`;
+    const scope = `${req.credential?.keyId ?? 'admin'} ${req.method} ${req.routeOptions.url}`;
     const hash = createHash('sha256')
       .update(JSON.stringify({ params: req.params ?? null, query: req.query ?? null, body: req.body ?? null }))
       .digest('base64url');
     const keyHash = digest('cs-idempotency-key', key).toString('base64url');
     const claim = await claimIdempotencyKey(req.server.deps.db, scope, keyHash, hash, new Date());
-    if (claim.kind === 'mismatch') throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with another request', 422);
+    if (claim.kind === 'mismatch') throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with another request', 409);
     if (claim.kind === 'in_progress') {
       void reply.header('retry-after', '1');
       throw new ApiError('idempotency_key_in_progress', 'a request with this Idempotency-Key is still running; repeat it shortly', 409);

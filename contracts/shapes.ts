@@ -340,7 +340,7 @@ export const liveSessionShape = {
   description: "The session run's own state (query sessionState)",
 } as const;
 
-const hhmm = { type: 'string', pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM on a half hour (HH:00 or HH:30)' } as const;
+const hhmm = { type: 'string', pattern: '^([01]\\d|2[0-3]):(00|30)$', description: 'HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30' } as const;
 export const distributionSettingsSchema = {
   type: 'object',
   required: ['enabled', 'scope', 'windows', 'target', 'minOnlineAgents', 'maxAvgPending', 'perAgentCap'],
@@ -367,17 +367,20 @@ export const distributionSettingsSchema = {
       additionalProperties: false,
       properties: {
         kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },
-        groupIds: { type: 'array', items: externalId, uniqueItems: true },
-        agentIds: { type: 'array', items: externalId, uniqueItems: true },
+        groupIds: { type: 'array', items: externalId, uniqueItems: true, minItems: 1, description: 'With kind groups: at least one' },
+        agentIds: { type: 'array', items: externalId, uniqueItems: true, minItems: 1, description: 'With kind agents: at least one' },
       },
     },
-    minOnlineAgents: { type: 'number', description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
+    minOnlineAgents: { type: 'integer', minimum: 0, description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
     maxAvgPending: {
       type: ['number', 'null'],
+      minimum: 0,
       description: 'Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit',
     },
     perAgentCap: {
-      type: 'number',
+      type: 'integer',
+      minimum: 0,
+      maximum: DISTRIBUTION_RUN_HARD_CAP,
       description: `Run limit = online target agents × perAgentCap, never above ${DISTRIBUTION_RUN_HARD_CAP}`,
     },
   },
@@ -414,7 +417,11 @@ export const distributionRunShape = {
     settingsVersion: { type: 'integer' },
     settings: distributionSettingsSchema,
     outcome: { type: 'string', enum: ['succeeded', 'failed'] },
-    failureReason: { type: ['string', 'null'], enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null] },
+    failureReason: {
+      type: ['string', 'null'],
+      enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null],
+      description: 'Why a failed run assigned nothing; null when the run succeeded (a run that found nothing has eligibleCount 0). nothing_eligible appears only on runs recorded before that rule',
+    },
     onlineAgents: { type: 'integer' },
     avgPending: { type: ['number', 'null'] },
     runLimit: { type: 'integer' },

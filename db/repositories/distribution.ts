@@ -133,14 +133,15 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         run.id = row.id;
       }
       const finish = async (failure: DistributionFailure | null): Promise<DistributionRun> => {
+        // A run that found nothing to assign did its job: it succeeded, and its counts say why (eligible 0).
         run.outcome = failure && failure !== 'nothing_eligible' ? 'failed' : 'succeeded';
-        run.failureReason = failure;
+        run.failureReason = run.outcome === 'failed' ? failure : null;
         if (run.id !== null) {
           await tx('distribution_runs')
             .where({ id: run.id })
             .update({
               outcome: run.outcome,
-              failure_reason: failure,
+              failure_reason: run.failureReason,
               eligible_count: run.eligibleCount,
               assigned_count: run.assignedCount,
               skipped_count: run.skippedCount,
@@ -157,7 +158,7 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
               runId: run.id,
               trigger: run.trigger,
               outcome: run.outcome,
-              failureReason: failure,
+              failureReason: run.failureReason,
               eligibleCount: run.eligibleCount,
               assignedCount: run.assignedCount,
               skippedCount: run.skippedCount,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { buildApp } from '../../api/app';
+import { buildApp, SESSION_START_OUTAGE_ANSWER_MS, TEMPORAL_OUTAGE_ANSWER_MS } from '../../api/app';
 import { createDb } from '../../db/connection';
 import { createShop } from '../../db/repositories/shops';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -88,6 +88,72 @@ describe('outages', () => {
       expect(start.statusCode).toBe(503);
       expect((await app.inject({ method: 'GET', url: '/v1/shops/out/sessions', headers })).statusCode).toBe(200);
       expect(await tdb.db('session_settings_versions').where({ shop_id: 'out' })).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('Temporal unreachable: every route that needs it answers a retryable 503 within the stated time', async () => {
+    const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
+    const app = await buildApp({
+      db: tdb.db,
+      temporal: { client, taskQueue: 'q' },
+      adminToken: 'admin',
+      logLevel: 'silent',
+      webhooks: TEST_WEBHOOKS,
+    });
+    try {
+      const headers = { authorization: `Bearer ${key}` };
+      const routes: [string, string, object | undefined][] = [
+        ['PUT', '/v1/shops/out/settings/session', { buyerIdleMinutes: 30 }],
+        [
+          'PUT',
+          '/v1/shops/out/settings/distribution',
+          {
+            settings: {
+              enabled: true,
+              scope: 'all',
+              windows: [{ start: '09:00', end: '10:00' }],
+              target: { kind: 'routing_rules' },
+              minOnlineAgents: 1,
+              maxAvgPending: null,
+              perAgentCap: 5,
+            },
+          },
+        ],
+        ['PATCH', '/v1/shops/out', { timeZone: 'Asia/Tokyo' }],
+        ['POST', '/v1/shops/out/sessions', { sessionId: 's-t', buyerId: 'b', topic: 't' }],
+        ['POST', '/v1/shops/out/sessions/s-t/messages', { from: 'buyer' }],
+        ['POST', '/v1/shops/out/sessions/s-t/request-human', undefined],
+        ['POST', '/v1/shops/out/sessions/s-t/close', { by: 'agent' }],
+        ['POST', '/v1/shops/out/sessions/s-t/leave-queue', undefined],
+        ['POST', '/v1/shops/out/distribution/run-now', {}],
+        ['GET', '/v1/shops/out/distribution/schedule', undefined],
+        ['POST', '/v1/shops/out/webhooks', { url: 'http://127.0.0.1:9/hooks' }],
+      ];
+      const answers = await Promise.all(
+        routes.map(async ([method, url, body]) => {
+          const t0 = performance.now();
+          const res = await app.inject({ method: method as 'GET', url, headers, ...(body ? { payload: body } : {}) });
+          return {
+            url,
+            status: res.statusCode,
+            code: res.json().error?.code,
+            retryAfter: res.headers['retry-after'],
+            ms: performance.now() - t0,
+          };
+        }),
+      );
+      for (const a of answers) {
+        expect([a.url, a.status, a.retryAfter], JSON.stringify(a)).toEqual([a.url, 503, '5']);
+        expect(['temporal_unavailable', 'session_not_ready']).toContain(a.code);
+      }
+      process.stderr.write(
+        `[outages] Temporal unreachable: answers in ${answers.map((a) => `${a.url.replace('/v1/shops/out', '')} ${Math.round(a.ms)} ms`).join(', ')}\n`,
+      );
+      // The bounds docs/api.md states, measured with the server gone.
+      for (const a of answers)
+        expect(a.ms, a.url).toBeLessThan(a.url.endsWith('/sessions') ? SESSION_START_OUTAGE_ANSWER_MS : TEMPORAL_OUTAGE_ANSWER_MS);
     } finally {
       await app.close();
     }

@@ -42,7 +42,7 @@ describe('Idempotency-Key', () => {
   it('the same key with another body is refused and changes nothing; a bad key is a 400', async () => {
     await post(`/v1/shops/${SHOP}/groups`, { name: '售前', scopes: ['presales'] }, { 'idempotency-key': 'grp-1' });
     const other = await post(`/v1/shops/${SHOP}/groups`, { name: '售后', scopes: ['aftersales'] }, { 'idempotency-key': 'grp-1' });
-    expect([other.statusCode, other.json().error.code]).toEqual([422, 'idempotency_key_reused']);
+    expect([other.statusCode, other.json().error.code]).toEqual([409, 'idempotency_key_reused']);
     const groups = await call(stack.app, 'GET', `/v1/shops/${SHOP}/groups`, { key });
     expect(groups.body.items.map((g: { name: string }) => g.name)).toEqual(['售前']);
     for (const bad of ['x'.repeat(256), 'with space', '中文']) {

@@ -109,7 +109,9 @@ describe('the schedule', () => {
       'two runs',
     );
     expect(runs.map((r) => r.slot.getTime())).toEqual([first, first + 30 * MINUTE_MS]);
-    expect(runs.every((r) => r.trigger === 'scheduled' && r.outcome === 'succeeded' && r.failure_reason === 'nothing_eligible')).toBe(true);
+    expect(
+      runs.every((r) => r.trigger === 'scheduled' && r.outcome === 'succeeded' && r.failure_reason === null && r.eligible_count === 0),
+    ).toBe(true);
 
     // Nothing outside the window; the same two slots the next day.
     await env.sleep(24 * HOUR_MS);

@@ -68,7 +68,12 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
   app.put(
     '/settings/session',
     {
-      config: { errors: { 400: ['invalid_buyer_idle_minutes'], 422: ['agent_reply_timeout_not_configurable'] } },
+      config: {
+        errors: {
+          400: ['invalid_buyer_idle_minutes', 'invalid_agent_left_policy', 'invalid_first_reply_minutes'],
+          422: ['agent_reply_timeout_not_configurable'],
+        },
+      },
       schema: {
         operationId: 'updateSessionSettings',
         tags: ['settings'],
@@ -82,8 +87,9 @@ export default async function settingsRoutes(instance: FastifyInstance): Promise
           required: ['buyerIdleMinutes'],
           additionalProperties: false,
           properties: {
-            // Range and integer checks are the domain's (one rule, one error code), not the schema's.
-            buyerIdleMinutes: { type: 'number' },
+            // The description says the bounds; a value outside them answers the domain's own code
+            // (api/errors.ts maps the schema's refusal of this field to it).
+            buyerIdleMinutes: { type: 'integer', minimum: BUYER_IDLE_MINUTES_MIN, maximum: BUYER_IDLE_MINUTES_MAX },
             agentLeft: { ...agentLeftSchema, description: `${agentLeftSchema.description} Omitted: unchanged.` },
             firstReplyMinutes: { ...firstReplyMinutesSchema, description: `${firstReplyMinutesSchema.description} Omitted: unchanged.` },
             agentReplyTimeoutMinutes: { description: 'Not changeable; present only to be refused' },
