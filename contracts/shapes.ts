@@ -340,7 +340,11 @@ export const liveSessionShape = {
   description: "The session run's own state (query sessionState)",
 } as const;
 
-const hhmm = { type: 'string', pattern: '^([01]\\d|2[0-3]):(00|30)$', description: 'HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30' } as const;
+const hhmm = {
+  type: 'string',
+  pattern: '^([01]\\d|2[0-3]):(00|30)$',
+  description: 'HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30',
+} as const;
 export const distributionSettingsSchema = {
   type: 'object',
   required: ['enabled', 'scope', 'windows', 'target', 'minOnlineAgents', 'maxAvgPending', 'perAgentCap'],
@@ -371,7 +375,11 @@ export const distributionSettingsSchema = {
         agentIds: { type: 'array', items: externalId, uniqueItems: true, minItems: 1, description: 'With kind agents: at least one' },
       },
     },
-    minOnlineAgents: { type: 'integer', minimum: 0, description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents' },
+    minOnlineAgents: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents',
+    },
     maxAvgPending: {
       type: ['number', 'null'],
       minimum: 0,
@@ -420,7 +428,8 @@ export const distributionRunShape = {
     failureReason: {
       type: ['string', 'null'],
       enum: ['insufficient_online_agents', 'avg_pending_exceeded', 'nothing_eligible', null],
-      description: 'Why a failed run assigned nothing; null when the run succeeded (a run that found nothing has eligibleCount 0). nothing_eligible appears only on runs recorded before that rule',
+      description:
+        'Why a failed run assigned nothing; null when the run succeeded (a run that found nothing has eligibleCount 0). nothing_eligible appears only on runs recorded before that rule',
     },
     onlineAgents: { type: 'integer' },
     avgPending: { type: ['number', 'null'] },
