@@ -10,7 +10,9 @@ import { createDb } from '../../db/connection';
 import { createShop } from '../../db/repositories/shops';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
-import { TEST_WEBHOOKS } from '../support/temporal';
+import { startDevServer, TEST_WEBHOOKS } from '../support/temporal';
+import { loadConfig } from '../../config';
+import { connectClient } from '../../temporal/connection';
 
 let tdb: TestDatabase;
 let key: string;
@@ -93,8 +95,12 @@ describe('outages', () => {
     }
   });
 
-  it('Temporal unreachable: every route that needs it answers a retryable 503 within the stated time', async () => {
-    const client = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
+  it('Temporal stopped under a connected API: every route that needs it answers a retryable 503 within the stated time', async () => {
+    // The API connects with its own options to a real dev server, which then stops.
+    const server = await startDevServer();
+    const client = await connectClient(loadConfig().temporal, server.address);
+    await client.workflowService.getSystemInfo({});
+    await server.teardown();
     const app = await buildApp({
       db: tdb.db,
       temporal: { client, taskQueue: 'q' },
