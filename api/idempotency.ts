@@ -15,6 +15,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/repositories/idempotency';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../domain/limits';
+import type { SecretBox } from '../infra/secret-box';
 import { ApiError } from './errors';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -40,19 +41,21 @@ export function describeIdempotencyHeader(route: RouteOptions): void {
   };
 }
 
-const digest = (label: string, key: string) => createHash('sha256').update(`${label}\0${key}`).digest();
+/** Keyed by the server's secret box when there is one (WEBHOOK_SECRET_KEY), so a stolen table cannot be tested against guessed keys. */
+const digest = (box: SecretBox | undefined, label: string, key: string) =>
+  box ? box.derive(label, key) : createHash('sha256').update(`${label}\0${key}`).digest();
 
 /** AES-256-GCM under a key derived from the Idempotency-Key: iv.tag.ciphertext, base64url. */
-function seal(key: string, plaintext: string): string {
+function seal(box: SecretBox | undefined, key: string, plaintext: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', digest('cs-idempotency-seal', key), iv);
+  const cipher = createCipheriv('aes-256-gcm', digest(box, 'cs-idempotency-seal', key), iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
 }
 
-function open(key: string, sealed: string): string {
+function open(box: SecretBox | undefined, key: string, sealed: string): string {
   const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-  const decipher = createDecipheriv('aes-256-gcm', digest('cs-idempotency-seal', key), iv);
+  const decipher = createDecipheriv('aes-256-gcm', digest(box, 'cs-idempotency-seal', key), iv);
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
 }
@@ -84,7 +87,8 @@ export function registerIdempotency(app: FastifyInstance): void {
     const hash = createHash('sha256')
       .update(JSON.stringify({ params: req.params ?? null, query: req.query ?? null, body: req.body ?? null }))
       .digest('base64url');
-    const keyHash = digest('cs-idempotency-key', key).toString('base64url');
+    const box = req.server.deps.webhooks?.box;
+    const keyHash = digest(box, 'cs-idempotency-key', key).toString('base64url');
     const claim = await claimIdempotencyKey(req.server.deps.db, scope, keyHash, hash, new Date());
     if (claim.kind === 'mismatch') throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was used with another request', 409);
     if (claim.kind === 'in_progress') {
@@ -96,7 +100,7 @@ export function registerIdempotency(app: FastifyInstance): void {
         .code(claim.statusCode)
         .header('idempotent-replayed', 'true')
         .type('application/json; charset=utf-8')
-        .send(open(key, claim.response));
+        .send(open(box, key, claim.response));
     }
     held.set(req, { scope, key, keyHash });
   });
@@ -105,7 +109,13 @@ export function registerIdempotency(app: FastifyInstance): void {
     if (!h) return payload;
     held.delete(req);
     if (KEEP(reply.statusCode) && typeof payload === 'string')
-      await completeIdempotencyKey(req.server.deps.db, h.scope, h.keyHash, reply.statusCode, seal(h.key, payload));
+      await completeIdempotencyKey(
+        req.server.deps.db,
+        h.scope,
+        h.keyHash,
+        reply.statusCode,
+        seal(req.server.deps.webhooks?.box, h.key, payload),
+      );
     else await releaseIdempotencyKey(req.server.deps.db, h.scope, h.keyHash);
     return payload;
   });

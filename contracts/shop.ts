@@ -85,5 +85,5 @@ export const agentAvailableSignal = defineSignal<[{ agentId: string }]>('agentAv
 /** An agent went offline holding sessions; the shop re-routes them after graceMs unless it returns. */
 export const agentLeftSignal = defineSignal<[{ agentId: string; since: string; graceMs: number }]>('agentLeft');
 /** The agent is back (online or 小休): its grace timer is cancelled, it keeps its sessions. */
-export const agentReturnedSignal = defineSignal<[{ agentId: string }]>('agentReturned');
+export const agentReturnedSignal = defineSignal<[{ agentId: string; at?: string }]>('agentReturned');
 export const shopStateQuery = defineQuery<ShopView>('shopState');

@@ -65,6 +65,8 @@ export interface ConversationState {
   firstReply?: { assignmentId: string; assignedAt: number } | null;
   /** Re-routes for no first reply so far (at most FIRST_REPLY_REROUTES_MAX). */
   firstReplyReroutes?: number;
+  /** The assignment the last applied re-route moved away from (a repeat of it is ignored). */
+  reroutedFrom?: string | null;
 }
 
 /** One run's machine: the session plus the requests the loop has not acted on yet (never carried). */
@@ -89,6 +91,8 @@ export type RouteOutcome = { kind: 'assigned'; assignment: AgentAssignment } | {
 /** A re-route committed in Postgres (rules §9.2, §9.3): where the session went and why. */
 export interface SessionReroute {
   fromAgentId: string;
+  /** The assignment the session left: a re-route the run has already moved past is not applied again. */
+  fromAssignmentId?: string;
   reason: RerouteReason;
   outcome: RouteOutcome;
 }
@@ -271,7 +275,12 @@ function armFirstReply(s: ConversationState, a: AgentAssignment, at: number): Co
     a.reason !== OFFLINE_ASSIGNMENT_REASON &&
     (s.firstReplyReroutes ?? 0) < FIRST_REPLY_REROUTES_MAX;
   if (!on && s.firstReply === undefined) return s;
-  return { ...s, firstReply: on ? { assignmentId: a.assignmentId, assignedAt: at } : null };
+  // From when Postgres committed it, not when its signal arrived.
+  const committed = committedAt(a.assignmentId);
+  return {
+    ...s,
+    firstReply: on ? { assignmentId: a.assignmentId, assignedAt: Number.isFinite(committed) ? Math.min(committed, at) : at } : null,
+  };
 }
 
 /** When the first-reply rule re-routes the session, while the buyer waits for the assigned agent. */
@@ -310,10 +319,23 @@ function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Comma
  * first unanswered message); to the queue it starts the 24 h queue wait, to the pool the pool wait.
  */
 function applyReroute(m: Machine, r: SessionReroute, at: number, commands: Command[]): Machine {
+  if (r.fromAssignmentId) {
+    // Signals can arrive late or twice: one the run has moved past (it already holds a later
+    // assignment, or applied this very re-route) changes nothing.
+    const latest = m.state.assignments.at(-1);
+    if (m.state.reroutedFrom === r.fromAssignmentId) return m;
+    if (latest && latest.assignmentId !== r.fromAssignmentId && committedAt(latest.assignmentId) > committedAt(r.fromAssignmentId))
+      return m;
+  }
   const counted = r.reason === 'no_first_reply' ? (m.state.firstReplyReroutes ?? 0) + 1 : m.state.firstReplyReroutes;
   const base: Machine = {
     ...m,
-    state: { ...m.state, firstReply: null, ...(counted !== undefined ? { firstReplyReroutes: counted } : {}) },
+    state: {
+      ...m.state,
+      firstReply: null,
+      ...(counted !== undefined ? { firstReplyReroutes: counted } : {}),
+      ...(r.fromAssignmentId ? { reroutedFrom: r.fromAssignmentId } : {}),
+    },
   };
   switch (r.outcome.kind) {
     case 'assigned':

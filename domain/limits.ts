@@ -61,6 +61,8 @@ export const TRANSFER_NOTE_MAX_LENGTH = 500;
 /** Rules §11: a create's first answer to an Idempotency-Key is replayed for this long. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * HOUR_MS;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** A claim still without an answer after this long belongs to a request that died: the key is free. */
+export const IDEMPOTENCY_CLAIM_STALE_MS = 60_000;
 
 /** Paging for list endpoints. */
 export const PAGE_SIZE_DEFAULT = 50;

@@ -2,7 +2,7 @@
  * Encrypts webhook signing secrets at rest (AES-256-GCM). The key comes from WEBHOOK_SECRET_KEY
  * (32 bytes, base64); `npm start` generates one into .data/. A stolen database alone signs nothing.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 export class SecretBox {
   private readonly key: Buffer;
@@ -10,6 +10,11 @@ export class SecretBox {
   constructor(keyBase64: string) {
     this.key = Buffer.from(keyBase64, 'base64');
     if (this.key.length !== 32) throw new Error('WEBHOOK_SECRET_KEY must be 32 bytes, base64-encoded');
+  }
+
+  /** A keyed digest (HMAC-SHA256 under this box's key): what only this server can compute from `input`. */
+  derive(label: string, input: string): Buffer {
+    return createHmac('sha256', this.key).update(`${label}\0${input}`).digest();
   }
 
   seal(plain: string): string {

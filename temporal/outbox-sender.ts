@@ -48,7 +48,7 @@ export function outboxSender(client: Client, taskQueue: string): (message: Outbo
       return;
     }
     if (message.kind === 'agent_returned') {
-      await notifyAgentReturned(client, taskQueue, message.shopId, message.agentId);
+      await notifyAgentReturned(client, taskQueue, message.shopId, message.agentId, message.at);
       return;
     }
     if (message.kind === 'agent_transferred' || message.kind === 'session_rerouted') {

@@ -104,11 +104,11 @@ export async function notifyAgentLeft(
 }
 
 /** The agent is back before its grace ended: the shop run cancels the timer. */
-export async function notifyAgentReturned(client: Client, taskQueue: string, shopId: string, agentId: string): Promise<void> {
-  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string }]>(SHOP_WORKFLOW_TYPE, {
+export async function notifyAgentReturned(client: Client, taskQueue: string, shopId: string, agentId: string, at?: string): Promise<void> {
+  await client.workflow.signalWithStart<ShopWorkflow, [{ agentId: string; at?: string }]>(SHOP_WORKFLOW_TYPE, {
     ...startOptions(shopId, taskQueue),
     signal: agentReturnedSignal,
-    signalArgs: [{ agentId }],
+    signalArgs: [{ agentId, ...(at ? { at } : {}) }],
   });
 }
 

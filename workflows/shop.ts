@@ -152,24 +152,25 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
     changes++;
   });
   // Signals may arrive before the state is loaded: they wait in this list until it is.
-  const early: { left?: { agentId: string; since: string; graceMs: number }; returned?: string }[] = [];
+  const early: { left?: { agentId: string; since: string; graceMs: number }; returned?: { agentId: string; at?: string } }[] = [];
   const onLeft = (left: { agentId: string; since: string; graceMs: number }) => {
     const s = state!;
     const others = (s.leftAgents ?? []).filter((a) => a.agentId !== left.agentId);
     s.leftAgents = [...others, { agentId: left.agentId, since: left.since, dueAt: Date.parse(left.since) + Math.max(0, left.graceMs) }];
   };
-  const onReturned = (agentId: string) => {
+  // A return cancels the leaves before it, not a later one that overtook it on the way.
+  const onReturned = ({ agentId, at }: { agentId: string; at?: string }) => {
     const s = state!;
-    s.leftAgents = (s.leftAgents ?? []).filter((a) => a.agentId !== agentId);
+    s.leftAgents = (s.leftAgents ?? []).filter((a) => a.agentId !== agentId || (at !== undefined && Date.parse(a.since) > Date.parse(at)));
   };
   setHandler(agentLeftSignal, (left) => {
     if (state) onLeft(left);
     else early.push({ left });
     changes++;
   });
-  setHandler(agentReturnedSignal, ({ agentId }) => {
-    if (state) onReturned(agentId);
-    else early.push({ returned: agentId });
+  setHandler(agentReturnedSignal, (returned) => {
+    if (state) onReturned(returned);
+    else early.push({ returned });
     changes++;
   });
 

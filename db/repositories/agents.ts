@@ -135,7 +135,7 @@ async function announceLeaveOrReturn(
     if (agentLeft.mode !== 'reroute') return;
     await enqueueOutbox(tx, shopId, { kind: 'agent_left', shopId, agentId, since: at, graceMs: agentLeft.graceMinutes * MINUTE_MS });
   } else if (from === 'offline') {
-    await enqueueOutbox(tx, shopId, { kind: 'agent_returned', shopId, agentId });
+    await enqueueOutbox(tx, shopId, { kind: 'agent_returned', shopId, agentId, at });
   }
 }
 

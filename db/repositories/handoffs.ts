@@ -5,7 +5,7 @@
  * and the session's run told through the outbox.
  */
 import type { Knex } from 'knex';
-import type { TransferRecord } from '../../contracts/shapes';
+import type { SessionRecord, TransferRecord } from '../../contracts/shapes';
 import { REROUTE_REASON, SYSTEM_OPERATOR as SYSTEM_OPERATOR_NAME, TRANSFER_REASON } from '../../domain/assignment';
 import type { SessionReroute } from '../../domain/conversation-machine';
 import type { RerouteReason } from '../../domain/session';
@@ -14,6 +14,7 @@ import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { EventDataByType } from '../../domain/events';
 import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
+import { getSession } from './sessions';
 import {
   assignmentIdOf,
   drainQueueForAgent,
@@ -72,7 +73,10 @@ async function checkAgentTarget(tx: Knex.Transaction, shopId: string, agentId: s
  * Transfers an active session (转接). The 6 h agent-reply timer is the run's and keeps counting: a
  * transfer is not a reply. Refusals are DomainErrors and change nothing.
  */
-export async function transferSession(db: Knex, req: TransferRequest): Promise<{ transfer: Transfer; drained: Assignment[] }> {
+export async function transferSession(
+  db: Knex,
+  req: TransferRequest,
+): Promise<{ transfer: Transfer; drained: Assignment[]; session: SessionRecord }> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
     const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first('status', 'agent_id');
@@ -146,7 +150,8 @@ export async function transferSession(db: Knex, req: TransferRequest): Promise<{
     });
     // The seat the session left serves the queue, as a close's does.
     const drained = await drainQueueForAgent(tx, req.shopId, from, req.at);
-    return { transfer, drained };
+    // The answer is read in the same transaction: a failed read cannot turn a done transfer into a 500 a retry repeats.
+    return { transfer, drained, session: (await getSession(tx, req.shopId, req.sessionId))! };
   });
 }
 
@@ -176,6 +181,7 @@ export type RerouteOutcome =
 export interface Reroute {
   sessionId: string;
   fromAgentId: string;
+  fromAssignmentId: string;
   reason: RerouteReason;
   outcome: RerouteOutcome;
 }
@@ -310,7 +316,7 @@ async function rerouteOne(
       offlineMessageId: outcome.kind === 'offline' ? outcome.offlineMessageId : null,
     },
   });
-  const reroute = { sessionId, fromAgentId: from, reason, outcome };
+  const reroute = { sessionId, fromAgentId: from, fromAssignmentId, reason, outcome };
   // The run that asked (no first reply) learns the outcome from its activity; others hear it by signal.
   if (runId === null)
     await enqueueOutbox(tx, shopId, {
@@ -326,6 +332,7 @@ export function sessionRerouteOf(r: Reroute): SessionReroute {
   const o = r.outcome;
   return {
     fromAgentId: r.fromAgentId,
+    fromAssignmentId: r.fromAssignmentId,
     reason: r.reason,
     outcome: o.kind === 'assigned' ? o : o.kind === 'queued' ? { kind: 'queued', queuedAt: o.queuedAt } : { kind: 'offline' },
   };
@@ -337,7 +344,8 @@ const ACTIVE_COLUMNS = ['shop_id', 'session_id', 'buyer_id', 'topic', 'wants_hum
 async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: string, fromAssignmentId: string): Promise<Reroute | null> {
   const e = await tx('events')
     .where({ shop_id: shopId, session_id: sessionId, type: 'session.rerouted' })
-    .whereRaw(`data->>'fromAssignmentId' = ?`, [fromAssignmentId])
+    // Only the run's own re-route (no first reply): one for an agent who left reached it by signal.
+    .whereRaw(`data->>'fromAssignmentId' = ? AND data->>'reason' = 'no_first_reply'`, [fromAssignmentId])
     .first('data', 'occurred_at');
   if (!e) return null;
   const d = e.data as EventDataByType['session.rerouted'];
@@ -356,7 +364,7 @@ async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: s
       : d.outcome === 'queued'
         ? { kind: 'queued', queuedAt: d.queuedAt!, position: d.position! }
         : { kind: 'offline', offlineMessageId: d.offlineMessageId! };
-  return { sessionId, fromAgentId: d.fromAgentId, reason: d.reason, outcome };
+  return { sessionId, fromAgentId: d.fromAgentId, fromAssignmentId, reason: d.reason, outcome };
 }
 
 /**

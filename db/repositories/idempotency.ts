@@ -4,20 +4,21 @@
  * the work is done, or is released when it failed in a way a retry may fix.
  */
 import type { Knex } from 'knex';
-import { IDEMPOTENCY_KEY_TTL_MS } from '../../domain/limits';
+import { IDEMPOTENCY_CLAIM_STALE_MS, IDEMPOTENCY_KEY_TTL_MS } from '../../domain/limits';
 
 export type Claim =
   { kind: 'claimed' } | { kind: 'in_progress' } | { kind: 'mismatch' } | { kind: 'replay'; statusCode: number; response: string };
 
 export async function claimIdempotencyKey(db: Knex, scope: string, key: string, requestHash: string, now: Date): Promise<Claim> {
   const expiredBefore = new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS).toISOString();
-  // A key past its day is free again: the old answer is replaced by this request's claim.
+  // A key past its day is free again, and so is a claim whose request died without an answer (its
+  // process crashed): longer than any request runs.
   const { rows } = await db.raw(
     `INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL, created_at = EXCLUDED.created_at
-       WHERE idempotency_keys.created_at < ?
+       WHERE idempotency_keys.created_at < ? OR (idempotency_keys.status_code IS NULL AND idempotency_keys.created_at < ?)
      RETURNING 1`,
-    [scope, key, requestHash, now.toISOString(), expiredBefore],
+    [scope, key, requestHash, now.toISOString(), expiredBefore, new Date(now.getTime() - IDEMPOTENCY_CLAIM_STALE_MS).toISOString()],
   );
   if (rows.length > 0) return { kind: 'claimed' };
   const row = await db('idempotency_keys').where({ scope, key }).first('request_hash', 'status_code', 'response');

@@ -49,6 +49,8 @@ export interface AgentReturnedMessage {
   kind: 'agent_returned';
   shopId: string;
   agentId: string;
+  /** When it came back: only a leave before this is cancelled (a later leave starts its own grace). */
+  at?: string;
 }
 
 /**

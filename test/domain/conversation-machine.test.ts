@@ -252,6 +252,8 @@ class Sim {
       case 'transfer':
         // Postgres takes a transfer only for a session with an agent (the run may not know yet).
         if (m.state.agentId !== null || m.state.status === 'queued') {
+          // Each transfer commits at its own time (its id ends with it), as in Postgres.
+          this.now += 1;
           this.nextAssignment++;
           const to = `agent${this.nextAssignment % 3}`;
           this.feed({
@@ -403,5 +405,62 @@ describe('conversation machine, random interleavings', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('re-routes arriving late or twice', () => {
+  const env = { patched: () => true };
+  const snapshot = {
+    settingsVersion: 1,
+    policy: 'current' as const,
+    buyerIdleMinutes: 20,
+    agentReplyTimeoutMs: AGENT_REPLY_TIMEOUT_MS,
+    queueTimeoutMs: QUEUE_TIMEOUT_MS,
+  };
+  const iso = (ms: number) => new Date(T0 + ms).toISOString();
+  const assignment = (agentId: string, ms: number) => ({
+    assignmentId: `s/${agentId}/${iso(ms)}`,
+    agentId,
+    operator: 'test',
+    reason: 'routing',
+  });
+  const feed = (m: Machine, e: MachineEvent) => apply(m, e, env).machine;
+  const active = () => {
+    let m = newMachine(
+      initialState({ shopId: 'x', sessionId: 's', buyerId: 'b', topic: 't', wantsHuman: false, botEngaged: false, policy: 'current' }, T0),
+    );
+    m = feed(m, { type: 'opened', snapshot });
+    return feed(m, { type: 'assigned', at: T0 + 1_000, assignment: assignment('A', 1_000) });
+  };
+
+  it('a re-route away from an assignment the run has moved past changes nothing', () => {
+    // The pool gave the session to C after the re-route away from A committed; C's signal came first.
+    let m = feed(active(), { type: 'assigned', at: T0 + 5_000, assignment: assignment('C', 5_000) });
+    const before = m.state;
+    m = feed(m, {
+      type: 'rerouted',
+      at: T0 + 6_000,
+      reroute: {
+        fromAgentId: 'A',
+        fromAssignmentId: assignment('A', 1_000).assignmentId,
+        reason: 'agent_left',
+        outcome: { kind: 'offline' },
+      },
+    });
+    expect(m.state).toEqual(before);
+    expect(m.pooledAt).toBeNull();
+  });
+
+  it('the same re-route twice is applied once', () => {
+    const r = {
+      fromAgentId: 'A',
+      fromAssignmentId: assignment('A', 1_000).assignmentId,
+      reason: 'no_first_reply' as const,
+      outcome: { kind: 'queued' as const, queuedAt: iso(2_000) },
+    };
+    const once = feed(active(), { type: 'rerouted', at: T0 + 2_000, reroute: r });
+    expect([once.state.status, once.state.firstReplyReroutes]).toEqual(['queued', 1]);
+    const twice = feed(once, { type: 'rerouted', at: T0 + 3_000, reroute: r });
+    expect(twice.state).toEqual(once.state);
   });
 });

@@ -1,7 +1,6 @@
 /** Handoffs (docs/rules.md §9): 转接 of an active session to an agent or a routing group. */
 import type { FastifyInstance } from 'fastify';
 import { transferSession } from '../../../db/repositories/handoffs';
-import { getSession } from '../../../db/repositories/sessions';
 import { actorOf } from '../../actor';
 import { AGENT_KEY_ALLOWED } from '../../auth';
 import { securedByShopKey } from '../../schemas';
@@ -30,7 +29,7 @@ export default async function handoffRoutes(instance: FastifyInstance): Promise<
     async (req) => {
       const { shopId, sessionId } = req.params;
       const { toAgentId, toGroupId, note } = req.body;
-      const { transfer } = await transferSession(app.deps.db, {
+      const { transfer, session } = await transferSession(app.deps.db, {
         shopId,
         sessionId,
         target: toAgentId !== undefined ? { toAgentId } : { toGroupId: toGroupId! },
@@ -39,7 +38,7 @@ export default async function handoffRoutes(instance: FastifyInstance): Promise<
         ...(req.credential?.kind === 'agent' ? { holderMustBe: req.credential.agentId ?? '' } : {}),
         at: new Date().toISOString(),
       });
-      return { session: await getSession(app.deps.db, shopId, sessionId), transfer };
+      return { session, transfer };
     },
   );
 }
