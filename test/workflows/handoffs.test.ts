@@ -8,6 +8,9 @@ import { createAgent, updateAgent } from '../../db/repositories/agents';
 import { assignManually } from '../../db/repositories/distribution';
 import { saveSessionSettings } from '../../db/repositories/session-settings';
 import { queryShop } from '../../temporal/shop-gateway';
+import { agentLeftSignal, agentReturnedSignal, SHOP_WORKFLOW_TYPE } from '../../contracts/shop';
+import { shopWorkflowId, SHOP_ID_ATTR } from '../../domain/temporal-names';
+import type { SignalDefinition } from '@temporalio/workflow';
 import { transferSession } from '../../db/repositories/handoffs';
 import { listSessionClosures } from '../../db/repositories/sessions';
 import { AGENT_REPLY_TIMEOUT_MS, HOUR_MS, MINUTE_MS } from '../../domain/limits';
@@ -129,6 +132,17 @@ const holders = async (shopId: string) =>
       r.agent_id ?? r.status,
     ]),
   );
+/** Signals the shop run (started if needed), as the outbox relay does. */
+async function signalShop<T>(shopId: string, signal: SignalDefinition<[T]>, arg: T): Promise<void> {
+  await env.client.workflow.signalWithStart(SHOP_WORKFLOW_TYPE, {
+    workflowId: shopWorkflowId(shopId),
+    taskQueue: worker.taskQueue,
+    args: [{ shopId }],
+    signal,
+    signalArgs: [arg],
+    typedSearchAttributes: [{ key: SHOP_ID_ATTR, value: shopId }],
+  });
+}
 const nowIso = async () => new Date(await env.currentTimeMs()).toISOString();
 
 describe('an agent who leaves (default: re-route after 5 minutes of grace)', () => {
@@ -222,6 +236,23 @@ describe('an agent who leaves (default: re-route after 5 minutes of grace)', () 
         )
       ).agentId,
     ).toBeNull();
+  });
+
+  it('a return that reaches the shop run after a later leave cancels only the leave before it', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    const t = await env.currentTimeMs();
+    const iso = (ms: number) => new Date(t + ms).toISOString();
+    // Left at t, back at t+1 min, left again at t+2 min; the return's signal arrives last.
+    await signalShop(shopId, agentLeftSignal, { agentId: a.id, since: iso(0), graceMs: 5 * MINUTE_MS });
+    await signalShop(shopId, agentLeftSignal, { agentId: a.id, since: iso(2 * MINUTE_MS), graceMs: 5 * MINUTE_MS });
+    await signalShop(shopId, agentReturnedSignal, { agentId: a.id, at: iso(MINUTE_MS) });
+    const left = await until(
+      async () => (await queryShop(env.client, shopId).catch(() => null))?.leftAgents ?? [],
+      (l) => l.length === 1 && l[0].since === iso(2 * MINUTE_MS),
+      'the later leave still counts',
+    );
+    expect(left[0].dueAt).toBe(t + 7 * MINUTE_MS);
   });
 
   it('keep: the shop keeps an offline agent’s sessions with it', async () => {
