@@ -18,10 +18,12 @@ import { getSession } from './sessions';
 import {
   assignmentIdOf,
   drainQueueForAgent,
+  freeSeat,
   insertOfflineMessage,
   lockShopRouting,
   queueSession,
   servesTopicSql,
+  takeFreeSeat,
   type Assignment,
 } from './routing';
 
@@ -44,6 +46,35 @@ export interface TransferRequest {
 
 /** The API's Transfer shape (contracts/shapes.ts). */
 export type Transfer = TransferRecord;
+
+/**
+ * The session leaves `from` for `to`, whose seat the caller has taken: the old seat is freed, the row
+ * moves, and the move is recorded with the agent it came from. Returns the new assignment's id.
+ */
+async function handOver(
+  tx: Knex.Transaction,
+  m: { shopId: string; sessionId: string; from: string; to: string; at: string },
+  record: { operator: string; kind: 'transfer' | 'reroute'; reason: string; note: string | null; groupId: string | null },
+): Promise<string> {
+  await freeSeat(tx, m.from);
+  await tx('sessions')
+    .where({ shop_id: m.shopId, session_id: m.sessionId })
+    .update({ agent_id: m.to, assigned_at: m.at, status: 'active' });
+  await tx('assignment_records').insert({
+    shop_id: m.shopId,
+    session_id: m.sessionId,
+    agent_id: m.to,
+    from_agent_id: m.from,
+    operator: record.operator,
+    kind: record.kind,
+    outcome: 'assigned',
+    reason: record.reason,
+    note: record.note,
+    group_id: record.groupId,
+    created_at: m.at,
+  });
+  return assignmentIdOf(m.sessionId, m.to, m.at);
+}
 
 const unavailable = (reason: TransferRefusal, message: string) => new DomainError('transfer_target_unavailable', message, 409, { reason });
 
@@ -104,35 +135,18 @@ export async function transferSession(
         throw unavailable('no_free_agent', `no online agent of group ${req.target.toGroupId} other than the holder has a free seat`);
       to = picked;
     }
-    const seat = await tx('agents')
-      .where({ id: to, shop_id: req.shopId })
-      .whereRaw('active_sessions < capacity')
-      .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: req.at });
-    if (seat !== 1) throw unavailable('full', `agent ${to} has no free seat`);
-    await tx('agents')
-      .where({ id: from })
-      .where('active_sessions', '>', 0)
-      .update({ active_sessions: tx.raw('active_sessions - 1') });
-    await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).update({ agent_id: to, assigned_at: req.at });
-    await tx('assignment_records').insert({
-      shop_id: req.shopId,
-      session_id: req.sessionId,
-      agent_id: to,
-      from_agent_id: from,
-      operator: req.operator,
-      kind: 'transfer',
-      outcome: 'assigned',
-      reason: TRANSFER_REASON,
-      note: req.note,
-      group_id: req.target.toGroupId ?? null,
-      created_at: req.at,
-    });
-    const assignmentId = assignmentIdOf(req.sessionId, to, req.at);
+    if (!(await takeFreeSeat(tx, req.shopId, to, req.at))) throw unavailable('full', `agent ${to} has no free seat`);
+    const groupId = req.target.toGroupId ?? null;
+    const assignmentId = await handOver(
+      tx,
+      { shopId: req.shopId, sessionId: req.sessionId, from, to, at: req.at },
+      { operator: req.operator, kind: 'transfer', reason: TRANSFER_REASON, note: req.note, groupId },
+    );
     const transfer: Transfer = {
       assignmentId,
       fromAgentId: from,
       toAgentId: to,
-      groupId: req.target.toGroupId ?? null,
+      groupId,
       note: req.note,
       operator: req.operator,
       at: req.at,
@@ -255,40 +269,19 @@ async function rerouteOne(
   // An unanswered buyer with nobody else online stays with its agent: the pool would only hand the
   // session back to whoever has a seat — that same agent — and cut the live conversation.
   if (reason === 'no_first_reply' && !pick.someone_online) return null;
-  await tx('agents')
-    .where({ id: from })
-    .where('active_sessions', '>', 0)
-    .update({ active_sessions: tx.raw('active_sessions - 1') });
-  await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: null, assigned_at: null });
-
   let outcome: RerouteOutcome;
-  const seat = pick.candidate_id
-    ? await tx('agents')
-        .where({ id: pick.candidate_id })
-        .whereRaw('active_sessions < capacity')
-        .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: at })
-    : 0;
-  if (seat === 1) {
-    const to = pick.candidate_id!;
-    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: to, assigned_at: at, status: 'active' });
-    await tx('assignment_records').insert({
-      shop_id: shopId,
-      session_id: sessionId,
-      agent_id: to,
-      from_agent_id: from,
-      operator: SYSTEM_OPERATOR_NAME,
-      kind: 'reroute',
-      outcome: 'assigned',
-      reason: REROUTE_REASON,
-      note: reason,
-      created_at: at,
-    });
-    outcome = {
-      kind: 'assigned',
-      assignment: { assignmentId: assignmentIdOf(sessionId, to, at), agentId: to, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON },
-    };
+  if (pick.candidate_id && (await takeFreeSeat(tx, shopId, pick.candidate_id, at))) {
+    const to = pick.candidate_id;
+    const assignmentId = await handOver(
+      tx,
+      { shopId, sessionId, from, to, at },
+      { operator: SYSTEM_OPERATOR_NAME, kind: 'reroute', reason: REROUTE_REASON, note: reason, groupId: null },
+    );
+    outcome = { kind: 'assigned', assignment: { assignmentId, agentId: to, operator: SYSTEM_OPERATOR_NAME, reason: REROUTE_REASON } };
     await drainQueueForAgent(tx, shopId, from, at);
   } else {
+    await freeSeat(tx, from);
+    await tx('sessions').where({ shop_id: shopId, session_id: sessionId }).update({ agent_id: null, assigned_at: null });
     // The older queue first: the seat this session left is not its to keep.
     await drainQueueForAgent(tx, shopId, from, at);
     if (pick.someone_online) {
@@ -417,12 +410,4 @@ export async function rerouteUnanswered(
     if (!holds) return earlierReroute(tx, req.shopId, req.sessionId, req.assignmentId);
     return rerouteOne(tx, row, 'no_first_reply', req.at, req.runId);
   });
-}
-
-/** A session's re-routes, oldest first. */
-export async function countReroutes(db: Knex, shopId: string, sessionId: string, reason?: RerouteReason): Promise<number> {
-  const q = db('events').where({ shop_id: shopId, session_id: sessionId, type: 'session.rerouted' });
-  if (reason) q.whereRaw(`data->>'reason' = ?`, [reason]);
-  const [{ n }] = await q.count({ n: '*' });
-  return Number(n);
 }

@@ -82,6 +82,23 @@ rec AS (
 ${appendEventCtes('sess', 'CAST(:data AS jsonb)')}
 SELECT seat.id, (SELECT count(*) FROM rec) AS recorded, (SELECT count(*) FROM wake) AS woken FROM seat`;
 
+/** Takes one of the agent's seats if it has a free one (under the shop's routing lock); false when full. */
+export async function takeFreeSeat(tx: Knex.Transaction, shopId: string, agentId: string, at: string): Promise<boolean> {
+  const taken = await tx('agents')
+    .where({ id: agentId, shop_id: shopId })
+    .whereRaw('active_sessions < capacity')
+    .update({ active_sessions: tx.raw('active_sessions + 1'), last_assigned_at: at });
+  return taken === 1;
+}
+
+/** Gives back one of the agent's seats (never below zero). */
+export async function freeSeat(tx: Knex.Transaction, agentId: string): Promise<void> {
+  await tx('agents')
+    .where({ id: agentId })
+    .where('active_sessions', '>', 0)
+    .update({ active_sessions: tx.raw('active_sessions - 1') });
+}
+
 /** Gives `sessionId` to `agentId` if it still has a free seat; records it; null when full. */
 async function takeSeat(
   tx: Knex.Transaction,

@@ -12,7 +12,7 @@ import {
 import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { announceQueueMoves } from './queue-moves';
 import { SETTINGS_IN_FORCE_SQL } from './session-settings';
-import { assignmentOfRow, drainQueueForAgent, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
+import { assignmentOfRow, drainQueueForAgent, freeSeat, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
  * Records a new session with the shop's settings in force now (docs/rules.md §1.2) and appends its
@@ -145,10 +145,7 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
     }
     let drained: Assignment[] = [];
     if (freedAgentId) {
-      await tx('agents')
-        .where({ id: freedAgentId })
-        .where('active_sessions', '>', 0)
-        .update({ active_sessions: tx.raw('active_sessions - 1') });
+      await freeSeat(tx, freedAgentId);
       drained = await drainQueueForAgent(tx, req.shopId, freedAgentId, req.at);
     }
     return { kind: 'closed', closeReason: req.reason, freedAgentId, drained, closedNow: true };
