@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentAssignment, AgentTransfer, ConversationState, SessionReroute } from '../domain/conversation-machine';
 import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
+import { committedAtOf } from '../domain/assignment';
 import { nextDeadline } from '../domain/session-timers';
 import { firstReplyAt } from '../domain/conversation-machine';
 
@@ -102,8 +103,8 @@ export function viewOf(s: ConversationState): ConversationView {
   };
 }
 
-/** When an assignment was committed: its id ends with that time (assignmentIdOf in db/repositories/routing.ts). */
-export const assignedAtOf = (assignmentId: string): string => new Date(assignmentId.slice(assignmentId.lastIndexOf('/') + 1)).toISOString();
+/** When an assignment was committed: its id ends with that time (domain/assignment.ts). */
+export const assignedAtOf = (assignmentId: string): string => new Date(committedAtOf(assignmentId)).toISOString();
 
 /**
  * The Session record as the run holds it: what the start call answers with, so the API need not

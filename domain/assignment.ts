@@ -10,3 +10,16 @@ export const QUEUE_DRAIN_REASON = 'queue';
 export const TRANSFER_REASON = '转接';
 /** Reason recorded for a session re-routed away from its agent (rules §9.2 agent left, §9.3 no first reply). */
 export const REROUTE_REASON = '重新分流';
+
+/**
+ * An assignment's id: session, agent and the time Postgres committed it, so every path that reports
+ * it (routing, the pool, transfers, the run's own record) agrees, and its time can be read back.
+ */
+export function assignmentIdOf(sessionId: string, agentId: string, assignedAt: Date | string): string {
+  return `${sessionId}/${agentId}/${new Date(assignedAt).toISOString()}`;
+}
+
+/** When the assignment was committed (epoch ms): the time its id ends with. */
+export function committedAtOf(assignmentId: string): number {
+  return Date.parse(assignmentId.slice(assignmentId.lastIndexOf('/') + 1));
+}

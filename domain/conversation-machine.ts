@@ -6,7 +6,7 @@
  * No clock, no I/O: times arrive in the events, so every interleaving can be tested in memory
  * (test/domain/conversation-machine.test.ts).
  */
-import { OFFLINE_ASSIGNMENT_REASON } from './assignment';
+import { committedAtOf, OFFLINE_ASSIGNMENT_REASON } from './assignment';
 import { CONVERSATION_MESSAGES_PER_RUN, FIRST_REPLY_REROUTES_MAX, MINUTE_MS } from './limits';
 import type {
   CloseReason,
@@ -259,13 +259,10 @@ function isDuplicate(s: ConversationState, messageId: string | undefined): { dup
   return { dup: false, recent: [...s.recentMessageIds, messageId].slice(-RECENT_MESSAGE_IDS) };
 }
 
-/** When Postgres committed an assignment: its id ends with that time (assignmentIdOf). */
-const committedAt = (assignmentId: string): number => Date.parse(assignmentId.slice(assignmentId.lastIndexOf('/') + 1));
-
 /** The run already holds an assignment committed after this one (signals can arrive out of commit order). */
 const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
   const latest = s.assignments.at(-1);
-  return latest !== undefined && committedAt(latest.assignmentId) > committedAt(a.assignmentId);
+  return latest !== undefined && committedAtOf(latest.assignmentId) > committedAtOf(a.assignmentId);
 };
 
 /** Rules §9.3: the first-reply rule watches this assignment (not a pool one; at most twice re-routed). */
@@ -276,7 +273,7 @@ function armFirstReply(s: ConversationState, a: AgentAssignment, at: number): Co
     (s.firstReplyReroutes ?? 0) < FIRST_REPLY_REROUTES_MAX;
   if (!on && s.firstReply === undefined) return s;
   // From when Postgres committed it, not when its signal arrived.
-  const committed = committedAt(a.assignmentId);
+  const committed = committedAtOf(a.assignmentId);
   return {
     ...s,
     firstReply: on ? { assignmentId: a.assignmentId, assignedAt: Number.isFinite(committed) ? Math.min(committed, at) : at } : null,
@@ -324,7 +321,7 @@ function applyReroute(m: Machine, r: SessionReroute, at: number, commands: Comma
     // assignment, or applied this very re-route) changes nothing.
     const latest = m.state.assignments.at(-1);
     if (m.state.reroutedFrom === r.fromAssignmentId) return m;
-    if (latest && latest.assignmentId !== r.fromAssignmentId && committedAt(latest.assignmentId) > committedAt(r.fromAssignmentId))
+    if (latest && latest.assignmentId !== r.fromAssignmentId && committedAtOf(latest.assignmentId) > committedAtOf(r.fromAssignmentId))
       return m;
   }
   const counted = r.reason === 'no_first_reply' ? (m.state.firstReplyReroutes ?? 0) + 1 : m.state.firstReplyReroutes;

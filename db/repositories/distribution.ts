@@ -13,7 +13,8 @@ import { OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
-import { assignmentIdOf, lockShopRouting } from './routing';
+import { lockShopRouting } from './routing';
+import { assignmentIdOf } from '../../domain/assignment';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
 

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { SessionRecord, TransferRecord } from '../../contracts/shapes';
-import { REROUTE_REASON, SYSTEM_OPERATOR as SYSTEM_OPERATOR_NAME, TRANSFER_REASON } from '../../domain/assignment';
+import { assignmentIdOf, REROUTE_REASON, SYSTEM_OPERATOR as SYSTEM_OPERATOR_NAME, TRANSFER_REASON } from '../../domain/assignment';
 import type { SessionReroute } from '../../domain/conversation-machine';
 import type { RerouteReason } from '../../domain/session';
 import { DomainError } from '../../domain/errors';
@@ -16,7 +16,6 @@ import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
 import { getSession } from './sessions';
 import {
-  assignmentIdOf,
   drainQueueForAgent,
   freeSeat,
   insertOfflineMessage,

@@ -9,7 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
-import { SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
+import { assignmentIdOf, SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { OfflineOrigin } from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
@@ -31,11 +31,6 @@ export type RouteOutcome =
 /** Serialises routing per shop for the rest of the transaction. */
 export async function lockShopRouting(tx: Knex.Transaction, shopId: string): Promise<void> {
   await tx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('routing:' || ?, 0))`, [shopId]);
-}
-
-/** An assignment's id is derived from the session row, so every path that reports it agrees. */
-export function assignmentIdOf(sessionId: string, agentId: string, assignedAt: Date | string): string {
-  return `${sessionId}/${agentId}/${new Date(assignedAt).toISOString()}`;
 }
 
 /**
