@@ -11,16 +11,22 @@
  * transaction under the shop's routing lock); for the runs, a signal to a do-nothing run and a query
  * that sees it (one per session, S at once for the agent-left case).
  */
-import type { AddressInfo } from 'node:net';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { buildApp } from '../api/app';
+
 import { createAgent } from '../db/repositories/agents';
 import { saveSessionSettings } from '../db/repositories/session-settings';
 import { createShop } from '../db/repositories/shops';
 import { queryConversation } from '../temporal/session-gateway';
-import { startDelivery } from '../worker/delivery';
-import { createWorker } from '../worker/create-worker';
-import { machineLine, percentile, runLimited, startBenchInfra } from './support';
+
+import {
+  BENCH_NOOP_QUEUE,
+  BENCH_REAL_QUEUE,
+  machineLine,
+  percentile,
+  runLimited,
+  startBenchApi,
+  startBenchInfra,
+  startBenchWorkers,
+} from './support';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,24 +59,8 @@ async function main(): Promise<void> {
   try {
     const env = infra.env!;
     const { db } = infra;
-    const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db });
-    const delivery = await startDelivery({ db, client: env.client, taskQueue: 'bench-real' });
-    const noop = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue: 'bench-noop',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
-    });
-    const running = [worker.run(), noop.run()];
-    const app = await buildApp({
-      db,
-      temporal: { client: env.client, taskQueue: 'bench-real' },
-      adminToken: undefined,
-      logLevel: 'silent',
-      rateLimitPerMinute: 0,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops`;
+    const workers = await startBenchWorkers(infra);
+    const { app, base } = await startBenchApi(db, env.client, BENCH_REAL_QUEUE);
     const call = async (key: string, method: string, path: string, body?: unknown) => {
       const res = await fetch(`${base}${path}`, {
         method,
@@ -81,7 +71,11 @@ async function main(): Promise<void> {
       return res.json() as Promise<Record<string, unknown>>;
     };
     const floorRun = async (id: string) => {
-      const handle = await env.client.workflow.start('signalCountingNoopWorkflow', { workflowId: id, taskQueue: 'bench-noop', args: [] });
+      const handle = await env.client.workflow.start('signalCountingNoopWorkflow', {
+        workflowId: id,
+        taskQueue: BENCH_NOOP_QUEUE,
+        args: [],
+      });
       return handle;
     };
 
@@ -161,10 +155,7 @@ async function main(): Promise<void> {
     }
 
     await app.close();
-    await delivery.stop();
-    worker.shutdown();
-    noop.shutdown();
-    await Promise.all(running);
+    await workers.stop();
   } catch (err) {
     process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     throw err;

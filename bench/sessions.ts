@@ -9,15 +9,21 @@
  * each round starting with the next kind, and each figure is the median over the rounds: on a shared
  * 2-core machine a single stall would otherwise decide the ratio.
  */
-import type { AddressInfo } from 'node:net';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { buildApp } from '../api/app';
+
 import { createAgent } from '../db/repositories/agents';
 import { createShop } from '../db/repositories/shops';
 import { AGENT_CAPACITY_MAX } from '../domain/limits';
-import { startDelivery } from '../worker/delivery';
-import { createWorker } from '../worker/create-worker';
-import { machineLine, percentile, runLimited, startBenchInfra } from './support';
+
+import {
+  BENCH_NOOP_QUEUE,
+  BENCH_REAL_QUEUE,
+  machineLine,
+  percentile,
+  runLimited,
+  startBenchApi,
+  startBenchInfra,
+  startBenchWorkers,
+} from './support';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,36 +69,11 @@ async function main(): Promise<void> {
       await createAgent(db, 'bench-routed', { name: `r${i}`, capacity: AGENT_CAPACITY_MAX, status: 'online' });
     await createAgent(db, 'bench-queued', { name: 'full', capacity: 0, status: 'online' });
 
-    const realWorker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: 'bench-real', db });
-    const delivery = await startDelivery({ db, client: env.client, taskQueue: 'bench-real' });
-    const noopWorker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue: 'bench-noop',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
-    });
-    const running = [realWorker.run(), noopWorker.run()];
-    const apps = {
-      real: await buildApp({
-        db,
-        temporal: { client: env.client, taskQueue: 'bench-real' },
-        adminToken: undefined,
-        logLevel: 'silent',
-        rateLimitPerMinute: 0,
-      }),
-      noop: await buildApp({
-        db,
-        temporal: { client: env.client, taskQueue: 'bench-noop' },
-        adminToken: undefined,
-        logLevel: 'silent',
-        rateLimitPerMinute: 0,
-      }),
-    };
-    const bases = {} as Record<'real' | 'noop', string>;
-    for (const [name, app] of Object.entries(apps) as ['real' | 'noop', (typeof apps)['real']][]) {
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      bases[name] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops`;
-    }
+    const workers = await startBenchWorkers(infra);
+    const real = await startBenchApi(db, env.client, BENCH_REAL_QUEUE);
+    const noop = await startBenchApi(db, env.client, BENCH_NOOP_QUEUE);
+    const apps = { real: real.app, noop: noop.app };
+    const bases = { real: real.base, noop: noop.base };
     const shopOf: Record<Kind, string> = { floor: 'bench-floor', 'bot-only': 'bench-bot', routed: 'bench-routed', queued: 'bench-queued' };
     const bodyOf: Record<Kind, object> = {
       floor: {},
@@ -161,10 +142,7 @@ async function main(): Promise<void> {
 
     await apps.real.close();
     await apps.noop.close();
-    await delivery.stop();
-    realWorker.shutdown();
-    noopWorker.shutdown();
-    await Promise.all(running);
+    await workers.stop();
   } catch (err) {
     // Said before teardown, whose own complaints would hide it.
     process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);

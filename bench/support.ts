@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app';
+import { startDelivery } from '../worker/delivery';
+import { createWorker } from '../worker/create-worker';
 import { loadConfig } from '../config';
 import { createDb, type Db } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
@@ -86,4 +92,37 @@ export async function startBenchInfra(opts: { withTemporal: boolean }): Promise<
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** Task queues of the real worker and of the do-nothing floor (bench/noop-workflows.ts). */
+export const BENCH_REAL_QUEUE = 'bench-real';
+export const BENCH_NOOP_QUEUE = 'bench-noop';
+
+/** The real worker with its outbox relay, and beside it the floor's do-nothing worker, until stop(). */
+export async function startBenchWorkers(infra: BenchInfra): Promise<{ stop(): Promise<void> }> {
+  const env = infra.env!;
+  const real = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: BENCH_REAL_QUEUE, db: infra.db });
+  const delivery = await startDelivery({ db: infra.db, client: env.client, taskQueue: BENCH_REAL_QUEUE });
+  const noop = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: BENCH_NOOP_QUEUE,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
+  });
+  const running = [real.run(), noop.run()];
+  return {
+    stop: async () => {
+      await delivery.stop();
+      real.shutdown();
+      noop.shutdown();
+      await Promise.all(running);
+    },
+  };
+}
+
+/** The HTTP API on loopback (no rate limit) for `taskQueue`, and its shops' base URL. */
+export async function startBenchApi(db: Db, client: Client, taskQueue: string): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await buildApp({ db, temporal: { client, taskQueue }, adminToken: undefined, logLevel: 'silent', rateLimitPerMinute: 0 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/shops` };
 }
