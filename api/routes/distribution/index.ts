@@ -29,6 +29,7 @@ import {
   listAssignmentRecordsSchema,
   getDailyAutoAssignedCountsSchema,
   assignOfflineMessagesSchema,
+  SETTINGS_REFUSALS,
 } from './schemas';
 
 /** The request body's settings, typed from the schema; the domain's rules make them DistributionSettings. */
@@ -60,22 +61,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.put(
     '/settings/distribution',
     {
-      config: {
-        errors: {
-          400: [
-            'window_not_on_half_hour',
-            'windows_overlap',
-            'invalid_windows',
-            'invalid_target',
-            'unknown_groups',
-            'unknown_agents',
-            'invalid_number',
-            'invalid_scope',
-            'invalid_time_zone',
-            'invalid_distribution_settings',
-          ],
-        },
-      },
+      config: { errors: { 400: SETTINGS_REFUSALS } },
       schema: updateDistributionSettingsSchema,
     },
     async (req) => {
@@ -104,22 +90,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
   app.post(
     '/distribution/dry-run',
     {
-      config: {
-        errors: {
-          400: [
-            'window_not_on_half_hour',
-            'windows_overlap',
-            'invalid_windows',
-            'invalid_target',
-            'unknown_groups',
-            'unknown_agents',
-            'invalid_number',
-            'invalid_scope',
-            'invalid_time_zone',
-            'invalid_distribution_settings',
-          ],
-        },
-      },
+      config: { errors: { 400: SETTINGS_REFUSALS } },
       schema: dryRunDistributionSchema,
     },
     async (req) => {

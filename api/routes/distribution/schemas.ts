@@ -8,6 +8,20 @@ import { distributionSettingsSchema } from '../../../contracts/shapes';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 const { $id: _runId, ...runFields } = distributionRunShape;
 
+/** What a settings save and a dry run refuse with proposed settings (the domain's rules). */
+export const SETTINGS_REFUSALS = [
+  'window_not_on_half_hour',
+  'windows_overlap',
+  'invalid_windows',
+  'invalid_target',
+  'unknown_groups',
+  'unknown_agents',
+  'invalid_number',
+  'invalid_scope',
+  'invalid_time_zone',
+  'invalid_distribution_settings',
+] as const;
+
 export const runSchema = { $ref: 'DistributionRun#' } as const;
 
 export type SettingsInput = FromSchema<typeof distributionSettingsSchema>;
