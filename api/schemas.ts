@@ -4,12 +4,21 @@ import { PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../domain/limits';
 /** JSON-schema pieces shared by routes. */
 export const SHOP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 
-export { externalId } from '../contracts/shapes';
+import { externalId } from '../contracts/shapes';
+
+export { externalId };
 
 export const shopParams = {
   type: 'object',
   required: ['shopId'],
   properties: { shopId: { type: 'string', pattern: SHOP_ID_PATTERN } },
+} as const;
+
+/** A session's path: /v1/shops/:shopId/sessions/:sessionId/… */
+export const sessionParams = {
+  type: 'object',
+  required: ['shopId', 'sessionId'],
+  properties: { ...shopParams.properties, sessionId: externalId },
 } as const;
 
 export const pageQuery = {

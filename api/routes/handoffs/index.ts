@@ -5,7 +5,8 @@ import { actorOf } from '../../actor';
 import { AGENT_KEY_ALLOWED } from '../../auth';
 import { securedByShopKey } from '../../schemas';
 import { typed } from '../../typed';
-import { sessionParams, transferBody, transferResponses } from './schemas';
+import { sessionParams } from '../../schemas';
+import { transferBody, transferResponses } from './schemas';
 
 export default async function handoffRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);

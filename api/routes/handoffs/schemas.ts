@@ -1,12 +1,6 @@
 /** Request and response schemas of the handoff routes (docs/rules.md §9). */
 import { TRANSFER_NOTE_MAX_LENGTH } from '../../../domain/limits';
-import { errorResponses, externalId, shopParams } from '../../schemas';
-
-export const sessionParams = {
-  type: 'object',
-  required: ['shopId', 'sessionId'],
-  properties: { ...shopParams.properties, sessionId: externalId },
-} as const;
+import { errorResponses, externalId } from '../../schemas';
 
 export const transferBody = {
   type: 'object',

@@ -1,12 +1,6 @@
 /** Request and response schemas of the sessions routes: validation, types and the OpenAPI description. */
 import { SESSION_POLICIES } from '../../../domain/session';
-import { errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
-
-export const sessionParams = {
-  type: 'object',
-  required: ['shopId', 'sessionId'],
-  properties: { ...shopParams.properties, sessionId: externalId },
-} as const;
+import { errorResponses, externalId, pageQuery, securedByShopKey, sessionParams, shopParams } from '../../schemas';
 
 export type SessionParams = { shopId: string; sessionId: string };
 
