@@ -21,11 +21,14 @@ export async function queuePositionOf(db: Knex, shopId: string, sessionId: strin
 
 const MOVED_SQL = `
 WITH q AS (
-  SELECT session_id, queued_at, row_number() OVER (ORDER BY queued_at, session_id) AS position
+  SELECT session_id, queued_at, row_number() OVER (ORDER BY queued_at, session_id) AS position, count(*) OVER () AS length
   FROM sessions WHERE shop_id = :shopId AND status = 'queued')
-SELECT session_id, position::int AS position FROM q
+SELECT session_id, position::int AS position, length::int AS length FROM q
 WHERE (queued_at, session_id) > (CAST(:queuedAt AS timestamptz), :sessionId) AND position = ANY (CAST(:told AS int[]))
 ORDER BY position`;
+
+/** Every place that is ever told, for any queue a shop can have (a place past the queue's end matches nothing). */
+const TOLD_PLACES = `{${toldQueuePlaces(1_000_000_000).join(',')}}`;
 
 /**
  * Call in the transaction that took `removed` out of the queue (assigned, closed), under the shop's
@@ -37,17 +40,14 @@ export async function announceQueueMoves(
   removed: { sessionId: string; queuedAt: Date | string },
   at: string,
 ): Promise<number> {
-  const [{ n }] = await tx('sessions').where({ shop_id: shopId, status: 'queued' }).count({ n: '*' });
-  const length = Number(n);
-  if (length === 0) return 0;
-  const told = toldQueuePlaces(length);
+  // One statement: the queue's places and its length (no separate count on the drain path).
   const { rows } = (await tx.raw(MOVED_SQL, {
     shopId,
     queuedAt: new Date(removed.queuedAt).toISOString(),
     sessionId: removed.sessionId,
-    told: `{${told.join(',')}}`,
+    told: TOLD_PLACES,
   })) as {
-    rows: { session_id: string; position: number }[];
+    rows: { session_id: string; position: number; length: number }[];
   };
   if (rows.length === 0) return 0;
   await appendEvents(
@@ -57,7 +57,7 @@ export async function announceQueueMoves(
       type: 'session.queue_position_changed' as const,
       sessionId: r.session_id,
       occurredAt: at,
-      data: { sessionId: r.session_id, position: r.position, queueLength: length },
+      data: { sessionId: r.session_id, position: r.position, queueLength: r.length },
     })),
   );
   return rows.length;
