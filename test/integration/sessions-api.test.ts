@@ -3,6 +3,7 @@
  * settings over HTTP; engineers find the runs by search attributes and read the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONVERSATION_MESSAGES_PER_RUN } from '../../domain/limits';
 import { conversationWorkflowId, shopWorkflowId } from '../../domain/temporal-names';
 import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
 import { until } from '../support/wait';
@@ -109,6 +110,31 @@ describe('sessions over HTTP on the dev server', () => {
     expect(old.body.session.settingsSnapshot.buyerIdleMinutes).toBe(20);
     expect(old.body.live.snapshot.buyerIdleMinutes).toBe(20);
   });
+
+  it('messages racing the per-run limit are all counted: the run continues as new under a burst', async () => {
+    const body = { sessionId: 'int-burst', buyerId: 'burst', topic: 'presales' };
+    const started = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body });
+    const total = CONVERSATION_MESSAGES_PER_RUN + 40;
+    // Bounded bursts of 20 concurrent reports, so some land while the run continues as new.
+    for (let i = 0; i < total; i += 20) {
+      const burst = Array.from({ length: Math.min(20, total - i) }, (_, j) =>
+        call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/int-burst/messages`, {
+          key,
+          body: { from: 'buyer', messageId: `b${i + j}` },
+        }),
+      );
+      expect((await Promise.all(burst)).map((r) => r.status)).toEqual(Array(burst.length).fill(202));
+    }
+    const live = await until(
+      () => call(stack.app, 'GET', `/v1/shops/${SHOP}/sessions/int-burst`, { key }),
+      (r) => r.body.live?.messageCount === total,
+      'every message counted',
+      60_000,
+    );
+    expect(live.body.live).toMatchObject({ status: 'open', turn: 'agent' });
+    const run = await stack.env.client.workflow.getHandle(conversationWorkflowId(SHOP, 'int-burst')).describe();
+    expect(run.runId).not.toBe(started.body.runId);
+  }, 180_000);
 
   it('lists page through all sessions with a cursor', async () => {
     for (let i = 0; i < 5; i++) {
