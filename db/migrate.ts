@@ -10,6 +10,7 @@ import * as poolRunId from './migrations/007_pool_run_id';
 import * as transfers from './migrations/008_transfers';
 import * as handoffSettings from './migrations/009_handoff_settings';
 import * as idempotencyKeys from './migrations/010_idempotency_keys';
+import * as serviceFacts from './migrations/011_service_facts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_transfers': transfers,
   '009_handoff_settings': handoffSettings,
   '010_idempotency_keys': idempotencyKeys,
+  '011_service_facts': serviceFacts,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -18,6 +18,7 @@ import type {
   Turn,
 } from './session';
 import { nextDeadline, type Deadline } from './session-timers';
+import { responseSlotOf } from './service-levels';
 
 /** Dedup window for re-sent message reports, and how many assignment events the state keeps. */
 const RECENT_MESSAGE_IDS = 64;
@@ -67,6 +68,18 @@ export interface ConversationState {
   firstReplyReroutes?: number;
   /** The assignment the last applied re-route moved away from (a repeat of it is ignored). */
   reroutedFrom?: string | null;
+  /** Replies not yet written as service facts (rules §10.1): the close writes them (absent in older runs). */
+  replies?: PendingReplies;
+}
+
+/**
+ * Agent replies to a waiting buyer, held until the close records them: each assignment's first
+ * reply on its own, every reply (first and later) summed per agent and quarter hour, so the state
+ * stays small however long the session runs. Times are epoch ms.
+ */
+export interface PendingReplies {
+  first: { agentId: string; assignmentId: string; at: number; waitedMs: number }[];
+  slots: { agentId: string; slot: number; n: number; waitedMs: number }[];
 }
 
 /** One run's machine: the session plus the requests the loop has not acted on yet (never carried). */
@@ -126,7 +139,9 @@ export type Command =
   | { kind: 'status'; status: SessionStatus }
   | { kind: 'agent'; agentId: string }
   | { kind: 'closed_attributes'; closeReason: CloseReason; patch: typeof PATCHES.onCallSearchAttributes }
-  | { kind: 'reopened_attributes'; patch: typeof PATCHES.onCallSearchAttributes };
+  | { kind: 'reopened_attributes'; patch: typeof PATCHES.onCallSearchAttributes }
+  /** A duration for the on-call histograms (no shop or session label): rules §10.4. */
+  | { kind: 'observe'; metric: 'first_response_seconds' | 'queue_wait_seconds'; seconds: number };
 
 /** What the loop does next. */
 export type Step =
@@ -355,11 +370,38 @@ function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: C
   if (m.state.assignments.some((e) => e.assignmentId === a.assignmentId)) return m;
   if (env && overtaken(m.state, a) && env.patched(PATCHES.staleAssignmentKept)) return m;
   const assignments = [...m.state.assignments, { ...a, at: new Date(at).toISOString() }].slice(-ASSIGNMENTS_KEPT);
+  if (m.state.status === 'queued' && m.state.queuedAt !== null) {
+    const committed = committedAtOf(a.assignmentId);
+    const seconds = ((Number.isFinite(committed) ? committed : at) - m.state.queuedAt) / 1000;
+    commands.push({ kind: 'observe', metric: 'queue_wait_seconds', seconds: Math.max(0, seconds) });
+  }
   // The buyer is waiting for this agent now.
   const assigned = armFirstReply({ ...m.state, assignments, agentId: a.agentId, queuedAt: null, turn: 'agent', turnSince: at }, a, at);
   const next = withStatus({ ...m, state: assigned }, 'active', commands);
   commands.push({ kind: 'agent', agentId: a.agentId });
   return { ...next, changes: m.changes + 1 };
+}
+
+/**
+ * A reply to a buyer who waited (rules §10.1): since their first unanswered message, or since the
+ * assignment if that came later (the agent could not answer before). The first per assignment is
+ * its first response.
+ */
+function withReply(s: ConversationState, agentId: string, at: number): PendingReplies {
+  const latest = s.assignments.at(-1);
+  const assignedAt = latest ? committedAtOf(latest.assignmentId) : NaN;
+  const waitedMs = Math.max(0, at - Math.max(s.turnSince, Number.isFinite(assignedAt) ? assignedAt : s.turnSince));
+  const pending = s.replies ?? { first: [], slots: [] };
+  const first =
+    latest && !pending.first.some((f) => f.assignmentId === latest.assignmentId) && latest.agentId === agentId
+      ? [...pending.first, { agentId, assignmentId: latest.assignmentId, at, waitedMs }].slice(-ASSIGNMENTS_KEPT)
+      : pending.first;
+  const slot = responseSlotOf(at);
+  const hit = pending.slots.find((x) => x.agentId === agentId && x.slot === slot);
+  const slots = hit
+    ? pending.slots.map((x) => (x === hit ? { ...x, n: x.n + 1, waitedMs: x.waitedMs + waitedMs } : x))
+    : [...pending.slots, { agentId, slot, n: 1, waitedMs }];
+  return { first, slots };
 }
 
 function message(m: Machine, from: Turn, at: number, messageId: string | undefined): Machine {
@@ -370,6 +412,7 @@ function message(m: Machine, from: Turn, at: number, messageId: string | undefin
   else s.lastAgentMessageAt = at;
   // The agent answered: the first-reply rule is done with this assignment.
   if (from === 'agent' && s.firstReply) s.firstReply = null;
+  if (from === 'agent' && s.turn === 'agent' && s.status === 'active' && s.agentId !== null) s.replies = withReply(s, s.agentId, at);
   const next = { ...m, state: s, messagesThisRun: m.messagesThisRun + 1 };
   // The turn passes to the other side; a repeat from the same side leaves the timer alone. In the
   // queue only assignment ends the wait: a shop-side message (a bot's) does not.
@@ -391,8 +434,13 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
     }
     case 'buyer_message':
       return done(message(m, 'buyer', e.at, e.messageId));
-    case 'agent_message':
-      return done(message(m, 'agent', e.at, e.messageId));
+    case 'agent_message': {
+      const next = message(m, 'agent', e.at, e.messageId);
+      const first = next.state.replies?.first.at(-1);
+      if (first && first !== m.state.replies?.first.at(-1))
+        commands.push({ kind: 'observe', metric: 'first_response_seconds', seconds: first.waitedMs / 1000 });
+      return done(next);
+    }
     case 'human_requested': {
       if (!isLive(m)) return done(m);
       // 转人工: the run remembers it (it reaches the pool message if routing ends offline).
@@ -441,8 +489,13 @@ export function apply(m: Machine, e: MachineEvent, env: Pick<Env, 'patched'>): {
     case 'closed': {
       // Capacity freed while the queue timer fired: the assignment won, the session lives on.
       if (e.outcome.kind === 'assigned_meanwhile') return done(applyAssignment(m, e.outcome.assignment, e.at, commands));
+      // The close recorded the pending replies with it.
       const closed = withStatus(
-        { ...m, state: { ...m.state, closeReason: e.outcome.closeReason, closedAt: e.at }, pooledAt: e.toOfflinePool ? e.at : m.pooledAt },
+        {
+          ...m,
+          state: { ...m.state, closeReason: e.outcome.closeReason, closedAt: e.at, ...(m.state.replies ? { replies: undefined } : {}) },
+          pooledAt: e.toOfflinePool ? e.at : m.pooledAt,
+        },
         'closed',
         commands,
       );

@@ -14,6 +14,8 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
   ERROR: 'error',
 };
 
+const SERVICE_WAIT_BUCKETS = [5, 10, 30, 60, 180, 300, 600, 1800, 3600, 21_600];
+
 export function installWorkerRuntime(log: Logger, metrics: { host: string; port: number } | null): void {
   const level = (log.level.toUpperCase() === 'SILENT' ? 'ERROR' : log.level.toUpperCase()) as LogLevel;
   Runtime.install({
@@ -27,7 +29,16 @@ export function installWorkerRuntime(log: Logger, metrics: { host: string; port:
       ...(metrics
         ? {
             metrics: {
-              prometheus: { bindAddress: `${metrics.host}:${metrics.port}`, countersTotalSuffix: true, useSecondsForDurations: true },
+              prometheus: {
+                bindAddress: `${metrics.host}:${metrics.port}`,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+                // What buyers wait, in seconds: JD's 30 s and the 3 min share are bucket edges (docs/operations.md).
+                histogramBucketOverrides: {
+                  cs_first_response_seconds: SERVICE_WAIT_BUCKETS,
+                  cs_queue_wait_seconds: SERVICE_WAIT_BUCKETS,
+                },
+              },
             },
           }
         : {}),

@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   patched,
+  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -99,6 +100,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       return workflowInfo().continueAsNewSuggested;
     },
   };
+  // On-call histograms of what buyers wait (docs/operations.md); the SDK tags them by task queue, never by shop.
+  const histograms = {
+    first_response_seconds: metricMeter.createHistogram('cs_first_response_seconds', 'float', 's', 'Agent first response after an assignment'),
+    queue_wait_seconds: metricMeter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
+  };
   // The deadline last written to visibility, so an unchanged one costs nothing.
   let shownDeadline: number | null = null;
 
@@ -122,6 +128,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           break;
         case 'reopened_attributes':
           if (patched(c.patch)) upsertSearchAttributes([{ key: CLOSE_REASON_ATTR, value: null }]);
+          break;
+        case 'observe':
+          // Metrics are not history: the SDK records them once, never on replay.
+          histograms[c.metric].record(c.seconds);
           break;
       }
     }
@@ -199,6 +209,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       lastBuyerMessageAt: s.lastBuyerMessageAt === null ? null : new Date(s.lastBuyerMessageAt).toISOString(),
       lastAgentMessageAt: s.lastAgentMessageAt === null ? null : new Date(s.lastAgentMessageAt).toISOString(),
       messageCount: s.messageCount,
+      replies: s.replies ?? null,
     });
     feed({
       type: 'closed',

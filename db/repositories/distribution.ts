@@ -14,6 +14,7 @@ import { conversationWorkflowId } from '../../domain/temporal-names';
 import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
 import { lockShopRouting } from './routing';
+import { recordFactsCtes } from './service-facts';
 import { assignmentIdOf } from '../../domain/assignment';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
@@ -277,10 +278,11 @@ const ASSIGNMENT_EFFECTS = `
     WHERE a.id = v.agent_id
     RETURNING a.id AS agent_id, v.n),
   prior AS (
-    SELECT s.session_id, s.awaiting_run, s.pool_run_id FROM sessions s JOIN assigned x ON s.shop_id = :shopId AND s.session_id = x.session_id),
+    SELECT s.session_id, s.awaiting_run, s.pool_run_id, s.human_requested_at, s.first_assigned_at
+      FROM sessions s JOIN assigned x ON s.shop_id = :shopId AND s.session_id = x.session_id),
   sess AS (
     UPDATE sessions s SET status = 'active', agent_id = x.agent_id, assigned_at = CAST(:at AS timestamptz), queued_at = NULL, close_reason = NULL, closed_at = NULL,
-                          awaiting_run = false, pool_run_id = NULL
+                          awaiting_run = false, pool_run_id = NULL, first_assigned_at = COALESCE(s.first_assigned_at, CAST(:at AS timestamptz))
     FROM assigned x
     WHERE s.shop_id = :shopId AND s.session_id = x.session_id
     RETURNING s.*),
@@ -312,7 +314,18 @@ const ASSIGNMENT_EFFECTS = `
     FROM sess JOIN prior ON prior.session_id = sess.session_id
     RETURNING 1),
   wake AS (
-    SELECT pg_notify(CAST(:outboxChannel AS text), ''), pg_notify(CAST(:eventsChannel AS text), CAST(:shopId AS text)))
+    SELECT pg_notify(CAST(:outboxChannel AS text), ''), pg_notify(CAST(:eventsChannel AS text), CAST(:shopId AS text))),
+  facts AS (
+    -- Rules §10.1: the time in the pool, and the assignment (with the time to a human on the session's first).
+    SELECT x.session_id, 'pool_assigned' AS kind, CAST(:kind AS text) AS detail, CAST(:at AS timestamptz) AS at, x.agent_id,
+           EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - om.created_at)::float8 AS seconds, 1 AS n
+      FROM assigned x JOIN offline_messages om ON om.id = x.id
+    UNION ALL
+    SELECT x.session_id, 'assigned', CAST(:kind AS text), CAST(:at AS timestamptz), x.agent_id,
+           CASE WHEN p.first_assigned_at IS NULL
+                THEN EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - COALESCE(p.human_requested_at, om.created_at))::float8 END, 1
+      FROM assigned x JOIN offline_messages om ON om.id = x.id JOIN prior p ON p.session_id = x.session_id),
+  ${recordFactsCtes('facts')}
 SELECT agent_id, n FROM load, (SELECT count(*) FROM wake) w`;
 
 function effectBindings(

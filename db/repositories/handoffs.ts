@@ -15,6 +15,7 @@ import type { EventDataByType } from '../../domain/events';
 import { appendEvent } from './events';
 import { enqueueOutbox } from './outbox';
 import { getSession } from './sessions';
+import { moveFact, recordFacts } from './service-facts';
 import {
   drainQueueForAgent,
   freeSeat,
@@ -72,6 +73,7 @@ async function handOver(
     group_id: record.groupId,
     created_at: m.at,
   });
+  await recordFacts(tx, m.shopId, [{ sessionId: m.sessionId, kind: 'assigned', detail: record.kind, at: m.at, agentId: m.to }]);
   return assignmentIdOf(m.sessionId, m.to, m.at);
 }
 
@@ -109,7 +111,7 @@ export async function transferSession(
 ): Promise<{ transfer: Transfer; drained: Assignment[]; session: SessionRecord }> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
-    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first('status', 'agent_id');
+    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first('status', 'agent_id', 'assigned_at');
     if (!row || (req.holderMustBe !== undefined && row.agent_id !== req.holderMustBe)) {
       // Another agent's session is as good as absent to an agent's key.
       throw new DomainError('not_found', `session ${req.sessionId} not found`, 404);
@@ -150,6 +152,9 @@ export async function transferSession(
       operator: req.operator,
       at: req.at,
     };
+    await recordFacts(tx, req.shopId, [
+      moveFact({ sessionId: req.sessionId, kind: 'transferred', detail: to, at: req.at, fromAgentId: from, fromAssignedAt: row.assigned_at }),
+    ]);
     await appendEvent(tx, req.shopId, {
       type: 'session.transferred',
       sessionId: req.sessionId,
@@ -229,6 +234,7 @@ async function returnToPool(tx: Knex.Transaction, row: ActiveRow, origin: Rerout
     .where({ id: existing.id })
     .update({ status: 'pending', origin, agent_id: null, skip_reason: null, resolved_at: null, created_at: at, wants_human: true });
   await tx('assignment_records').where({ offline_message_id: existing.id }).update({ superseded: true });
+  await recordFacts(tx, row.shop_id, [{ sessionId: row.session_id, kind: 'pool_created', detail: origin, at }]);
   await appendEvent(tx, row.shop_id, {
     type: 'offline_message.created',
     sessionId: row.session_id,
@@ -292,6 +298,7 @@ async function rerouteOne(
       outcome = { kind: 'offline', offlineMessageId: await returnToPool(tx, row, reason, at) };
     }
   }
+  await recordFacts(tx, shopId, [moveFact({ sessionId, kind: 'rerouted', detail: reason, at, fromAgentId: from, fromAssignedAt: row.assigned_at })]);
   await appendEvent(tx, shopId, {
     type: 'session.rerouted',
     sessionId,

@@ -15,6 +15,7 @@ import type { OfflineOrigin } from '../../domain/session';
 import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { enqueueOutbox } from './outbox';
 import { announceQueueMoves, queuePositionOf } from './queue-moves';
+import { recordFacts, recordFactsCtes } from './service-facts';
 
 export interface Assignment {
   assignmentId: string;
@@ -62,20 +63,36 @@ interface SessionRow {
  * one statement, so routing holds the shop's lock for one round trip, not six.
  */
 const TAKE_SEAT_SQL = `
-WITH seat AS (
+WITH before AS (
+  SELECT queued_at, human_requested_at, first_assigned_at FROM sessions WHERE shop_id = :shopId AND session_id = :sessionId),
+seat AS (
   UPDATE agents SET active_sessions = active_sessions + 1, last_assigned_at = CAST(:at AS timestamptz)
   WHERE id = :agentId AND shop_id = :shopId AND active_sessions < capacity
   RETURNING id),
 sess AS (
-  UPDATE sessions SET status = 'active', agent_id = :agentId, assigned_at = CAST(:at AS timestamptz), queued_at = NULL
+  UPDATE sessions SET status = 'active', agent_id = :agentId, assigned_at = CAST(:at AS timestamptz), queued_at = NULL,
+                      human_requested_at = COALESCE(human_requested_at, CAST(:at AS timestamptz)),
+                      first_assigned_at = COALESCE(first_assigned_at, CAST(:at AS timestamptz))
   WHERE shop_id = :shopId AND session_id = :sessionId AND EXISTS (SELECT 1 FROM seat)
   RETURNING session_id),
 rec AS (
   INSERT INTO assignment_records (shop_id, session_id, agent_id, operator, kind, outcome, reason, created_at)
   SELECT :shopId, :sessionId, :agentId, :operator, :kind, 'assigned', :reason, CAST(:at AS timestamptz) FROM sess
   RETURNING 1),
-${appendEventCtes('sess', 'CAST(:data AS jsonb)')}
-SELECT seat.id, (SELECT count(*) FROM rec) AS recorded, (SELECT count(*) FROM wake) AS woken FROM seat`;
+${appendEventCtes('sess', 'CAST(:data AS jsonb)')},
+facts AS (
+  -- Rules §10.1: the assignment (with the time to a human on the session's first) and, from the queue, its wait.
+  SELECT :sessionId AS session_id, 'assigned' AS kind, CAST(:kind AS text) AS detail, CAST(:at AS timestamptz) AS at, CAST(:agentId AS text) AS agent_id,
+         CASE WHEN b.first_assigned_at IS NULL
+              THEN EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - COALESCE(b.human_requested_at, CAST(:at AS timestamptz)))::float8 END AS seconds,
+         1 AS n
+    FROM before b WHERE EXISTS (SELECT 1 FROM sess)
+  UNION ALL
+  SELECT :sessionId, 'queue_wait', 'assigned', CAST(:at AS timestamptz), CAST(:agentId AS text),
+         EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - b.queued_at)::float8, 1
+    FROM before b WHERE b.queued_at IS NOT NULL AND EXISTS (SELECT 1 FROM sess)),
+${recordFactsCtes('facts')}
+SELECT seat.id, (SELECT count(*) FROM rec) AS recorded, (SELECT count(*) FROM wake) AS woken, (SELECT count(*) FROM fact_rollup) AS facts FROM seat`;
 
 /** Takes one of the agent's seats if it has a free one (under the shop's routing lock); false when full. */
 export async function takeFreeSeat(tx: Knex.Transaction, shopId: string, agentId: string, at: string): Promise<boolean> {
@@ -163,7 +180,8 @@ WITH stamp AS (
   SELECT GREATEST(CAST(:at AS timestamptz),
                   (SELECT max(queued_at) FROM sessions WHERE shop_id = :shopId AND status = 'queued' AND session_id <> :sessionId) + interval '1 millisecond') AS at),
 upd AS (
-  UPDATE sessions SET status = 'queued', queued_at = (SELECT at FROM stamp) WHERE shop_id = :shopId AND session_id = :sessionId RETURNING session_id),
+  UPDATE sessions SET status = 'queued', queued_at = (SELECT at FROM stamp), human_requested_at = COALESCE(human_requested_at, CAST(:at AS timestamptz))
+  WHERE shop_id = :shopId AND session_id = :sessionId RETURNING session_id),
 pos AS (
   SELECT count(*) + 1 AS position FROM sessions WHERE shop_id = :shopId AND status = 'queued' AND session_id <> :sessionId),
 ${appendEventCtes('upd', `CAST(:data AS jsonb) || jsonb_build_object('position', (SELECT position FROM pos), 'queuedAt', to_char((SELECT at FROM stamp) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`)}
@@ -243,7 +261,7 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
     await tx('sessions')
       .where({ shop_id: shopId, session_id: sessionId })
-      .update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null });
+      .update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null, human_requested_at: tx.raw('COALESCE(human_requested_at, ?)', [at]) });
     const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
     return { kind: 'offline', offlineMessageId };
   });
@@ -270,6 +288,7 @@ export async function insertOfflineMessage(
     .ignore()
     .returning('id');
   if (!created) return (await tx('offline_messages').where({ shop_id: row.shop_id, session_id: row.session_id }).first('id')).id;
+  await recordFacts(tx, row.shop_id, [{ sessionId: row.session_id, kind: 'pool_created', detail: origin, at }]);
   await appendEvent(tx, row.shop_id, {
     type: 'offline_message.created',
     sessionId: row.session_id,

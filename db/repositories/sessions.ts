@@ -12,6 +12,8 @@ import {
 import { appendEvent, appendEventCtes, eventBindings } from './events';
 import { announceQueueMoves } from './queue-moves';
 import { SETTINGS_IN_FORCE_SQL } from './session-settings';
+import { closeFacts, recordFacts } from './service-facts';
+import type { PendingReplies } from '../../domain/conversation-machine';
 import { assignmentOfRow, drainQueueForAgent, freeSeat, insertOfflineMessage, lockShopRouting, type Assignment } from './routing';
 
 /**
@@ -81,6 +83,8 @@ export interface CloseSessionRequest {
   lastBuyerMessageAt: string | null;
   lastAgentMessageAt: string | null;
   messageCount: number;
+  /** The run's replies not yet recorded (rules §10.1): written as facts with the close. */
+  replies?: PendingReplies | null;
 }
 
 export type CloseOutcome =
@@ -122,6 +126,19 @@ export async function closeSession(db: Knex, req: CloseSessionRequest, runId?: s
       agent_id: freedAgentId,
       message_count: req.messageCount,
     });
+    await recordFacts(
+      tx,
+      req.shopId,
+      closeFacts({
+        sessionId: req.sessionId,
+        reason: req.reason,
+        at: req.at,
+        agentId: freedAgentId,
+        assignedAt: freedAgentId ? (row.assigned_at as Date | null) : null,
+        queuedAt: leftQueue?.queuedAt ?? null,
+        replies: req.replies,
+      }),
+    );
     await appendEvent(tx, req.shopId, {
       type: 'session.closed',
       sessionId: req.sessionId,

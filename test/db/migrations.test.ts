@@ -29,6 +29,7 @@ const ALL = [
   '008_transfers',
   '009_handoff_settings',
   '010_idempotency_keys',
+  '011_service_facts',
 ];
 
 const EXPECTED = [
@@ -43,7 +44,9 @@ const EXPECTED = [
   'idempotency_keys',
   'offline_messages',
   'outbox',
+  'service_rollup',
   'session_closures',
+  'session_facts',
   'session_settings_versions',
   'sessions',
   'shops',
