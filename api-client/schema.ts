@@ -679,6 +679,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/shops/{shopId}/reports/service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service levels (服务数据): response times, queue waits and volumes per day, agent or group
+         * @description Figures from the service facts recorded as sessions change (docs/rules.md §10), over shop-local days from..to (both included; default the last 7 days; at most 92). groupBy=day lists every day, zeros included; agent and group list those with facts (a group: its current members). Replies are counted when their session closes. An agent's key sees only its own figures. 400 invalid_range when from is after to or the range is too long.
+         */
+        get: operations["getServiceReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/shops/{shopId}/webhooks": {
         parameters: {
             query?: never;
@@ -1069,6 +1089,52 @@ export interface components {
             operator: string;
             /** Format: date-time */
             at: string;
+        };
+        ServiceFigures: {
+            /** @description Assignments to an agent (a transfer or re-route gives the receiving agent one more) */
+            sessionsServed: number;
+            /** @description Start or 转人工 → the first assignment, over sessions first assigned in the range */
+            avgTimeToHumanSeconds: number | null;
+            firstResponse: {
+                count: number;
+                /** @description Nearest-rank median, whole seconds below 10 min */
+                p50Seconds: number | null;
+                /** @description Nearest-rank 90th percentile */
+                p90Seconds: number | null;
+                /** @description Share answered within 30 s */
+                within30sShare: number | null;
+                /** @description Share answered within 3 min */
+                within3minShare: number | null;
+            };
+            /** @description Agent replies to a waiting buyer, first ones included */
+            responses: number;
+            /** @description Mean wait of those replies */
+            avgResponseSeconds: number | null;
+            queueWait: {
+                /** @description Sessions an agent took from the queue */
+                served: number;
+                /** @description Their queue wait, median */
+                p50Seconds: number | null;
+                /** @description Their queue wait, 90th percentile */
+                p90Seconds: number | null;
+            };
+            abandoned: {
+                leftQueue: number;
+                queueTimeout: number;
+            };
+            /** @description Sessions closed by the 6 h agent-reply rule */
+            agentReplyTimeouts: number;
+            /** @description Assignment → close, over sessions closed with an agent */
+            avgHandleSeconds: number | null;
+            offlineMessages: {
+                created: number;
+                assignedAuto: number;
+                assignedManual: number;
+            };
+            /** @description Transfers away from the agent (转接) */
+            transfers: number;
+            /** @description Re-routes away from the agent (agent left, no first reply) */
+            reroutes: number;
         };
     };
     responses: never;
@@ -8020,6 +8086,159 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "invalid_cursor" | "invalid_request" | "invalid_string";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "unauthorized";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description The key may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "agent_forbidden" | "merchant_only" | "shop_forbidden";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Conflicts with the current state; nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests with this key; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "rate_limited";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description A dependency is unavailable; repeat after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "database_unavailable" | "temporal_unavailable";
+                            message: string;
+                            /** @description More about the failure, e.g. the validation errors or the messages not taken */
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getServiceReport: {
+        parameters: {
+            query?: {
+                /** @description A shop-local day, YYYY-MM-DD */
+                from?: string;
+                /** @description A shop-local day, YYYY-MM-DD */
+                to?: string;
+                groupBy?: "day" | "agent" | "group";
+            };
+            header?: never;
+            path: {
+                shopId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; the answer describes the result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shopId: string;
+                        /** @description The shop time zone the days are in */
+                        timeZone: string;
+                        /**
+                         * Format: date
+                         * @description A shop-local day, YYYY-MM-DD
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description A shop-local day, YYYY-MM-DD
+                         */
+                        to: string;
+                        /** @enum {string} */
+                        groupBy: "day" | "agent" | "group";
+                        totals: components["schemas"]["ServiceFigures"];
+                        rows: (components["schemas"]["ServiceFigures"] & {
+                            /** @description The day, agent id or group id */
+                            key: string;
+                            /** @description The day, or the agent's or group's name */
+                            label: string;
+                        })[];
+                    };
+                };
+            };
+            /** @description The request is invalid; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "invalid_range" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

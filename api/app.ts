@@ -21,6 +21,7 @@ import poolRoutes from './routes/pools';
 import healthRoutes from './routes/health';
 import sessionRoutes from './routes/sessions';
 import handoffRoutes from './routes/handoffs';
+import reportRoutes from './routes/reports';
 import eventRoutes from './routes/events';
 import webhookRoutes from './routes/webhooks';
 import { PgListener } from '../db/notifications';
@@ -202,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await shop.register(distributionRoutes);
       await shop.register(keyRoutes);
       await shop.register(eventRoutes);
+      await shop.register(reportRoutes);
       await shop.register(webhookRoutes);
     },
     { prefix: '/v1/shops/:shopId' },

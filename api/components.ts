@@ -9,6 +9,7 @@ import {
   liveSessionShape,
   offlineMessageShape,
   routingGroupShape,
+  serviceFiguresShape,
   sessionShape,
   shopEventShape,
   transferShape,
@@ -28,6 +29,7 @@ export function registerComponents(app: FastifyInstance): void {
     distributionRunShape,
     offlineMessageShape,
     transferShape,
+    serviceFiguresShape,
   ])
     app.addSchema(schema);
 }

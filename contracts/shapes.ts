@@ -6,6 +6,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT_TYPES } from '../domain/events';
 import { DISTRIBUTION_RUN_HARD_CAP, EXTERNAL_ID_MAX_LENGTH } from '../domain/limits';
+import type { ServiceFigures } from '../domain/service-levels';
 import { AGENT_STATUSES, CLOSE_REASONS, OFFLINE_ORIGINS, SESSION_POLICIES, SESSION_STATUSES, TIMER_REASONS } from '../domain/session';
 
 /** An id the caller chooses or the API issued: no spaces or slashes. */
@@ -442,3 +443,74 @@ export const distributionRunShape = {
 } as const;
 /** One distribution run as recorded (or previewed by a dry run). */
 export type DistributionRun = FromSchema<typeof distributionRunShape>;
+
+const seconds = (description: string) => ({ type: ['number', 'null'], description }) as const;
+const share = (description: string) => ({ type: ['number', 'null'], minimum: 0, maximum: 1, description }) as const;
+
+/** A report's figures for one day, agent, group or the whole range (docs/rules.md §10). */
+export const serviceFiguresShape = {
+  $id: 'ServiceFigures',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'sessionsServed',
+    'avgTimeToHumanSeconds',
+    'firstResponse',
+    'responses',
+    'avgResponseSeconds',
+    'queueWait',
+    'abandoned',
+    'agentReplyTimeouts',
+    'avgHandleSeconds',
+    'offlineMessages',
+    'transfers',
+    'reroutes',
+  ],
+  properties: {
+    sessionsServed: { type: 'integer', description: 'Assignments to an agent (a transfer or re-route gives the receiving agent one more)' },
+    avgTimeToHumanSeconds: seconds('Start or 转人工 → the first assignment, over sessions first assigned in the range'),
+    firstResponse: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['count', 'p50Seconds', 'p90Seconds', 'within30sShare', 'within3minShare'],
+      properties: {
+        count: { type: 'integer' },
+        p50Seconds: seconds('Nearest-rank median, whole seconds below 10 min'),
+        p90Seconds: seconds('Nearest-rank 90th percentile'),
+        within30sShare: share('Share answered within 30 s'),
+        within3minShare: share('Share answered within 3 min'),
+      },
+    },
+    responses: { type: 'integer', description: 'Agent replies to a waiting buyer, first ones included' },
+    avgResponseSeconds: seconds('Mean wait of those replies'),
+    queueWait: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['served', 'p50Seconds', 'p90Seconds'],
+      properties: {
+        served: { type: 'integer', description: 'Sessions an agent took from the queue' },
+        p50Seconds: seconds('Their queue wait, median'),
+        p90Seconds: seconds('Their queue wait, 90th percentile'),
+      },
+    },
+    abandoned: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leftQueue', 'queueTimeout'],
+      properties: { leftQueue: { type: 'integer' }, queueTimeout: { type: 'integer' } },
+    },
+    agentReplyTimeouts: { type: 'integer', description: 'Sessions closed by the 6 h agent-reply rule' },
+    avgHandleSeconds: seconds('Assignment → close, over sessions closed with an agent'),
+    offlineMessages: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['created', 'assignedAuto', 'assignedManual'],
+      properties: { created: { type: 'integer' }, assignedAuto: { type: 'integer' }, assignedManual: { type: 'integer' } },
+    },
+    transfers: { type: 'integer', description: 'Transfers away from the agent (转接)' },
+    reroutes: { type: 'integer', description: 'Re-routes away from the agent (agent left, no first reply)' },
+  },
+} as const;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** The schema and domain/service-levels.ts's ServiceFigures are one shape: this fails to compile if they part. */
+export const serviceFiguresMatch: Same<FromSchema<typeof serviceFiguresShape>, ServiceFigures> = true;

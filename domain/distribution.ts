@@ -191,6 +191,9 @@ interface LocalTime {
   date: string;
 }
 
+/** The shop-local date (YYYY-MM-DD) of an instant. */
+export const localDateOf = (epochMs: number, timeZone: string): string => localTime(epochMs, timeZone).date;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(epochMs: number, timeZone: string): LocalTime {
   let f = formatters.get(timeZone);

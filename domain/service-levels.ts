@@ -74,6 +74,20 @@ export const FIRST_RESPONSE_WITHIN_SECONDS = [30, 180] as const;
 /** The longest range one report may cover (docs/api.md). */
 export const REPORT_MAX_DAYS = 92;
 
+/** The report range: both days given, or the last 7 shop-local days up to `today`; refused past REPORT_MAX_DAYS. */
+export function reportRange(q: { from?: string; to?: string }, today: string): { fromDay: string; toDay: string } | { refusal: string } {
+  const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
+  const toDay = q.to ?? (q.from !== undefined ? addDays(q.from, REPORT_DEFAULT_DAYS - 1) : today);
+  const fromDay = q.from ?? addDays(toDay, -(REPORT_DEFAULT_DAYS - 1));
+  if (day(fromDay) > day(toDay)) return { refusal: `from (${fromDay}) is after to (${toDay})` };
+  const days = (day(toDay) - day(fromDay)) / 86_400_000 + 1;
+  if (days > REPORT_MAX_DAYS) return { refusal: `the range covers ${days} days; at most ${REPORT_MAX_DAYS}` };
+  return { fromDay, toDay };
+}
+
+const REPORT_DEFAULT_DAYS = 7;
+const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
 /** Later replies are summed per quarter hour: every time zone's midnight falls on one, so days stay exact. */
 export const RESPONSE_SLOT_MS = 15 * 60_000;
 export const responseSlotOf = (atMs: number): number => Math.floor(atMs / RESPONSE_SLOT_MS) * RESPONSE_SLOT_MS;
@@ -123,7 +137,7 @@ export interface ServiceFigures {
   reroutes: number;
 }
 
-const avg = (sum: number, n: number): number | null => (n > 0 ? Math.round((sum / n) * 10) / 10 : null);
+const avg = (sum: number, n: number): number | null => (n > 0 ? Math.round((sum / n) * 10) / 10 : null); // to 0.1 s
 const share = (part: number, n: number): number | null => (n > 0 ? Math.round((part / n) * 10_000) / 10_000 : null);
 
 /** The figures of one key (a day, an agent, a group, or the whole range) from its rollup rows. */

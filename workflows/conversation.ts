@@ -102,7 +102,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
   // On-call histograms of what buyers wait (docs/operations.md); the SDK tags them by task queue, never by shop.
   const histograms = {
-    first_response_seconds: metricMeter.createHistogram('cs_first_response_seconds', 'float', 's', 'Agent first response after an assignment'),
+    first_response_seconds: metricMeter.createHistogram(
+      'cs_first_response_seconds',
+      'float',
+      's',
+      'Agent first response after an assignment',
+    ),
     queue_wait_seconds: metricMeter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
   };
   // The deadline last written to visibility, so an unchanged one costs nothing.

@@ -111,7 +111,10 @@ export async function transferSession(
 ): Promise<{ transfer: Transfer; drained: Assignment[]; session: SessionRecord }> {
   return db.transaction(async (tx) => {
     await lockShopRouting(tx, req.shopId);
-    const row = await tx('sessions').where({ shop_id: req.shopId, session_id: req.sessionId }).forUpdate().first('status', 'agent_id', 'assigned_at');
+    const row = await tx('sessions')
+      .where({ shop_id: req.shopId, session_id: req.sessionId })
+      .forUpdate()
+      .first('status', 'agent_id', 'assigned_at');
     if (!row || (req.holderMustBe !== undefined && row.agent_id !== req.holderMustBe)) {
       // Another agent's session is as good as absent to an agent's key.
       throw new DomainError('not_found', `session ${req.sessionId} not found`, 404);
@@ -153,7 +156,14 @@ export async function transferSession(
       at: req.at,
     };
     await recordFacts(tx, req.shopId, [
-      moveFact({ sessionId: req.sessionId, kind: 'transferred', detail: to, at: req.at, fromAgentId: from, fromAssignedAt: row.assigned_at }),
+      moveFact({
+        sessionId: req.sessionId,
+        kind: 'transferred',
+        detail: to,
+        at: req.at,
+        fromAgentId: from,
+        fromAssignedAt: row.assigned_at,
+      }),
     ]);
     await appendEvent(tx, req.shopId, {
       type: 'session.transferred',
@@ -298,7 +308,9 @@ async function rerouteOne(
       outcome = { kind: 'offline', offlineMessageId: await returnToPool(tx, row, reason, at) };
     }
   }
-  await recordFacts(tx, shopId, [moveFact({ sessionId, kind: 'rerouted', detail: reason, at, fromAgentId: from, fromAssignedAt: row.assigned_at })]);
+  await recordFacts(tx, shopId, [
+    moveFact({ sessionId, kind: 'rerouted', detail: reason, at, fromAgentId: from, fromAssignedAt: row.assigned_at }),
+  ]);
   await appendEvent(tx, shopId, {
     type: 'session.rerouted',
     sessionId,

@@ -261,7 +261,12 @@ export async function routeSession(db: Knex, shopId: string, sessionId: string, 
     // The run waits in the pool for its assignment (awaiting_run), so assigning it is a signal, not a start.
     await tx('sessions')
       .where({ shop_id: shopId, session_id: sessionId })
-      .update({ status: 'offline', awaiting_run: true, pool_run_id: runId ?? null, human_requested_at: tx.raw('COALESCE(human_requested_at, ?)', [at]) });
+      .update({
+        status: 'offline',
+        awaiting_run: true,
+        pool_run_id: runId ?? null,
+        human_requested_at: tx.raw('COALESCE(human_requested_at, ?)', [at]),
+      });
     const offlineMessageId = await insertOfflineMessage(tx, row, 'no_agent_online', at);
     return { kind: 'offline', offlineMessageId };
   });

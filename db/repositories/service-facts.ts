@@ -5,7 +5,7 @@
  * response-time bucket), which is what reports read.
  */
 import type { Knex } from 'knex';
-import { BUCKETED_KINDS, bucketSql, type FactKind, type RollupRow } from '../../domain/service-levels';
+import { BUCKETED_KINDS, bucketSql, figuresOf, type FactKind, type RollupRow, type ServiceFigures } from '../../domain/service-levels';
 import type { PendingReplies } from '../../domain/conversation-machine';
 
 /** A fact as a transaction writes it. `at` is when it happened (ISO); seconds: what it measures. */
@@ -87,7 +87,8 @@ export function closeFacts(c: {
       seconds: c.agentId && c.assignedAt ? secondsBetween(c.assignedAt, c.at) : null,
     },
   ];
-  if (c.queuedAt) facts.push({ sessionId: c.sessionId, kind: 'queue_wait', detail: c.reason, at: c.at, seconds: secondsBetween(c.queuedAt, c.at) });
+  if (c.queuedAt)
+    facts.push({ sessionId: c.sessionId, kind: 'queue_wait', detail: c.reason, at: c.at, seconds: secondsBetween(c.queuedAt, c.at) });
   for (const f of c.replies?.first ?? []) {
     facts.push({
       sessionId: c.sessionId,
@@ -141,7 +142,13 @@ export async function rollupRows(
   q: { shopId: string; fromDay: string; toDay: string; groupBy: ReportGrouping | 'total'; agentId?: string },
 ): Promise<RollupRow[]> {
   const key =
-    q.groupBy === 'day' ? `to_char(r.day, 'YYYY-MM-DD')` : q.groupBy === 'agent' ? 'r.agent_id' : q.groupBy === 'group' ? 'm.group_id' : `''`;
+    q.groupBy === 'day'
+      ? `to_char(r.day, 'YYYY-MM-DD')`
+      : q.groupBy === 'agent'
+        ? 'r.agent_id'
+        : q.groupBy === 'group'
+          ? 'm.group_id'
+          : `''`;
   const join = q.groupBy === 'group' ? 'JOIN agent_group_members m ON m.agent_id = r.agent_id' : '';
   const { rows } = await db.raw(
     `SELECT ${key} AS key, r.kind, r.detail, r.bucket, sum(r.n)::float8 AS n, sum(r.seconds) AS seconds, sum(r.timed)::float8 AS timed
@@ -159,7 +166,9 @@ export async function rollupRows(
 
 /** A session's facts in the order they happened (the session read, and the scripted-day test). */
 export async function listSessionFacts(db: Knex, shopId: string, sessionId: string) {
-  const rows = await db('session_facts').where({ shop_id: shopId, session_id: sessionId }).orderBy([{ column: 'at' }, { column: 'id' }]);
+  const rows = await db('session_facts')
+    .where({ shop_id: shopId, session_id: sessionId })
+    .orderBy([{ column: 'at' }, { column: 'id' }]);
   return rows.map((r) => ({
     kind: r.kind as FactKind,
     detail: r.detail as string | null,
@@ -168,4 +177,49 @@ export async function listSessionFacts(db: Knex, shopId: string, sessionId: stri
     seconds: r.seconds === null ? null : Number(r.seconds),
     n: Number(r.n),
   }));
+}
+
+/** The shop-local days from `fromDay` to `toDay`, both included (YYYY-MM-DD). */
+export function daysBetween(fromDay: string, toDay: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${fromDay}T00:00:00Z`); t <= Date.parse(`${toDay}T00:00:00Z`); t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+export interface ServiceReportRow extends ServiceFigures {
+  key: string;
+  /** The agent's or group's name; the day itself for days. */
+  label: string;
+}
+
+/**
+ * A service report (docs/rules.md §10.2): the figures for the whole range and per day (every day,
+ * zeros included), per agent, or per group (its current members' figures). agentId: an agent's own.
+ */
+export async function serviceReport(
+  db: Knex,
+  q: { shopId: string; fromDay: string; toDay: string; groupBy: ReportGrouping; agentId?: string },
+): Promise<{ totals: ServiceFigures; rows: ServiceReportRow[] }> {
+  const [total, grouped] = await Promise.all([rollupRows(db, { ...q, groupBy: 'total' }), rollupRows(db, q)]);
+  const byKey = new Map<string, RollupRow[]>();
+  for (const r of grouped) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
+  let keys: { key: string; label: string }[];
+  if (q.groupBy === 'day') keys = daysBetween(q.fromDay, q.toDay).map((d) => ({ key: d, label: d }));
+  else {
+    const table = q.groupBy === 'agent' ? 'agents' : 'agent_groups';
+    const names = new Map<string, string>(
+      (
+        await db(table)
+          .where({ shop_id: q.shopId })
+          .whereIn('id', [...byKey.keys()])
+          .select('id', 'name')
+      ).map((r) => [r.id, r.name]),
+    );
+    keys = [...byKey.keys()].sort().map((key) => ({ key, label: names.get(key) ?? key }));
+  }
+  return {
+    totals: figuresOf(total),
+    rows: keys.map(({ key, label }) => ({ key, label, ...figuresOf(byKey.get(key) ?? []) })),
+  };
 }
