@@ -17,6 +17,7 @@ import { transferSession } from '../../db/repositories/handoffs';
 import { serviceReport } from '../../db/repositories/service-facts';
 import { saveSessionSettings } from '../../db/repositories/session-settings';
 import { AGENT_REPLY_TIMEOUT_MS, HOUR_MS, MINUTE_MS } from '../../domain/limits';
+import { bucketOf, bucketSql } from '../../domain/service-levels';
 import type { StartSessionRequest } from '../../domain/session';
 import { closeConversation, leaveQueue, queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
 import type { TestDatabase } from '../support/database';
@@ -254,4 +255,13 @@ describe('a scripted day across the shop’s midnight', () => {
     expect(own.json().rows.map((r: { key: string }) => r.key)).toEqual([b.id]);
     expect(own.json().totals.sessionsServed).toBe(2);
   }, 240_000);
+
+  it('the rollup buckets in SQL exactly as the domain does', async () => {
+    const values = [0, 0.4, 29.99, 30, 179.25, 599.99, 600, 615, 3_599.9, 3_600, 21_600, 86_399, 86_400, 1e7];
+    const { rows } = await tdb.db.raw(
+      `SELECT ${bucketSql('v')} AS b FROM unnest(CAST(? AS float8[])) WITH ORDINALITY AS t(v, i) ORDER BY i`,
+      [values],
+    );
+    expect(rows.map((r: { b: number }) => r.b)).toEqual(values.map(bucketOf));
+  });
 });
