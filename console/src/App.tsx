@@ -18,6 +18,7 @@ import { DistributionSettingsPage } from './pages/DistributionSettings';
 import { SessionSettingsPage } from './pages/SessionSettings';
 import { AgentsPage } from './pages/Agents';
 import { AgentDeskPage } from './pages/AgentDesk';
+import { ServiceLevelsPage } from './pages/ServiceLevels';
 
 const LANG_STORAGE = 'cs.console.lang';
 
@@ -28,8 +29,12 @@ const MERCHANT_PAGES: { path: string; label: MessageKey; render: () => ReactNode
   { path: 'distribution', label: 'navDistribution', render: () => <DistributionSettingsPage /> },
   { path: 'session-settings', label: 'navSessionSettings', render: () => <SessionSettingsPage /> },
   { path: 'agents', label: 'navAgents', render: () => <AgentsPage /> },
+  { path: 'service', label: 'navService', render: () => <ServiceLevelsPage /> },
 ];
-const AGENT_PAGES: typeof MERCHANT_PAGES = [{ path: 'desk', label: 'navMe', render: () => <AgentDeskPage /> }];
+const AGENT_PAGES: typeof MERCHANT_PAGES = [
+  { path: 'desk', label: 'navMe', render: () => <AgentDeskPage /> },
+  { path: 'service', label: 'navService', render: () => <ServiceLevelsPage /> },
+];
 
 function useHashPath(): [string, (p: string) => void] {
   const read = () => window.location.hash.replace(/^#\/?/, '');

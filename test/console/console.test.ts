@@ -348,6 +348,36 @@ describe('web console in Chromium', () => {
     expect(read.body.transfers[0].operator).toContain(`agent ${wang.id}`);
   });
 
+  it('服务数据: the merchant sees the figures charted by day, by agent and by group, and exports a table as CSV matching the API', async () => {
+    const page = await newPage();
+    await signIn(page, shopKey);
+    await open(page, 'service');
+    await page.getByTestId('service-chart').locator('canvas').first().waitFor();
+    await page.getByTestId('service-totals').waitFor();
+    const api = await call(stack.app, 'GET', `/v1/shops/${SHOP}/reports/service?groupBy=agent`, { key: shopKey });
+    expect(api.status).toBe(200);
+    // The earlier tests assigned and transferred sessions today.
+    expect(api.body.totals.sessionsServed).toBeGreaterThan(0);
+    expect(api.body.totals.transfers).toBeGreaterThanOrEqual(1);
+    await shot(page, 'service-levels-by-day');
+
+    await page.getByTestId('service-grouping').getByText('按客服').click();
+    const table = page.getByTestId('service-table-agent');
+    await table.getByText('小李').waitFor();
+    await shot(page, 'service-levels-by-agent');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-agent').click()]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    const [header, ...lines] = csv.split('\n').map((l) => l.split(','));
+    expect(header.slice(0, 3)).toEqual(['名称', '接待会话', '首响中位数(秒)']);
+    for (const row of api.body.rows as { label: string; sessionsServed: number; transfers: number }[]) {
+      const line = lines.find((l) => l[0] === row.label)!;
+      expect(line[1]).toBe(String(row.sessionsServed));
+      expect(line[header.indexOf('转接')]).toBe(String(row.transfers));
+    }
+    await page.getByTestId('service-grouping').getByText('按分组').click();
+    await page.getByTestId('service-table-group').waitFor();
+  });
+
   it('会话配置: the handoff settings are saved with the API rules', async () => {
     const page = await newPage();
     await signIn(page, shopKey);
