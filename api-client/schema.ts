@@ -1136,6 +1136,56 @@ export interface components {
             /** @description Re-routes away from the agent (agent left, no first reply) */
             reroutes: number;
         };
+        ServiceReportRow: {
+            /** @description The day, agent id or group id */
+            key: string;
+            /** @description The day, or the agent's or group's name */
+            label: string;
+            /** @description Assignments to an agent (a transfer or re-route gives the receiving agent one more) */
+            sessionsServed: number;
+            /** @description Start or 转人工 → the first assignment, over sessions first assigned in the range */
+            avgTimeToHumanSeconds: number | null;
+            firstResponse: {
+                count: number;
+                /** @description Nearest-rank median, whole seconds below 10 min */
+                p50Seconds: number | null;
+                /** @description Nearest-rank 90th percentile */
+                p90Seconds: number | null;
+                /** @description Share answered within 30 s */
+                within30sShare: number | null;
+                /** @description Share answered within 3 min */
+                within3minShare: number | null;
+            };
+            /** @description Agent replies to a waiting buyer, first ones included */
+            responses: number;
+            /** @description Mean wait of those replies */
+            avgResponseSeconds: number | null;
+            queueWait: {
+                /** @description Sessions an agent took from the queue */
+                served: number;
+                /** @description Their queue wait, median */
+                p50Seconds: number | null;
+                /** @description Their queue wait, 90th percentile */
+                p90Seconds: number | null;
+            };
+            abandoned: {
+                leftQueue: number;
+                queueTimeout: number;
+            };
+            /** @description Sessions closed by the 6 h agent-reply rule */
+            agentReplyTimeouts: number;
+            /** @description Assignment → close, over sessions closed with an agent */
+            avgHandleSeconds: number | null;
+            offlineMessages: {
+                created: number;
+                assignedAuto: number;
+                assignedManual: number;
+            };
+            /** @description Transfers away from the agent (转接) */
+            transfers: number;
+            /** @description Re-routes away from the agent (agent left, no first reply) */
+            reroutes: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -8220,12 +8270,7 @@ export interface operations {
                         /** @enum {string} */
                         groupBy: "day" | "agent" | "group";
                         totals: components["schemas"]["ServiceFigures"];
-                        rows: (components["schemas"]["ServiceFigures"] & {
-                            /** @description The day, agent id or group id */
-                            key: string;
-                            /** @description The day, or the agent's or group's name */
-                            label: string;
-                        })[];
+                        rows: components["schemas"]["ServiceReportRow"][];
                     };
                 };
             };

@@ -10,6 +10,7 @@ import {
   offlineMessageShape,
   routingGroupShape,
   serviceFiguresShape,
+  serviceReportRowShape,
   sessionShape,
   shopEventShape,
   transferShape,
@@ -30,6 +31,7 @@ export function registerComponents(app: FastifyInstance): void {
     offlineMessageShape,
     transferShape,
     serviceFiguresShape,
+    serviceReportRowShape,
   ])
     app.addSchema(schema);
 }

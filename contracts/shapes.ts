@@ -514,3 +514,16 @@ export const serviceFiguresShape = {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** The schema and domain/service-levels.ts's ServiceFigures are one shape: this fails to compile if they part. */
 export const serviceFiguresMatch: Same<FromSchema<typeof serviceFiguresShape>, ServiceFigures> = true;
+
+/** One row of a service report: the figures of one day, agent or group, with its key and name. */
+export const serviceReportRowShape = {
+  $id: 'ServiceReportRow',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'label', ...serviceFiguresShape.required],
+  properties: {
+    key: { type: 'string', description: 'The day, agent id or group id' },
+    label: { type: 'string', description: "The day, or the agent's or group's name" },
+    ...serviceFiguresShape.properties,
+  },
+} as const;

@@ -35,6 +35,8 @@ describe('a Python client generated from the served OpenAPI', () => {
     fs.writeFileSync(spec, await (await fetch(`${base}/openapi.json`)).text());
     const gen = spawnSync(tools.generator, ['generate', '--path', spec, '--meta', 'none', '--output-path', path.join(work, 'cs_client')], {
       encoding: 'utf8',
+      // Its post-generation formatter (ruff) is installed beside it in the same virtualenv.
+      env: { ...process.env, PATH: `${path.dirname(tools.generator)}${path.delimiter}${process.env.PATH ?? ''}` },
     });
     expect(gen.status, gen.stdout + gen.stderr).toBe(0);
     expect(`${gen.stdout}${gen.stderr}`).not.toMatch(/warning|unable to process/i);

@@ -32,22 +32,7 @@ export const serviceReportSchema = {
         to: day,
         groupBy: { type: 'string', enum: ['day', 'agent', 'group'] },
         totals: { $ref: 'ServiceFigures#' },
-        rows: {
-          type: 'array',
-          items: {
-            allOf: [
-              { $ref: 'ServiceFigures#' },
-              {
-                type: 'object',
-                required: ['key', 'label'],
-                properties: {
-                  key: { type: 'string', description: 'The day, agent id or group id' },
-                  label: { type: 'string', description: "The day, or the agent's or group's name" },
-                },
-              },
-            ],
-          },
-        },
+        rows: { type: 'array', items: { $ref: 'ServiceReportRow#' } },
       },
     },
     ...errorResponses,

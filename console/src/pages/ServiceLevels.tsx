@@ -13,7 +13,7 @@ import { ErrorAlert, useLoad } from '../load';
 import { useSignedIn } from '../session';
 
 type Grouping = 'day' | 'agent' | 'group';
-type Row = Schemas['ServiceFigures'] & { key: string; label: string };
+type Row = Schemas['ServiceReportRow'];
 
 const percent = (v: number | null) => (v === null ? '—' : `${Math.round(v * 1000) / 10}%`);
 const num = (v: number | null) => (v === null ? '—' : String(v));
