@@ -32,40 +32,31 @@ const BUCKET_STEPS = [
   { upTo: 86_400, width: 60 },
 ] as const;
 
+/** Each step with where it starts, in seconds and in bucket numbers; the bucket past the last is LAST_BUCKET. */
+const BUCKET_RANGES = BUCKET_STEPS.map((step, i) => {
+  const from = i === 0 ? 0 : BUCKET_STEPS[i - 1].upTo;
+  const base = BUCKET_STEPS.slice(0, i).reduce((n, s, j) => n + (s.upTo - (j === 0 ? 0 : BUCKET_STEPS[j - 1].upTo)) / s.width, 0);
+  return { ...step, from, base, count: (step.upTo - from) / step.width };
+});
+const LAST = BUCKET_RANGES[BUCKET_RANGES.length - 1];
+const LAST_BUCKET = LAST.base + LAST.count;
+
 export function bucketOf(seconds: number): number {
-  let base = 0;
-  let from = 0;
-  for (const { upTo, width } of BUCKET_STEPS) {
-    if (seconds < upTo) return base + Math.floor((Math.max(seconds, 0) - from) / width);
-    base += (upTo - from) / width;
-    from = upTo;
-  }
-  return base;
+  const r = BUCKET_RANGES.find((x) => seconds < x.upTo);
+  return r ? r.base + Math.floor((Math.max(seconds, 0) - r.from) / r.width) : LAST_BUCKET;
 }
 
 export function bucketLowerBound(bucket: number): number {
-  let base = 0;
-  let from = 0;
-  for (const { upTo, width } of BUCKET_STEPS) {
-    const count = (upTo - from) / width;
-    if (bucket < base + count) return from + (bucket - base) * width;
-    base += count;
-    from = upTo;
-  }
-  return from;
+  const r = BUCKET_RANGES.find((x) => bucket < x.base + x.count);
+  return r ? r.from + (bucket - r.base) * r.width : LAST.upTo;
 }
 
-/** bucketOf as a SQL expression over `expr` (seconds, double precision): the same steps, one source. */
+/** bucketOf as a SQL expression over `expr` (seconds, double precision): the same ranges, one source. */
 export function bucketSql(expr: string): string {
-  let base = 0;
-  let from = 0;
-  const arms: string[] = [];
-  for (const { upTo, width } of BUCKET_STEPS) {
-    arms.push(`WHEN ${expr} < ${upTo} THEN ${base} + floor((GREATEST(${expr}, 0) - ${from}) / ${width})::int`);
-    base += (upTo - from) / width;
-    from = upTo;
-  }
-  return `(CASE ${arms.join(' ')} ELSE ${base} END)`;
+  const arms = BUCKET_RANGES.map(
+    (r) => `WHEN ${expr} < ${r.upTo} THEN ${r.base} + floor((GREATEST(${expr}, 0) - ${r.from}) / ${r.width})::int`,
+  );
+  return `(CASE ${arms.join(' ')} ELSE ${LAST_BUCKET} END)`;
 }
 
 /** Shares of first responses reported: within 30 s (JD's badge) and within 3 min. */

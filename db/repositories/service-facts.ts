@@ -201,7 +201,13 @@ export async function serviceReport(
   db: Knex,
   q: { shopId: string; fromDay: string; toDay: string; groupBy: ReportGrouping; agentId?: string },
 ): Promise<{ totals: ServiceFigures; rows: ServiceReportRow[] }> {
-  const [total, grouped] = await Promise.all([rollupRows(db, { ...q, groupBy: 'total' }), rollupRows(db, q)]);
+  // Days partition the range, so its totals are the days' rows summed; agents leave out facts with no
+  // agent and groups count an agent once per group, so those read the range's totals on their own.
+  const [grouped, separateTotal] = await Promise.all([
+    rollupRows(db, q),
+    q.groupBy === 'day' ? null : rollupRows(db, { ...q, groupBy: 'total' }),
+  ]);
+  const total = separateTotal ?? grouped;
   const byKey = new Map<string, RollupRow[]>();
   for (const r of grouped) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
   let keys: { key: string; label: string }[];
