@@ -26,12 +26,8 @@ import { startDelivery } from '../worker/delivery';
 import { startShopWorkflow } from '../temporal/shop-gateway';
 import { pooledNoopWorkflow } from './noop-workflows';
 import { WORKER_TUNING_DEFAULTS } from '../config';
-import { machineLine, percentile, runLimited, startBenchInfra } from './support';
+import { arg, machineLine, percentile, runLimited, startBenchInfra } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const N = arg('messages', 5000);
 const AGENTS = 200;
 const START_CONCURRENCY = 32;

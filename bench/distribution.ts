@@ -15,12 +15,8 @@ import { createShop } from '../db/repositories/shops';
 import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../domain/assignment';
 import { DEFAULT_DISTRIBUTION_SETTINGS, type DistributionSettings } from '../domain/distribution';
 import { step } from '../infra/provision/progress';
-import { machineLine, percentile, startBenchInfra } from './support';
+import { arg, machineLine, percentile, startBenchInfra } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const TRIALS = arg('trials', 5);
 const SHOPS = 1000;
 const TOTAL_MESSAGES = 1_000_000;

@@ -20,6 +20,7 @@ import { queryConversation } from '../temporal/session-gateway';
 import {
   BENCH_NOOP_QUEUE,
   BENCH_REAL_QUEUE,
+  arg,
   machineLine,
   percentile,
   runLimited,
@@ -27,11 +28,6 @@ import {
   startBenchInfra,
   startBenchWorkers,
 } from './support';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 const TRANSFERS = arg('transfers', 100);
 const SESSIONS = arg('sessions', 50);

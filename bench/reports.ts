@@ -11,12 +11,8 @@ import type { Knex } from 'knex';
 import { createShop } from '../db/repositories/shops';
 import { BUCKETED_KINDS, bucketSql } from '../domain/service-levels';
 import { step } from '../infra/provision/progress';
-import { machineLine, percentile, startBenchApi, startBenchInfra } from './support';
+import { arg, machineLine, percentile, startBenchApi, startBenchInfra } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const TRIALS = arg('trials', 10);
 const SESSIONS = 1_000_000;
 const DAYS = 92;

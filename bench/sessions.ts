@@ -17,6 +17,7 @@ import { AGENT_CAPACITY_MAX } from '../domain/limits';
 import {
   BENCH_NOOP_QUEUE,
   BENCH_REAL_QUEUE,
+  arg,
   machineLine,
   percentile,
   runLimited,
@@ -24,11 +25,6 @@ import {
   startBenchInfra,
   startBenchWorkers,
 } from './support';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 const SESSIONS = arg('sessions', 200);
 const MESSAGES = arg('messages', 10);

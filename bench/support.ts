@@ -18,6 +18,12 @@ import { ensureDatabase, startEmbeddedPostgres } from '../infra/provision/embedd
 import { devServerArgs, resolveTemporalCli } from '../infra/provision/temporal-cli';
 
 /** One line on the machine, printed with every benchmark's figures. */
+/** A numeric `--name N` flag of the benchmark's command line, or `fallback`. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
 export function machineLine(): string {
   const cpus = os.cpus();
   let commit = 'unknown';
