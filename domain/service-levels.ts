@@ -70,6 +70,9 @@ export function reportRange(q: { from?: string; to?: string }, today: string): {
   const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
   const toDay = q.to ?? (q.from !== undefined ? addDays(q.from, REPORT_DEFAULT_DAYS - 1) : today);
   const fromDay = q.from ?? addDays(toDay, -(REPORT_DEFAULT_DAYS - 1));
+  // A default end computed past 9999-12-31 (or a start before year 1) is no calendar day Postgres stores.
+  if ([fromDay, toDay].some((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || d < '0001-01-01'))
+    return { refusal: 'the range must lie within years 1–9999' };
   if (day(fromDay) > day(toDay)) return { refusal: `from (${fromDay}) is after to (${toDay})` };
   const days = (day(toDay) - day(fromDay)) / 86_400_000 + 1;
   if (days > REPORT_MAX_DAYS) return { refusal: `the range covers ${days} days; at most ${REPORT_MAX_DAYS}` };

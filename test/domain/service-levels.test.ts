@@ -36,6 +36,11 @@ describe('report range', () => {
     expect(reportRange({}, '2026-12-02')).toEqual({ fromDay: '2026-11-26', toDay: '2026-12-02' });
     expect(reportRange({ from: '2026-11-01' }, '2026-12-02')).toEqual({ fromDay: '2026-11-01', toDay: '2026-11-07' });
     expect(reportRange({ from: '2026-12-02', to: '2026-12-01' }, '2026-12-02')).toHaveProperty('refusal');
+    // A range that would end past the calendar Postgres stores is refused, not sent to it.
+    expect(reportRange({ from: '9999-12-30' }, '2026-12-02')).toEqual({ refusal: 'the range must lie within years 1–9999' });
+    expect(reportRange({ from: '0000-01-01', to: '0000-01-03' }, '2026-12-02')).toEqual({
+      refusal: 'the range must lie within years 1–9999',
+    });
     expect(reportRange({ from: '2026-01-01', to: '2026-12-01' }, '2026-12-02')).toEqual({
       refusal: `the range covers 335 days; at most ${REPORT_MAX_DAYS}`,
     });

@@ -254,6 +254,15 @@ describe('a scripted day across the shop’s midnight', () => {
     });
     expect(own.json().rows.map((r: { key: string }) => r.key)).toEqual([b.id]);
     expect(own.json().totals.sessionsServed).toBe(2);
+    // A range the calendar or the bound refuses is a 400 in the error shape, never a 500.
+    for (const q of ['from=9999-12-30', `from=${dayD1}&to=${dayD}`, 'from=2026-01-01&to=2026-12-01', 'from=2026-02-30']) {
+      const bad = await app.inject({
+        method: 'GET',
+        url: `/v1/shops/${shopId}/reports/service?${q}`,
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      expect([q, bad.statusCode, bad.json().error.code]).toEqual([q, 400, q === 'from=2026-02-30' ? 'invalid_request' : 'invalid_range']);
+    }
   }, 240_000);
 
   it('the rollup buckets in SQL exactly as the domain does', async () => {
