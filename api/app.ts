@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { postgresRateLimitStore } from './rate-limit-store';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -130,6 +131,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(rateLimit, {
       max: perMinute,
       timeWindow: 60_000,
+      // Shared by every API process; with Postgres down the request goes on (and its route answers 503).
+      store: postgresRateLimitStore(deps.db),
+      skipOnError: true,
       // Per credential (the key's hash, never the key), else per address.
       keyGenerator: (req) => {
         const auth = req.headers.authorization;

@@ -11,6 +11,7 @@ import * as transfers from './migrations/008_transfers';
 import * as handoffSettings from './migrations/009_handoff_settings';
 import * as idempotencyKeys from './migrations/010_idempotency_keys';
 import * as serviceFacts from './migrations/011_service_facts';
+import * as rateLimitWindows from './migrations/012_rate_limit_windows';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_handoff_settings': handoffSettings,
   '010_idempotency_keys': idempotencyKeys,
   '011_service_facts': serviceFacts,
+  '012_rate_limit_windows': rateLimitWindows,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -1,10 +1,9 @@
 /**
  * `npm start`: the whole system on embedded defaults. Starts (or reuses) Postgres and the Temporal
- * dev server with its Web UI, migrates, then runs the worker and the API as child processes and
- * stops everything on Ctrl-C. Data lives under .data/, so a second start keeps sessions and runs.
+ * dev server with its Web UI, migrates, then runs the worker and the API as supervised child
+ * processes (restarted with backoff when one crashes) and stops everything on Ctrl-C. Data lives under .data/, so a second start keeps sessions and runs.
  * With DATABASE_URL / TEMPORAL_ADDRESS set, it uses those instead of starting its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,14 +15,17 @@ import { CUSTOM_SEARCH_ATTRIBUTES, searchAttributeTypeName } from '../domain/tem
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/provision/embedded-postgres';
 import { step } from '../infra/provision/progress';
 import { buildConsole } from './build-console';
+import { Supervisor } from '../infra/cluster/supervisor';
 import { newSecretKey } from '../infra/secret-box';
 import { devServerArgs, resolveTemporalCli } from '../infra/provision/temporal-cli';
 
 const DATABASE_NAME = 'cs_orchestrator';
 const READY_TIMEOUT_MS = 120_000;
 
-const children: { name: string; proc: ChildProcess }[] = [];
 let postgres: RunningPostgres | undefined;
+// A child that crashes is restarted with backoff; one that keeps crashing stops the stack.
+const supervisor = new Supervisor({ log: step });
+supervisor.on('giveUp', () => void stopAll(1));
 
 async function waitFor(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -34,17 +36,8 @@ async function waitFor(what: string, probe: () => Promise<boolean>): Promise<voi
   throw new Error(`${what} did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  // Own process group: Ctrl-C reaches only this supervisor, which stops the children in order.
-  const proc = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-  children.push({ name, proc });
-  proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      step(`${name} exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
-      void stopAll(1);
-    }
-  });
-  return proc;
+function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): void {
+  supervisor.start({ name, command, args, env, cwd: PROJECT_ROOT });
 }
 
 let stopping = false;
@@ -53,18 +46,7 @@ async function stopAll(exitCode: number): Promise<void> {
   stopping = true;
   step('stopping…');
   // Reverse start order: API and worker first, then Temporal, then Postgres.
-  for (const { name, proc } of [...children].reverse()) {
-    if (proc.exitCode !== null || proc.signalCode !== null) continue;
-    proc.kill('SIGTERM');
-    const exited = await Promise.race([
-      new Promise<boolean>((r) => proc.once('exit', () => r(true))),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-    ]);
-    if (!exited) {
-      step(`${name} did not stop in time; killing it`);
-      proc.kill('SIGKILL');
-    }
-  }
+  await supervisor.stopAll();
   if (postgres) await postgres.stop().catch((err) => step(`postgres stop: ${String(err)}`));
   step('stopped');
   process.exit(exitCode);

@@ -6,7 +6,7 @@ import { step } from './progress';
 /** The last CLI tag `go install pkg@version` accepts (later tags carry a replace directive). */
 export const TEMPORAL_CLI_GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
@@ -46,33 +46,37 @@ async function trySdkDownload(downloadDir: string, target: string): Promise<bool
   return true;
 }
 
-/** Builds the CLI from the Go module proxy. Minutes on first run; Go prints each module as it fetches. */
-async function goInstall(binDir: string): Promise<void> {
+/**
+ * `go install`s `packages` into `binDir` from the Go module proxy, printing progress (minutes on a
+ * first build; Go prints each module it fetches). Shared by the CLI and the cluster's server.
+ */
+export async function goInstall(what: string, packages: string[], binDir: string): Promise<void> {
   if (spawnSync('go', ['version']).status !== 0) {
-    throw new Error('Temporal CLI not found and no Go toolchain to build it: set TEMPORAL_CLI_PATH or install Go');
+    throw new Error(`${what} not found and no Go toolchain to build it: install Go (or see the README for the variable that points at a binary)`);
   }
-  step(`building the Temporal CLI with Go (${TEMPORAL_CLI_GO_PACKAGE}); the first build takes several minutes…`);
+  step(`building ${what} with Go (${packages.join(' ')}); the first build takes several minutes…`);
   const started = Date.now();
-  const child = spawn('go', ['install', '-v', TEMPORAL_CLI_GO_PACKAGE], {
+  fs.mkdirSync(binDir, { recursive: true });
+  const child = spawn('go', ['install', '-v', ...packages], {
     env: { ...process.env, GOBIN: binDir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let packages = 0;
+  let compiled = 0;
   let lastLine = '';
   const ticker = setInterval(() => {
-    step(`  … still building (${Math.round((Date.now() - started) / 1000)} s, ${packages} packages compiled)`);
+    step(`  … still building ${what} (${Math.round((Date.now() - started) / 1000)} s, ${compiled} packages compiled)`);
   }, 15_000);
   child.stderr.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       lastLine = line;
       if (line.startsWith('go: downloading')) step(`  ${line}`);
-      else packages += 1;
+      else compiled += 1;
     }
   });
   const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   clearInterval(ticker);
-  if (code !== 0) throw new Error(`go install of the Temporal CLI failed (exit ${code}): ${lastLine}`);
-  step(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
+  if (code !== 0) throw new Error(`go install of ${what} failed (exit ${code}): ${lastLine}`);
+  step(`${what} built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 /**
@@ -94,7 +98,7 @@ export async function resolveTemporalCli(cacheDir: string): Promise<string> {
 
   fs.mkdirSync(binDir, { recursive: true });
   if (await trySdkDownload(path.join(cacheDir, 'sdk-download'), cached)) return cached;
-  await goInstall(binDir);
+  await goInstall('the Temporal CLI', [TEMPORAL_CLI_GO_PACKAGE], binDir);
   if (!isExecutable(cached)) throw new Error(`go install finished but ${cached} is missing`);
   return cached;
 }

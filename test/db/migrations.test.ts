@@ -30,6 +30,7 @@ const ALL = [
   '009_handoff_settings',
   '010_idempotency_keys',
   '011_service_facts',
+  '012_rate_limit_windows',
 ];
 
 const EXPECTED = [
@@ -44,6 +45,7 @@ const EXPECTED = [
   'idempotency_keys',
   'offline_messages',
   'outbox',
+  'rate_limit_windows',
   'service_rollup',
   'session_closures',
   'session_facts',
