@@ -25,7 +25,9 @@ export function postgresRateLimitStore(db: Db): new (options: FastifyRateLimitOp
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
       calls += 1;
       if (calls % SWEEP_EVERY === 0) {
-        void db.raw(`DELETE FROM rate_limit_windows WHERE started_at < now() - make_interval(secs => ? / 1000.0)`, [SWEEP_AFTER_MS + timeWindow]).catch(() => {});
+        void db
+          .raw(`DELETE FROM rate_limit_windows WHERE started_at < now() - make_interval(secs => ? / 1000.0)`, [SWEEP_AFTER_MS + timeWindow])
+          .catch(() => {});
       }
       let answered = false;
       const answer = (error: Error | null, result?: { current: number; ttl: number }) => {

@@ -24,12 +24,29 @@ export interface AppConfig {
     allowLoopback: boolean;
     allowPrivate: boolean;
   };
-  worker: WorkerTuning & { metricsHost: string; metricsPort: number };
+  worker: WorkerTuning & { metricsHost: string; metricsPort: number; roles: WorkerRoles };
   dataDir: string;
   cacheDir: string;
   logLevel: string;
   /** ACCESS_LOG=1: one line per API request at info. */
   accessLog: boolean;
+}
+
+/**
+ * What a worker process runs (WORKER_ROLES, comma-separated): `workflows` polls the task queue,
+ * `relay` sends the outbox to Temporal. Both by default; start:cluster runs the relay on its own.
+ */
+export interface WorkerRoles {
+  workflows: boolean;
+  relay: boolean;
+}
+
+function rolesFromEnv(env: NodeJS.ProcessEnv): WorkerRoles {
+  const raw = nonEmpty(env.WORKER_ROLES) ?? 'workflows,relay';
+  const roles = raw.split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => r !== 'workflows' && r !== 'relay');
+  if (unknown.length || roles.length === 0) throw new Error(`WORKER_ROLES must list workflows and/or relay, got ${JSON.stringify(raw)}`);
+  return { workflows: roles.includes('workflows'), relay: roles.includes('relay') };
 }
 
 /** Worker sizing (see the README's measurements): how many session runs stay cached, how much runs at once. */
@@ -135,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ),
       metricsHost: nonEmpty(env.WORKER_METRICS_HOST) ?? '127.0.0.1',
       metricsPort: intFromEnv(env, 'WORKER_METRICS_PORT', 9464),
+      roles: rolesFromEnv(env),
     },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? path.join(PROJECT_ROOT, '.data')),
     cacheDir: path.resolve(nonEmpty(env.CS_CACHE_DIR) ?? path.join(os.homedir(), '.cache', 'cs-orchestrator')),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: lint, format check, type-check, then every test (unit, workflow on the time-skipping server,
-# integration on the dev server, all against a real Postgres). The Temporal servers are provisioned
-# by the test setup on first use. Ends with a plain "vitest: N passed, N failed, N skipped" line.
+# integration on the dev server, the short drill on the real server; all against a real Postgres).
+# Every server is provisioned on first use (here or in the test setup) and cached. Ends with a plain "vitest: N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .data
@@ -17,6 +17,12 @@ node --import tsx scripts/generate-client.ts --check || exit 1
 echo "[cs] console bundle and its browser" >&2
 node --import tsx scripts/build-console.ts || exit 1
 node --import tsx -e 'require("./infra/provision/chromium").ensureChromium()' || exit 1
+echo "[cs] the production shape's parts: the real Temporal server (built with Go once, cached) and HAProxy" >&2
+node --import tsx -e '
+  require("./infra/cluster/load-balancer").ensureHaproxy();
+  require("./infra/provision/temporal-server").resolveTemporalServer(require("./config").loadConfig().cacheDir)
+    .catch((e) => { console.error(e.message); process.exit(1); });
+' || exit 1
 
 results=.data/test-results.json
 rm -f "$results"

@@ -1,6 +1,6 @@
 /**
  * Worker process: polls the task queue for workflow and activity tasks, and relays the outbox to
- * Temporal. Stateless: run as many as the load needs.
+ * Temporal (WORKER_ROLES picks one or both). Stateless: run as many as the load needs.
  */
 import { loadConfig } from '../config';
 import { createDb } from '../db/connection';
@@ -25,25 +25,28 @@ async function main(): Promise<void> {
   const listener = PgListener.forDb(db);
   const webhooks = webhookDeps(config);
   if (!webhooks) log.warn('WEBHOOK_SECRET_KEY is not set: webhook deliveries will fail until it is');
-  const worker = await createWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    db,
-    listener,
-    webhooks,
-    tuning: {
-      maxCachedWorkflows: config.worker.maxCachedWorkflows,
-      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
-      maxConcurrentWorkflowTaskPolls: config.worker.maxConcurrentWorkflowTaskPolls,
-      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
-    },
-  });
-  const delivery = await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener });
+  const { roles } = config.worker;
+  const worker = roles.workflows
+    ? await createWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        db,
+        listener,
+        webhooks,
+        tuning: {
+          maxCachedWorkflows: config.worker.maxCachedWorkflows,
+          maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
+          maxConcurrentWorkflowTaskPolls: config.worker.maxConcurrentWorkflowTaskPolls,
+          maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
+        },
+      })
+    : undefined;
+  const delivery = roles.relay ? await startDelivery({ db, client, taskQueue: config.temporal.taskQueue, log, listener }) : undefined;
 
-  // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done.
   log.info(
     {
+      roles: Object.keys(roles).filter((r) => roles[r as keyof typeof roles]),
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       metrics: `http://${config.worker.metricsHost}:${config.worker.metricsPort}/metrics`,
@@ -51,9 +54,11 @@ async function main(): Promise<void> {
     'worker started',
   );
   try {
-    await worker.run();
+    // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done; a relay-only process waits for the signal.
+    if (worker) await worker.run();
+    else await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
   } finally {
-    await delivery.stop();
+    await delivery?.stop();
     await listener.close();
     await connection.close();
     await client.connection.close();

@@ -12,7 +12,8 @@ import { WEBHOOK_IDLE_WAIT_MS, WEBHOOK_RETRY_WINDOW_MS, webhookBackoffMs } from 
 
 const acts = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
+  // The activity beats every 2 s; a delivery on a worker that died resumes elsewhere within this.
+  heartbeatTimeout: '10 seconds',
   // Database or worker trouble, not the receiver's: retried until it works.
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

