@@ -1,5 +1,5 @@
 /**
- * `npm run bench:delivery [-- --messages 5000]`
+ * `npm run bench:delivery [-- --messages 5000 --shape dev|cluster --workers W]`
  *
  * What a merchant and a chat backend wait for, end to end, on a Temporal dev server, embedded
  * Postgres, a real worker with its outbox relay and the HTTP API on loopback:
@@ -26,7 +26,7 @@ import { startDelivery } from '../worker/delivery';
 import { startShopWorkflow } from '../temporal/shop-gateway';
 import { pooledNoopWorkflow } from './noop-workflows';
 import { WORKER_TUNING_DEFAULTS } from '../config';
-import { arg, machineLine, percentile, runLimited, startBenchInfra } from './support';
+import { arg, machineLine, percentile, runLimited, shapeLine, startBenchInfra, WORKERS } from './support';
 
 const N = arg('messages', 5000);
 const AGENTS = 200;
@@ -60,17 +60,21 @@ async function main(): Promise<void> {
       },
     };
     const probeModule = require.resolve('./assignment-probe');
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue: 'bench-real',
-      db,
-      listener,
-      webhooks,
-      workflowInterceptorModules: [probeModule],
-      sinks,
-      tuning: WORKER_TUNING_DEFAULTS,
-    });
+    const workers = await Promise.all(
+      Array.from({ length: WORKERS }, () =>
+        createWorker({
+          connection: env.nativeConnection,
+          namespace: 'default',
+          taskQueue: 'bench-real',
+          db,
+          listener,
+          webhooks,
+          workflowInterceptorModules: [probeModule],
+          sinks,
+          tuning: WORKER_TUNING_DEFAULTS,
+        }),
+      ),
+    );
     const noop = await Worker.create({
       connection: env.nativeConnection,
       namespace: 'default',
@@ -82,9 +86,9 @@ async function main(): Promise<void> {
       sinks,
       ...WORKER_TUNING_DEFAULTS,
     });
-    const running = [worker.run(), noop.run()];
+    const running = [...workers.map((w) => w.run()), noop.run()];
     cleanups.push(async () => {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       noop.shutdown();
       await Promise.all(running);
     });
@@ -206,7 +210,7 @@ async function main(): Promise<void> {
     const floorVisibleMs = performance.now() - t0;
 
     lines.push(
-      `bench:delivery — ${N} sessions and pool messages, ${AGENTS} agents, Temporal dev server + embedded Postgres + worker with outbox relay + API, all on loopback`,
+      `bench:delivery — ${N} sessions and pool messages, ${AGENTS} agents, ${shapeLine()} + embedded Postgres + outbox relay + API, all on loopback`,
       machineLine(),
       `event latency (commit → verified webhook), ${latencies.length} events while ${N} sessions started at ${(N / startSecs).toFixed(0)}/s:`,
       `  p50 ${percentile(latencies, 50).toFixed(0)} ms   p99 ${percentile(latencies, 99).toFixed(0)} ms   max ${latencies.at(-1)!.toFixed(0)} ms   (goal p50 ≤ 200, p99 ≤ 1000)`,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sessions [-- --sessions N --messages M --concurrency C --rounds R]`
+ * `npm run bench:sessions [-- --sessions N --messages M --concurrency C --rounds R --shape dev|cluster --workers W]`
  *
  * Starts N sessions of each kind through the real HTTP API (loopback), worker and Temporal dev
  * server — bot-only (no human asked for), routed to a free agent, and queued behind full agents —
@@ -21,6 +21,7 @@ import {
   machineLine,
   percentile,
   runLimited,
+  shapeLine,
   startBenchApi,
   startBenchInfra,
   startBenchWorkers,
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   const ratio = (of: PhaseResult[], to: PhaseResult[], f: (r: PhaseResult) => number) => median(of.map((r, i) => f(r) / f(to[i]!)));
   const cell = (r: PhaseResult) => `${r.perSecond.toFixed(1).padStart(10)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}`;
   const lines = [
-    `bench:sessions — ${SESSIONS} starts of each kind, then ${MESSAGES} messages each (bot-only and floor), ${CONCURRENCY} concurrent HTTP calls, ${ROUNDS} alternating rounds, Temporal dev server + embedded Postgres on loopback`,
+    `bench:sessions — ${SESSIONS} starts of each kind, then ${MESSAGES} messages each (bot-only and floor), ${CONCURRENCY} concurrent HTTP calls, ${ROUNDS} alternating rounds, ${shapeLine()} + embedded Postgres on loopback`,
     machineLine(),
     `${'start'.padEnd(34)} ${'starts/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}   ${'× floor/s'.padStart(9)} ${'p99 × floor'.padStart(11)}`,
     ...KINDS.map((kind) => {
