@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -85,6 +85,7 @@ export async function runLimited(tasks: (() => Promise<void>)[], concurrency: nu
 }
 
 export interface BenchTemporal {
+  address: string;
   client: Client;
   nativeConnection: NativeConnection;
   teardown(): Promise<void>;
@@ -92,6 +93,9 @@ export interface BenchTemporal {
 
 export interface BenchInfra {
   db: Db;
+  /** The bench Postgres's maintenance database (superuser). */
+  serverUrl: string;
+  databaseUrl: string;
   /** Present when started with withTemporal. */
   env?: BenchTemporal;
   stop(): Promise<void>;
@@ -105,13 +109,15 @@ async function startBenchCluster(pgUrl: string, pgPort: number, dir: string): Pr
   await prepareTemporalDatabases(bin, pg, pgUrl);
   const ports = clusterPorts(27300, 0);
   const supervisor = new Supervisor({ log: step });
-  for (const spec of temporalServiceSpecs({ bin, pg, ports, dataDir: path.join(dir, 'temporal') })) supervisor.start({ ...spec, stdio: process.argv.includes('--verbose') ? 'inherit' : 'ignore' });
+  for (const spec of temporalServiceSpecs({ bin, pg, ports, dataDir: path.join(dir, 'temporal') }))
+    supervisor.start({ ...spec, stdio: process.argv.includes('--verbose') ? 'inherit' : 'ignore' });
   const address = `127.0.0.1:${ports.frontend}`;
   await waitUntil('the Temporal frontend', () => temporalAnswers(address));
   await registerNamespace(address, 'default');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
+    address,
     client: new Client({ connection }),
     nativeConnection,
     teardown: async () => {
@@ -123,29 +129,49 @@ async function startBenchCluster(pgUrl: string, pgPort: number, dir: string): Pr
 }
 
 /** A throwaway embedded Postgres and Temporal dev server, both on loopback. */
-export async function startBenchInfra(opts: { withTemporal: boolean }): Promise<BenchInfra> {
+export async function startBenchInfra(opts: { withTemporal: boolean; postgresSettings?: string[] }): Promise<BenchInfra> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config = loadConfig();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bench-'));
   fs.chmodSync(tmp, 0o777);
   const pgPort = 55000 + Math.floor(Math.random() * 1000);
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, persistent: false, maxConnections: 300 });
-  const db = createDb(await ensureDatabase(pg.url, 'bench'), { max: 30 });
-  await migrateLatest(db);
-  const env: BenchTemporal | undefined = !opts.withTemporal
-    ? undefined
-    : SHAPE === 'cluster'
-      ? await startBenchCluster(pg.url, pgPort, tmp)
-      : await TestWorkflowEnvironment.createLocal({
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(tmp, 'pg'),
+    port: pgPort,
+    persistent: false,
+    maxConnections: 300,
+    settings: opts.postgresSettings,
+  });
+  const databaseUrl = await ensureDatabase(pg.url, 'bench');
+  const db = createDb(databaseUrl, { max: 30 });
+  let env: BenchTemporal | undefined;
+  try {
+    await migrateLatest(db);
+    if (opts.withTemporal && SHAPE === 'cluster') env = await startBenchCluster(pg.url, pgPort, tmp);
+    else if (opts.withTemporal) {
+      const port = await freePort();
+      const dev = await TestWorkflowEnvironment.createLocal({
         server: {
           executable: { type: 'existing-path', path: await resolveTemporalCli(config.cacheDir) },
           ip: '127.0.0.1',
+          port,
           searchAttributes: [...CUSTOM_SEARCH_ATTRIBUTES],
           extraArgs: devServerArgs(),
         },
       });
+      env = { address: `127.0.0.1:${port}`, client: dev.client, nativeConnection: dev.nativeConnection, teardown: () => dev.teardown() };
+    }
+  } catch (err) {
+    // Nothing may outlive a benchmark that could not start.
+    await db.destroy();
+    await pg.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   return {
     db,
+    serverUrl: pg.url,
+    databaseUrl,
     env,
     stop: async () => {
       await env?.teardown();
@@ -156,6 +182,54 @@ export async function startBenchInfra(opts: { withTemporal: boolean }): Promise<
   };
 }
 
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/**
+ * Workers beyond the bench's own (`--workers N` starts N − 1): `worker/main.ts` processes on the
+ * real task queue, polling workflows only (the relay stays in the bench). The SDK allows one worker
+ * per task queue in a process, and a second process is what production adds anyway.
+ */
+export async function startExtraWorkers(infra: BenchInfra, env: NodeJS.ProcessEnv = {}): Promise<{ stop(): Promise<void> }> {
+  const supervisor = new Supervisor({ log: step });
+  for (let i = 1; i < WORKERS; i += 1) {
+    supervisor.start({
+      name: `bench-worker-${i + 1}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', 'worker/main.ts'],
+      cwd: path.resolve(__dirname, '..'),
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        DATABASE_URL: infra.databaseUrl,
+        TEMPORAL_ADDRESS: infra.env!.address,
+        TEMPORAL_TASK_QUEUE: BENCH_REAL_QUEUE,
+        WORKER_ROLES: 'workflows',
+        WORKER_METRICS_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+    });
+  }
+  // Polling before the load starts, like the bench's own worker.
+  if (WORKERS > 1) {
+    await waitUntil('the extra workers polling', async () => {
+      const { pollers } = await infra.env!.client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: BENCH_REAL_QUEUE },
+        taskQueueType: 1,
+      });
+      return new Set((pollers ?? []).map((p) => p.identity)).size >= WORKERS;
+    });
+  }
+  return { stop: () => supervisor.stopAll() };
+}
+
 /** Task queues of the real worker and of the do-nothing floor (bench/noop-workflows.ts). */
 export const BENCH_REAL_QUEUE = 'bench-real';
 export const BENCH_NOOP_QUEUE = 'bench-noop';
@@ -163,11 +237,7 @@ export const BENCH_NOOP_QUEUE = 'bench-noop';
 /** The real worker with its outbox relay, and beside it the floor's do-nothing worker, until stop(). */
 export async function startBenchWorkers(infra: BenchInfra): Promise<{ stop(): Promise<void> }> {
   const env = infra.env!;
-  const reals = await Promise.all(
-    Array.from({ length: WORKERS }, () =>
-      createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: BENCH_REAL_QUEUE, db: infra.db }),
-    ),
-  );
+  const reals = [await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: BENCH_REAL_QUEUE, db: infra.db })];
   const delivery = await startDelivery({ db: infra.db, client: env.client, taskQueue: BENCH_REAL_QUEUE });
   const noop = await Worker.create({
     connection: env.nativeConnection,
@@ -176,8 +246,10 @@ export async function startBenchWorkers(infra: BenchInfra): Promise<{ stop(): Pr
     workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflows') }),
   });
   const running = [...reals.map((w) => w.run()), noop.run()];
+  const extra = await startExtraWorkers(infra);
   return {
     stop: async () => {
+      await extra.stop();
       await delivery.stop();
       for (const w of reals) w.shutdown();
       noop.shutdown();

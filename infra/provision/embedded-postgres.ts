@@ -29,6 +29,8 @@ export async function startEmbeddedPostgres(opts: {
   persistent?: boolean;
   /** The cluster's six Temporal processes hold their own pools beside the app's. */
   maxConnections?: number;
+  /** More `-c name=value` settings (bench:costs loads pg_stat_statements). */
+  settings?: string[];
 }): Promise<RunningPostgres> {
   const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
@@ -53,6 +55,7 @@ export async function startEmbeddedPostgres(opts: {
       'max_wal_size=2GB',
       '-c',
       'wal_buffers=16MB',
+      ...(opts.settings ?? []).flatMap((setting) => ['-c', setting]),
     ],
     onLog: () => {},
     onError: (message) => step(`postgres: ${String(message).trim()}`),
