@@ -122,9 +122,10 @@ async function main(): Promise<void> {
     // The background's statements per second (Temporal's own timers, shard and membership upkeep, the relay's poll).
     await quiet();
     await admin.raw('SELECT pg_stat_statements_reset()');
+    const idleCommits0 = await commits();
     await sleep(10_000);
     const idle = await statements();
-    const idleRate = { app: idle.app / 10, temporal: idle.temporal / 10 };
+    const idleRate = { app: idle.app / 10, temporal: idle.temporal / 10, commits: ((await commits()) - idleCommits0) / 10 };
 
     const ids = Array.from({ length: N }, (_, i) => `c${i}`);
     const poolIds = Array.from({ length: N }, (_, i) => `p${i}`);
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
         label,
         appStatements: Math.max(0, s.app - idleRate.app * secs) / N,
         temporalStatements: s.temporal + idle.temporal > 0 ? Math.max(0, s.temporal - idleRate.temporal * secs) / N : null,
-        transactions: (c1 - c0) / N,
+        transactions: Math.max(0, c1 - c0 - idleRate.commits * secs) / N,
         events: (after.events - before.events) / N,
         tasks: (after.tasks - before.tasks) / N,
         actions: (after.actions - before.actions) / N,
@@ -263,7 +264,9 @@ async function main(): Promise<void> {
         (c) =>
           `${c.label.padEnd(52)} ${f(c.appStatements)} ${f(c.transactions)} ${f(c.temporalStatements).padStart(12)} ${f(c.events)} ${f(c.tasks)} ${f(c.actions)}`,
       ),
-      "app SQL: statements in the app database (pg_stat_statements, the idle background subtracted); app tx: its commits; Temporal SQL: the server's own statements (cluster shape only; the dev server keeps SQLite); events, workflow tasks, actions: added to the session runs and the shop run.",
+      'hot spots:',
+      ...hot.map((h) => `  ${h}`),
+      "app SQL: statements in the app database (pg_stat_statements, the idle background subtracted); app tx: its commits (idle subtracted); Temporal SQL: the server's own statements (cluster shape only; the dev server keeps SQLite); events, workflow tasks, actions: added to the session runs and the shop run.",
     ].join('\n') + '\n',
   );
 }

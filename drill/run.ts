@@ -4,6 +4,7 @@
  * set of buyers (start, messages, an agent reply, sometimes a transfer, a close) and a 1,000-message
  * offline pool handed out by distribution; two webhook receivers take every event of both shops.
  */
+import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../db/connection';
 import { conversationWorkflowId } from '../domain/temporal-names';
@@ -58,6 +59,8 @@ export interface DrillCheck {
 
 export interface DrillReport {
   durationMs: number;
+  /** CPU seconds each kind of process spent during the load (a process killed midway counts from its restart). */
+  cpuSeconds: Record<string, number>;
   sessionsStarted: number;
   messagesReported: number;
   transfers: number;
@@ -125,6 +128,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     const started = new Map<string, Set<string>>(shops.map((s) => [s.id, new Set<string>()]));
     const counts = { messages: 0, transfers: 0, closes: 0 };
+    const cpu0 = cpuByKind(cluster);
     const t0 = Date.now();
     const endAt = t0 + opts.durationMs;
 
@@ -147,6 +151,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     }
     await Promise.all(buyers);
     const poolAssigned = await pool;
+    const cpu1 = cpuByKind(cluster);
+    const cpuSeconds = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, Math.max(0, v - (cpu0[k] ?? 0))]));
     log(`load done after ${Math.round((Date.now() - t0) / 1000)} s; checking…`);
 
     temporal = await Connection.connect({ address: cluster.temporalAddress });
@@ -163,6 +169,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const sessionsStarted = [...started.values()].reduce((n, s) => n + s.size, 0);
     return {
       durationMs: Date.now() - t0,
+      cpuSeconds,
       sessionsStarted,
       messagesReported: counts.messages,
       transfers: counts.transfers,
@@ -179,6 +186,36 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     await cluster?.stop().catch((err) => log(`cluster stop: ${String(err)}`));
     for (const r of receivers) await r.stop();
   }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process and its waited-for children, in seconds; 0 once it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds so far per kind of process: temporal-history, worker, api, relay, haproxy…, and Postgres (all its backends). */
+function cpuByKind(cluster: RunningCluster): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const child of cluster.supervisor.children) {
+    const kind = child.name.replace(/-\d+$/, '');
+    out[kind] = (out[kind] ?? 0) + (child.pid ? cpuOf(child.pid) : 0);
+  }
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') out.postgres = (out.postgres ?? 0) + cpuOf(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 async function setUp(client: DrillClient, admin: string, receivers: DrillReceiver[], withPool: boolean): Promise<Shop[]> {
@@ -505,6 +542,10 @@ export function formatReport(r: DrillReport): string {
       (x) =>
         `  ${x.fault.padEnd(9)} ${x.target.padEnd(34)} back ${x.restartedMs === null ? '—' : `${(x.restartedMs / 1000).toFixed(1)} s`}, recovered ${(x.recoveredMs / 1000).toFixed(1)} s`,
     ),
+    `CPU seconds during the load, by process kind: ${Object.entries(r.cpuSeconds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ')}`,
     'checks:',
     ...r.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`),
     r.ok ? 'drill passed: nothing lost' : 'drill FAILED',
