@@ -85,6 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     clientErrorHandler,
+    // Behind start:cluster's HAProxy (on loopback) req.ip is the caller from X-Forwarded-For, so
+    // callers without a key keep budgets of their own; nothing else is trusted to set it.
+    trustProxy: ['127.0.0.1', '::1'],
     // Long enough that an over-long id reaches schema validation (400) rather than the router (414).
     routerOptions: { maxParamLength: 1000 },
     // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
@@ -128,11 +131,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const perMinute = deps.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE_DEFAULT;
   if (perMinute > 0) {
+    const store = postgresRateLimitStore(deps.db);
+    app.addHook('onClose', () => store.close());
     await app.register(rateLimit, {
       max: perMinute,
       timeWindow: 60_000,
       // Shared by every API process; with Postgres down the request goes on (and its route answers 503).
-      store: postgresRateLimitStore(deps.db),
+      store: store.Store,
       skipOnError: true,
       // Per credential (the key's hash, never the key), else per address.
       keyGenerator: (req) => {

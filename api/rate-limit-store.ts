@@ -4,6 +4,7 @@
  * database's clock, so the processes agree on when a window ends.
  */
 import type { FastifyRateLimitOptions, FastifyRateLimitStore } from '@fastify/rate-limit';
+import knex from 'knex';
 import type { Db } from '../db/connection';
 
 /** Rows of windows that ended this long ago are swept (about once per SWEEP_EVERY requests). */
@@ -19,7 +20,22 @@ const HIT_SQL = `
     started_at = CASE WHEN w.started_at + make_interval(secs => ? / 1000.0) <= now() THEN now() ELSE w.started_at END
   RETURNING hits, GREATEST(0, CEIL(EXTRACT(EPOCH FROM (started_at + make_interval(secs => ? / 1000.0) - now())) * 1000))::int AS ttl`;
 
-export function postgresRateLimitStore(db: Db): new (options: FastifyRateLimitOptions) => FastifyRateLimitStore {
+/**
+ * Its own small pool, so the budget check never waits behind the routes' queries (and an outage
+ * costs it at most a second); close() ends it with the app.
+ */
+export function postgresRateLimitStore(appDb: Db): {
+  Store: new (options: FastifyRateLimitOptions) => FastifyRateLimitStore;
+  close(): Promise<void>;
+} {
+  // The app pool's own settings (knex keeps the password out of enumeration, so it is named here).
+  const app = appDb.client.connectionSettings as Record<string, unknown> & { password?: string };
+  const db = knex({
+    client: 'pg',
+    connection: { ...app, password: app.password, statement_timeout: STORE_TIMEOUT_MS },
+    pool: { min: 0, max: 4 },
+    acquireConnectionTimeout: STORE_TIMEOUT_MS,
+  });
   let calls = 0;
   class PostgresStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
@@ -46,5 +62,5 @@ export function postgresRateLimitStore(db: Db): new (options: FastifyRateLimitOp
       return new PostgresStore();
     }
   }
-  return PostgresStore;
+  return { Store: PostgresStore, close: () => db.destroy() };
 }

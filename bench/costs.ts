@@ -54,13 +54,17 @@ async function main(): Promise<void> {
   });
   const costs: Cost[] = [];
   const hot: string[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
   try {
     const env = infra.env!;
     const { db } = infra;
     const admin = createDb(infra.serverUrl, { max: 1 });
     await admin.raw('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    cleanups.push(() => admin.destroy());
     const workers = await startBenchWorkers(infra);
+    cleanups.push(() => workers.stop());
     const api = await startBenchApi(db, env.client, BENCH_REAL_QUEUE);
+    cleanups.push(() => api.app.close());
     const live = (await createShop(db, { id: 'cost', name: 'cost', timeZone: 'Asia/Shanghai' }))!;
     const pool = (await createShop(db, { id: 'cost-pool', name: 'cost-pool', timeZone: 'Asia/Shanghai' }))!;
     for (const shop of ['cost', 'cost-pool']) await startShopWorkflow(env.client, BENCH_REAL_QUEUE, shop);
@@ -186,8 +190,6 @@ async function main(): Promise<void> {
       const run = await call(pool.apiKey, 'cost-pool', '/distribution/run-now', {});
       if (run.assignedCount !== N) throw new Error(`run-now assigned ${run.assignedCount}, expected ${N}`);
     });
-    await api.app.close();
-
     // Hot spots, each alone on the machine: the per-shop routing lock, the per-shop event sequence, one shop run.
     const lanes = 16;
     const burst = async (count: number, op: (i: number) => Promise<unknown>) => {
@@ -248,10 +250,8 @@ async function main(): Promise<void> {
     hot.push(
       `one shop run: ${SIGNALS} agentAvailable signals handled at ${(SIGNALS / ((lastChange - t0) / 1000)).toFixed(0)}/s (${((last - len0) / SIGNALS).toFixed(1)} history events each)`,
     );
-
-    await workers.stop();
-    await admin.destroy();
   } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await infra.stop();
   }
   const f = (n: number | null) => (n === null ? '—' : n.toFixed(1)).padStart(9);

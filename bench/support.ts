@@ -38,7 +38,7 @@ export function flag(name: string, fallback: string): string {
 /**
  * Which Temporal the benchmark runs on (`--shape dev|cluster`): the CLI's dev server (one process,
  * SQLite), or the real server as start:cluster runs it (frontend, 2 history, 2 matching, internal
- * worker, on the bench's own Postgres). `--workers N`: that many Temporal workers in the bench process.
+ * worker, on the bench's own Postgres). `--workers N`: the bench's own worker and N − 1 worker processes.
  */
 export const SHAPE = flag('shape', 'dev') as 'dev' | 'cluster';
 export const WORKERS = arg('workers', 1);
@@ -112,10 +112,17 @@ async function startBenchCluster(pgUrl: string, pgPort: number, dir: string): Pr
   for (const spec of temporalServiceSpecs({ bin, pg, ports, dataDir: path.join(dir, 'temporal') }))
     supervisor.start({ ...spec, stdio: process.argv.includes('--verbose') ? 'inherit' : 'ignore' });
   const address = `127.0.0.1:${ports.frontend}`;
-  await waitUntil('the Temporal frontend', () => temporalAnswers(address));
-  await registerNamespace(address, 'default');
-  const connection = await Connection.connect({ address });
-  const nativeConnection = await NativeConnection.connect({ address });
+  let connection: Connection;
+  let nativeConnection: NativeConnection;
+  try {
+    await waitUntil('the Temporal frontend', () => temporalAnswers(address));
+    await registerNamespace(address, 'default');
+    connection = await Connection.connect({ address });
+    nativeConnection = await NativeConnection.connect({ address });
+  } catch (err) {
+    await supervisor.stopAll();
+    throw err;
+  }
   return {
     address,
     client: new Client({ connection }),
@@ -219,12 +226,16 @@ export async function startExtraWorkers(infra: BenchInfra, env: NodeJS.ProcessEn
   // Polling before the load starts, like the bench's own worker.
   if (WORKERS > 1) {
     await waitUntil('the extra workers polling', async () => {
+      if (supervisor.children.some((c) => c.restarts > 0)) throw new Error('an extra worker crashed at start');
       const { pollers } = await infra.env!.client.workflowService.describeTaskQueue({
         namespace: 'default',
         taskQueue: { name: BENCH_REAL_QUEUE },
         taskQueueType: 1,
       });
       return new Set((pollers ?? []).map((p) => p.identity)).size >= WORKERS;
+    }).catch(async (err) => {
+      await supervisor.stopAll();
+      throw err;
     });
   }
   return { stop: () => supervisor.stopAll() };

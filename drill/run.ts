@@ -5,6 +5,7 @@
  * offline pool handed out by distribution; two webhook receivers take every event of both shops.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../db/connection';
 import { conversationWorkflowId } from '../domain/temporal-names';
@@ -49,6 +50,8 @@ export interface Recovery {
   restartedMs: number | null;
   /** Kill → PROBES new sessions, started through the load balancer, assigned, transferred, and their events at both receivers. */
   recoveredMs: number;
+  /** Whether every probe got through within its 5 minutes (a check fails otherwise). */
+  through: boolean;
 }
 
 export interface DrillCheck {
@@ -59,7 +62,7 @@ export interface DrillCheck {
 
 export interface DrillReport {
   durationMs: number;
-  /** CPU seconds each kind of process spent during the load (a process killed midway counts from its restart). */
+  /** CPU seconds each kind of process spent during the load (a process replaced midway: its replacement's, from its start). */
   cpuSeconds: Record<string, number>;
   sessionsStarted: number;
   messagesReported: number;
@@ -112,12 +115,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       log,
       childStdio: 'ignore',
       webUi: false,
-      // A drill kills on purpose; a real crash loop still stops it.
+      // A drill kills each process once; a real crash loop (more than 5 a minute) fails it.
       supervisor: { maxCrashes: 5 },
       appEnv: { RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'warn' },
     });
     const restarts: { name: string; exitedAt: number; restartedAt: number }[] = [];
     cluster.supervisor.on('restart', (e) => restarts.push(e));
+    // A process that keeps crashing ends the drill as failed (its checks would only time out).
+    let gaveUp: string | null = null;
+    cluster.supervisor.on('giveUp', (name) => (gaveUp = name));
     const tally = newTally();
     const client = new DrillClient(cluster.apiUrl, tally);
     db = createDb(cluster.databaseUrl, { max: 4 });
@@ -128,7 +134,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
 
     const started = new Map<string, Set<string>>(shops.map((s) => [s.id, new Set<string>()]));
     const counts = { messages: 0, transfers: 0, closes: 0 };
-    const cpu0 = cpuByKind(cluster);
+    const cpu0 = cpuSample(cluster, opts.dataDir);
     const t0 = Date.now();
     const endAt = t0 + opts.durationMs;
 
@@ -144,15 +150,20 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       opts.poolMessages > 0 ? fillAndDistribute(client, shops[1], opts.poolMessages, started.get(POOL)!, db, log) : Promise.resolve(0);
 
     const recoveries: Recovery[] = [];
-    for (const [i, fault] of opts.faults.entries()) {
-      const at = t0 + ((i + 1) / (opts.faults.length + 1)) * opts.durationMs;
-      await sleep(Math.max(0, at - Date.now()));
-      recoveries.push(await inflict(fault, cluster, restarts, client, live, receivers, started.get(live.id)!, log));
+    const load = Promise.allSettled([...buyers, pool]);
+    try {
+      for (const [i, fault] of opts.faults.entries()) {
+        const at = t0 + ((i + 1) / (opts.faults.length + 1)) * opts.durationMs;
+        await sleep(Math.max(0, at - Date.now()));
+        if (gaveUp) throw new Error(`${gaveUp} kept crashing; the supervisor gave up on it`);
+        recoveries.push(await inflict(fault, cluster, restarts, client, live, receivers, started.get(live.id)!, log));
+      }
+    } finally {
+      await load;
     }
     await Promise.all(buyers);
     const poolAssigned = await pool;
-    const cpu1 = cpuByKind(cluster);
-    const cpuSeconds = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, Math.max(0, v - (cpu0[k] ?? 0))]));
+    const cpuSeconds = cpuBetween(cpu0, cpuSample(cluster, opts.dataDir));
     log(`load done after ${Math.round((Date.now() - t0) / 1000)} s; checking…`);
 
     temporal = await Connection.connect({ address: cluster.temporalAddress });
@@ -165,6 +176,11 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
       tally,
       poolMessages: opts.poolMessages,
       settleMs: opts.settleMs ?? 300_000,
+    });
+    checks.push({
+      name: 'every fault recovered: its probes started, assigned, transferred, their events at both receivers',
+      ok: recoveries.every((r) => r.through) && gaveUp === null,
+      detail: recoveries.map((r) => `${r.fault} ${r.through ? 'yes' : 'NO'}`).join(', ') || 'no faults',
     });
     const sessionsStarted = [...started.values()].reduce((n, s) => n + s.size, 0);
     return {
@@ -200,20 +216,39 @@ function cpuOf(pid: number): number {
   }
 }
 
-/** CPU seconds so far per kind of process: temporal-history, worker, api, relay, haproxy…, and Postgres (all its backends). */
-function cpuByKind(cluster: RunningCluster): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const child of cluster.supervisor.children) {
-    const kind = child.name.replace(/-\d+$/, '');
-    out[kind] = (out[kind] ?? 0) + (child.pid ? cpuOf(child.pid) : 0);
-  }
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') out.postgres = (out.postgres ?? 0) + cpuOf(Number(entry));
-    } catch {
-      // gone meanwhile
+/** Each supervised child's pid and CPU so far, and the drill's Postgres (its postmaster and live backends). */
+function cpuSample(cluster: RunningCluster, dataDir: string): Map<string, { pid: number; cpu: number }> {
+  const out = new Map<string, { pid: number; cpu: number }>();
+  for (const child of cluster.supervisor.children) if (child.pid) out.set(child.name, { pid: child.pid, cpu: cpuOf(child.pid) });
+  try {
+    const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let cpu = cpuOf(postmaster); // its waited-for children (ended backends) included
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (Number(fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster) cpu += cpuOf(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
     }
+    out.set('postgres', { pid: postmaster, cpu });
+  } catch {
+    // not running at this instant
+  }
+  return out;
+}
+
+/** CPU seconds between two samples per kind of process; a process replaced meanwhile counts from its start. */
+function cpuBetween(
+  before: Map<string, { pid: number; cpu: number }>,
+  after: Map<string, { pid: number; cpu: number }>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, now] of after) {
+    const then = before.get(name);
+    const spent = then && then.pid === now.pid ? now.cpu - then.cpu : now.cpu;
+    const kind = name.replace(/-\d+$/, '');
+    out[kind] = (out[kind] ?? 0) + Math.max(0, spent);
   }
   return out;
 }
@@ -340,7 +375,9 @@ async function fillAndDistribute(
     await client.call('PATCH', `/v1/shops/${shop.id}/agents/${agent}`, { key: shop.key, body: { status: 'online' } });
   }
   const pending = async () => Number((await db('offline_messages').where({ shop_id: shop.id, status: 'pending' }).count({ n: '*' }))[0].n);
-  for (let round = 0; round < 20 && (await pending()) > 0; round += 1) {
+  // Repeated until the pool is empty: a run-now may meet a worker that was just killed.
+  const deadline = Date.now() + 300_000;
+  for (let round = 0; Date.now() < deadline && (await pending()) > 0; round += 1) {
     await client.call('POST', `/v1/shops/${shop.id}/distribution/run-now`, {
       key: shop.key,
       idempotencyKey: `run-now-${round}`,
@@ -371,14 +408,16 @@ async function inflict(
     restartedMs = Date.now() - at;
   } else {
     const child = cluster.supervisor.child(FAULT_TARGET[fault]);
+    if (!child.running) throw new Error(`${child.name} is not running: the supervisor gave up on it`);
     target = `${child.name} (pid ${child.pid})`;
     log(`fault: SIGKILL ${target}`);
-    process.kill(child.pid!, 'SIGKILL');
+    child.proc.kill('SIGKILL');
   }
   // Recovered = new sessions, spread over the history shards, are assigned and transferred (the
   // transfer reaches the run through the outbox relay), and their events reached both receivers.
   const probes = await Promise.all(Array.from({ length: PROBES }, (_, i) => probe(client, live, receivers, `probe-${fault}-${i}-${at}`)));
-  for (const p of probes) started.add(p);
+  for (const p of probes) if (p.started) started.add(p.sessionId);
+  const through = probes.every((p) => p.through);
   const recoveredMs = Date.now() - at;
   if (fault !== 'postgres') {
     await until(60_000, async () => restarts.some((e) => e.name === FAULT_TARGET[fault] && e.exitedAt >= at - 1_000));
@@ -388,21 +427,28 @@ async function inflict(
   log(
     `  recovered in ${(recoveredMs / 1000).toFixed(1)} s (process back after ${restartedMs === null ? '—' : `${(restartedMs / 1000).toFixed(1)} s`})`,
   );
-  return { fault, target, restartedMs, recoveredMs };
+  return { fault, target, restartedMs, recoveredMs, through };
 }
 
 /** Probes per fault: with 8 history shards, enough that most shards see one. */
 const PROBES = 8;
 
 /** A session started, assigned, transferred and closed, waiting at each step until the system caught up. */
-async function probe(client: DrillClient, live: Shop, receivers: DrillReceiver[], sessionId: string): Promise<string> {
+async function probe(
+  client: DrillClient,
+  live: Shop,
+  receivers: DrillReceiver[],
+  sessionId: string,
+): Promise<{ sessionId: string; started: boolean; through: boolean }> {
   const path = `/v1/shops/${live.id}/sessions/${sessionId}`;
   const start = await client.call('POST', `/v1/shops/${live.id}/sessions`, {
     key: live.key,
     body: { sessionId, buyerId: `buyer-${sessionId}`, topic: 'presales', wantsHuman: true },
   });
+  const started = start.status === 201 || start.status === 200;
   const from: string | null = start.body?.session?.agentId ?? null;
   const types = ['session.opened', 'session.assigned'];
+  let through = started && from !== null;
   if (from) {
     const to = live.agents.find((a) => a !== from)!;
     const t = await client.call('POST', `${path}/transfer`, {
@@ -413,13 +459,14 @@ async function probe(client: DrillClient, live: Shop, receivers: DrillReceiver[]
     });
     if (t.status === 200) {
       types.push('session.transferred');
-      await until(300_000, async () => (await client.call('GET', path, { key: live.key })).body?.live?.agentId === to);
+      through =
+        (await until(300_000, async () => (await client.call('GET', path, { key: live.key })).body?.live?.agentId === to)) && through;
     }
   }
-  await until(300_000, async () => receivers.every((rc) => rc.hasSessionEvents(live.id, sessionId, types)));
+  through = (await until(300_000, async () => receivers.every((rc) => rc.hasSessionEvents(live.id, sessionId, types)))) && through;
   // Closed so it does not hold a seat for the rest of the run.
   await client.call('POST', `${path}/close`, { key: live.key, body: { by: 'agent' }, expect: [409] });
-  return sessionId;
+  return { sessionId, started, through };
 }
 
 async function check(ctx: {

@@ -14,7 +14,7 @@ import { step } from '../infra/provision/progress';
 async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-drill-'));
-  fs.chmodSync(dataDir, 0o777); // embedded Postgres runs as its own user when we are root
+  fs.chmodSync(dataDir, 0o711); // embedded Postgres, running as its own user when we are root, must reach its folder
   const started = Date.now();
   const report = await runDrill({
     dataDir,

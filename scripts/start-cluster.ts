@@ -6,14 +6,16 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../config';
-import { clusterPorts, launchCluster, type RunningCluster } from '../infra/cluster/stack';
+import { clusterPorts, createCluster, type ClusterLaunch } from '../infra/cluster/stack';
 import { step } from '../infra/provision/progress';
 import { buildConsole } from './build-console';
 
 /** The first of the cluster's own ports (README: "Production shape"). */
 const PORT_BASE = Number(process.env.CLUSTER_PORT_BASE || 17300);
+if (!Number.isInteger(PORT_BASE) || PORT_BASE < 1024)
+  throw new Error(`CLUSTER_PORT_BASE must be a port number, got ${process.env.CLUSTER_PORT_BASE}`);
 
-let cluster: RunningCluster | undefined;
+let cluster: ClusterLaunch | undefined;
 let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
   buildConsole();
   const ports = clusterPorts(PORT_BASE, config.api.port);
-  cluster = await launchCluster({
+  cluster = createCluster({
     dataDir: path.join(config.dataDir, 'cluster'),
     secretsDir: config.dataDir,
     cacheDir: config.cacheDir,
@@ -40,7 +42,10 @@ async function main(): Promise<void> {
     log: step,
   });
   cluster.supervisor.on('giveUp', () => void stop(1));
-  const api = cluster.apiUrl;
+  // Whatever happens to this process, no child outlives it.
+  process.on('exit', () => cluster?.supervisor.killAll());
+  const running = await cluster.start();
+  const api = running.apiUrl;
   process.stdout.write(
     [
       '',
@@ -51,7 +56,7 @@ async function main(): Promise<void> {
       `  Temporal UI    http://localhost:${ports.ui}`,
       `  Postgres       127.0.0.1:${ports.postgres} (databases cs_orchestrator, temporal, temporal_visibility)`,
       `  metrics        ${api}/metrics   workers: ${ports.workerMetrics.map((p) => `:${p}`).join(', ')}   relay: :${ports.relayMetrics}`,
-      `  admin token    ${cluster.adminToken}   (create a shop: npm run shop:create -- <id> <name>)`,
+      `  admin token    ${running.adminToken}   (create a shop: npm run shop:create -- <id> <name>)`,
       '  Ctrl-C stops everything; data stays in .data/cluster/',
       '',
     ].join('\n') + '\n',

@@ -26,6 +26,7 @@ let postgres: RunningPostgres | undefined;
 // A child that crashes is restarted with backoff; one that keeps crashing stops the stack.
 const supervisor = new Supervisor({ log: step });
 supervisor.on('giveUp', () => void stopAll(1));
+process.on('exit', () => supervisor.killAll());
 
 async function waitFor(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;

@@ -14,6 +14,8 @@ import { startDelivery } from './delivery';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Heard from the first moment: a signal during start-up must still stop a relay-only process.
+  const stopRequested = new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
   const log = createLogger(config, 'worker');
   installWorkerRuntime(log, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   if (!config.databaseUrl || !config.temporal.address) {
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   try {
     // Worker.run() resolves after SIGINT/SIGTERM, once in-flight tasks are done; a relay-only process waits for the signal.
     if (worker) await worker.run();
-    else await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve())));
+    else await stopRequested;
   } finally {
     await delivery?.stop();
     await listener.close();

@@ -12,8 +12,10 @@ import { WEBHOOK_IDLE_WAIT_MS, WEBHOOK_RETRY_WINDOW_MS, webhookBackoffMs } from 
 
 const acts = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '5 minutes',
-  // The activity beats every 2 s; a delivery on a worker that died resumes elsewhere within this.
-  heartbeatTimeout: '10 seconds',
+  // The activity beats every 2 s, which the SDK throttles to one report per 80 % of this timeout; a
+  // delivery on a worker that died resumes elsewhere within it (30 s before the drill; 10 s left too
+  // little margin on a loaded machine).
+  heartbeatTimeout: '20 seconds',
   // Database or worker trouble, not the receiver's: retried until it works.
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../config';
@@ -85,6 +86,23 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
+/** A base port with `span` free ports above it (below Temporal's smallint membership limit). */
+export async function freePortBase(span = 71): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let ok = true;
+    for (let p = base; ok && p < base + span; p += 1) ok = await free(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${span} free ports in a row found between 20000 and 32767`);
+}
+
 export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -114,81 +132,106 @@ export function localSecret(dataDir: string, name: string, fromEnv: string | und
 
 export const newAdminToken = (): string => randomBytes(24).toString('base64url');
 
+export interface ClusterLaunch {
+  supervisor: Supervisor;
+  /** Brings everything up; rejects if stop() was called meanwhile. */
+  start(): Promise<RunningCluster>;
+  /** Stops whatever has started so far, at any moment (Ctrl-C during a first start included). */
+  stop(): Promise<void>;
+}
+
 export async function launchCluster(opts: ClusterOptions): Promise<RunningCluster> {
+  return createCluster(opts).start();
+}
+
+export function createCluster(opts: ClusterOptions): ClusterLaunch {
   const { ports, log } = opts;
-  fs.mkdirSync(opts.dataDir, { recursive: true });
   const supervisor = new Supervisor({ log, ...opts.supervisor });
   const pgOptions = { dataDir: path.join(opts.dataDir, 'postgres'), port: ports.postgres, maxConnections: 300 };
   let postgres: RunningPostgres | undefined;
-  const stop = async () => {
-    await supervisor.stopAll();
-    await postgres?.stop();
+  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      stopped = true;
+      await supervisor.stopAll();
+      await postgres?.stop();
+    })());
+  const step = async <T>(work: Promise<T>): Promise<T> => {
+    const value = await work;
+    if (stopped) throw new Error('cluster start cancelled');
+    return value;
   };
-  try {
-    const bin = await resolveTemporalServer(opts.cacheDir);
-    log(`starting Postgres on 127.0.0.1:${ports.postgres}`);
-    postgres = await startEmbeddedPostgres(pgOptions);
-    const databaseUrl = await ensureDatabase(postgres.url, APP_DATABASE);
-    const db = createDb(databaseUrl, { max: 2 });
-    const applied = await migrateLatest(db).finally(() => db.destroy());
-    log(`app database ready (migrations applied now: ${applied.length ? applied.join(', ') : 'none, already current'})`);
-    const pg = { host: '127.0.0.1', port: ports.postgres, user: 'postgres', password: 'postgres' };
-    await prepareTemporalDatabases(bin, pg, postgres.url);
-    log('Temporal databases ready (schema tool: temporal, temporal_visibility)');
+  const start = async (): Promise<RunningCluster> => {
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    try {
+      const bin = await step(resolveTemporalServer(opts.cacheDir));
+      log(`starting Postgres on 127.0.0.1:${ports.postgres}`);
+      postgres = await step(startEmbeddedPostgres(pgOptions));
+      const databaseUrl = await step(ensureDatabase(postgres.url, APP_DATABASE));
+      const db = createDb(databaseUrl, { max: 2 });
+      const applied = await migrateLatest(db).finally(() => db.destroy());
+      log(`app database ready (migrations applied now: ${applied.length ? applied.join(', ') : 'none, already current'})`);
+      const pg = { host: '127.0.0.1', port: ports.postgres, user: 'postgres', password: 'postgres' };
+      await step(prepareTemporalDatabases(bin, pg, postgres.url));
+      log('Temporal databases ready (schema tool: temporal, temporal_visibility)');
 
-    const quiet = opts.childStdio ?? 'inherit';
-    const run = (spec: ChildSpec) => supervisor.start({ stdio: quiet, ...spec });
-    const temporalDir = path.join(opts.dataDir, 'temporal');
-    for (const spec of temporalServiceSpecs({ bin, pg, ports, dataDir: temporalDir })) run(spec);
-    const temporalAddress = `127.0.0.1:${ports.frontend}`;
-    log(
-      `Temporal server: frontend ${temporalAddress}, ${ports.history.length} history, ${ports.matching.length} matching, internal worker`,
-    );
-    await waitUntil('the Temporal frontend', () => temporalAnswers(temporalAddress));
-    await registerNamespace(temporalAddress, opts.namespace);
-    log(`namespace ${opts.namespace} and its search attributes registered`);
-    if (opts.webUi ?? true) run(temporalUiSpec(bin, ports, temporalDir));
+      const quiet = opts.childStdio ?? 'inherit';
+      const run = (spec: ChildSpec) => supervisor.start({ stdio: quiet, ...spec });
+      const temporalDir = path.join(opts.dataDir, 'temporal');
+      for (const spec of temporalServiceSpecs({ bin, pg, ports, dataDir: temporalDir })) run(spec);
+      const temporalAddress = `127.0.0.1:${ports.frontend}`;
+      log(
+        `Temporal server: frontend ${temporalAddress}, ${ports.history.length} history, ${ports.matching.length} matching, internal worker`,
+      );
+      await step(waitUntil('the Temporal frontend', () => temporalAnswers(temporalAddress)));
+      await step(registerNamespace(temporalAddress, opts.namespace));
+      log(`namespace ${opts.namespace} and its search attributes registered`);
+      if (opts.webUi ?? true) run(temporalUiSpec(bin, ports, temporalDir));
 
-    const secrets = opts.secretsDir ?? opts.dataDir;
-    const adminToken = localSecret(secrets, 'admin-token', process.env.ADMIN_TOKEN, newAdminToken);
-    const webhookKey = localSecret(secrets, 'webhook-key', process.env.WEBHOOK_SECRET_KEY, newSecretKey);
-    const appEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: opts.namespace,
-      ADMIN_TOKEN: adminToken,
-      WEBHOOK_SECRET_KEY: webhookKey,
-      WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
-      ...opts.appEnv,
-    };
-    const node = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
-      run({ name, command: process.execPath, args: ['--import', 'tsx', entry], env: { ...appEnv, ...env }, cwd: PROJECT_ROOT });
-    ports.workerMetrics.forEach((port, i) =>
-      node(`worker-${i + 1}`, 'worker/main.ts', { WORKER_ROLES: 'workflows', WORKER_METRICS_PORT: String(port) }),
-    );
-    node('relay', 'worker/main.ts', { WORKER_ROLES: 'relay', WORKER_METRICS_PORT: String(ports.relayMetrics) });
-    ports.apis.forEach((port, i) => node(`api-${i + 1}`, 'api/server.ts', { API_HOST: '127.0.0.1', API_PORT: String(port) }));
-    run(haproxySpec({ port: ports.api, backends: ports.apis, dataDir: opts.dataDir }));
+      const secrets = opts.secretsDir ?? opts.dataDir;
+      const adminToken = localSecret(secrets, 'admin-token', process.env.ADMIN_TOKEN, newAdminToken);
+      const webhookKey = localSecret(secrets, 'webhook-key', process.env.WEBHOOK_SECRET_KEY, newSecretKey);
+      const appEnv: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_NAMESPACE: opts.namespace,
+        ADMIN_TOKEN: adminToken,
+        WEBHOOK_SECRET_KEY: webhookKey,
+        WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
+        ...opts.appEnv,
+      };
+      const node = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
+        run({ name, command: process.execPath, args: ['--import', 'tsx', entry], env: { ...appEnv, ...env }, cwd: PROJECT_ROOT });
+      ports.workerMetrics.forEach((port, i) =>
+        node(`worker-${i + 1}`, 'worker/main.ts', { WORKER_ROLES: 'workflows', WORKER_METRICS_PORT: String(port) }),
+      );
+      node('relay', 'worker/main.ts', { WORKER_ROLES: 'relay', WORKER_METRICS_PORT: String(ports.relayMetrics) });
+      ports.apis.forEach((port, i) => node(`api-${i + 1}`, 'api/server.ts', { API_HOST: '127.0.0.1', API_PORT: String(port) }));
+      run(haproxySpec({ port: ports.api, backends: ports.apis, dataDir: opts.dataDir }));
 
-    const apiUrl = `http://127.0.0.1:${ports.api}`;
-    for (const port of ports.apis) await waitUntil(`API on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok);
-    await waitUntil('the load balancer', async () => (await fetch(`${apiUrl}/readyz`)).ok);
-    return {
-      supervisor,
-      ports,
-      apiUrl,
-      temporalAddress,
-      databaseUrl,
-      adminToken,
-      restartPostgres: async () => {
-        await postgres!.stop();
-        postgres = await startEmbeddedPostgres(pgOptions);
-      },
-      stop,
-    };
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
+      const apiUrl = `http://127.0.0.1:${ports.api}`;
+      for (const port of ports.apis)
+        await step(waitUntil(`API on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok));
+      await step(waitUntil('the load balancer', async () => (await fetch(`${apiUrl}/readyz`)).ok));
+      return {
+        supervisor,
+        ports,
+        apiUrl,
+        temporalAddress,
+        databaseUrl,
+        adminToken,
+        restartPostgres: async () => {
+          await postgres!.stop();
+          postgres = await startEmbeddedPostgres(pgOptions);
+        },
+        stop,
+      };
+    } catch (err) {
+      await stop().catch(() => undefined);
+      throw err;
+    }
+  };
+  return { supervisor, start, stop };
 }

@@ -54,7 +54,8 @@ export class SupervisedChild {
     return this.proc.pid;
   }
   get running(): boolean {
-    return this.proc.exitCode === null && this.proc.signalCode === null;
+    // A process that never spawned has no pid and will never exit.
+    return this.proc.pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 }
 
@@ -82,7 +83,13 @@ export class Supervisor extends EventEmitter<{ restart: [RestartEvent]; giveUp: 
     this.opts = { ...SUPERVISOR_DEFAULTS, ...opts };
   }
 
+  /** Whether stopAll has begun: nothing is started or restarted after that. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
   start(spec: ChildSpec): SupervisedChild {
+    if (this.stopping) throw new Error(`not starting ${spec.name}: the supervisor is stopping`);
     const child = new SupervisedChild(spec, this.spawn(spec));
     this.children.push(child);
     this.watch(child);
@@ -107,7 +114,10 @@ export class Supervisor extends EventEmitter<{ restart: [RestartEvent]; giveUp: 
 
   private watch(child: SupervisedChild): void {
     const proc = child.proc;
-    proc.once('exit', (code, signal) => {
+    let ended = false;
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      ended = true;
       if (this.stopping || proc !== child.proc) return;
       const now = Date.now();
       child.crashes = [...child.crashes.filter((t) => now - t < this.opts.crashWindowMs), now];
@@ -130,6 +140,12 @@ export class Supervisor extends EventEmitter<{ restart: [RestartEvent]; giveUp: 
         this.emit('restart', { name: child.name, exitedAt: now, restartedAt: Date.now(), pid: child.proc.pid ?? -1 });
       }, delay);
       this.timers.add(timer);
+    };
+    proc.once('exit', onEnd);
+    // A spawn that fails (missing binary, no resources) emits only 'error': a crash like any other.
+    proc.once('error', (err) => {
+      this.opts.log(`${child.name}: ${err.message}`);
+      onEnd(null, null);
     });
   }
 
@@ -139,6 +155,12 @@ export class Supervisor extends EventEmitter<{ restart: [RestartEvent]; giveUp: 
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const child of [...this.children].reverse()) await this.stopChild(child);
+  }
+
+  /** Last resort when the supervisor's own process exits: SIGKILL whatever still runs. */
+  killAll(): void {
+    this.stopping = true;
+    for (const child of this.children) if (child.running) child.proc.kill('SIGKILL');
   }
 
   private async stopChild(child: SupervisedChild): Promise<void> {
