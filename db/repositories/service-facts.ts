@@ -137,6 +137,9 @@ export type ReportGrouping = 'day' | 'agent' | 'group';
  * key is the day, the agent, or each group the agent belongs to now; '' gives the whole range.
  * agentId: only that agent's facts (an agent's own report).
  */
+/** Memory one report query may use to group the rollup (per query, for its transaction only). */
+const REPORT_WORK_MEM = '128MB';
+
 export async function rollupRows(
   db: Knex,
   q: { shopId: string; fromDay: string; toDay: string; groupBy: ReportGrouping | 'total'; agentId?: string },
@@ -150,15 +153,21 @@ export async function rollupRows(
           ? 'm.group_id'
           : `''`;
   const join = q.groupBy === 'group' ? 'JOIN agent_group_members m ON m.agent_id = r.agent_id' : '';
-  const { rows } = await db.raw(
-    `SELECT ${key} AS key, r.kind, r.detail, r.bucket, sum(r.n)::float8 AS n, sum(r.seconds) AS seconds, sum(r.timed)::float8 AS timed
+  // A 92-day range of a busy shop groups ~10⁶ rollup rows: with the default work_mem (4 MB) Postgres
+  // sorts them on disk (1.2–1.5 s measured); with room it hashes them in memory (0.6–0.7 s), by the
+  // date itself rather than its text.
+  const { rows } = await db.transaction(async (tx): Promise<{ rows: unknown[] }> => {
+    await tx.raw(`SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
+    return tx.raw(
+      `SELECT ${key} AS key, r.kind, r.detail, r.bucket, sum(r.n)::float8 AS n, sum(r.seconds) AS seconds, sum(r.timed)::float8 AS timed
        FROM service_rollup r ${join}
       WHERE r.shop_id = :shopId AND r.day BETWEEN CAST(:fromDay AS date) AND CAST(:toDay AS date)
         ${q.agentId !== undefined ? 'AND r.agent_id = :agentId' : ''}
         ${q.groupBy === 'agent' ? `AND r.agent_id <> ''` : ''}
-      GROUP BY 1, 2, 3, 4`,
-    { shopId: q.shopId, fromDay: q.fromDay, toDay: q.toDay, ...(q.agentId !== undefined ? { agentId: q.agentId } : {}) },
-  );
+      GROUP BY ${q.groupBy === 'day' ? 'r.day' : '1'}, 2, 3, 4`,
+      { shopId: q.shopId, fromDay: q.fromDay, toDay: q.toDay, ...(q.agentId !== undefined ? { agentId: q.agentId } : {}) },
+    );
+  });
   return (rows as { key: string; kind: FactKind; detail: string; bucket: number; n: number; seconds: number; timed: number }[]).map(
     (r) => ({ ...r, n: Number(r.n), seconds: Number(r.seconds), timed: Number(r.timed) }),
   );
@@ -209,7 +218,11 @@ export async function serviceReport(
   ]);
   const total = separateTotal ?? grouped;
   const byKey = new Map<string, RollupRow[]>();
-  for (const r of grouped) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
+  for (const r of grouped) {
+    const list = byKey.get(r.key);
+    if (list) list.push(r);
+    else byKey.set(r.key, [r]);
+  }
   let keys: { key: string; label: string }[];
   if (q.groupBy === 'day') keys = daysBetween(q.fromDay, q.toDay).map((d) => ({ key: d, label: d }));
   else {
