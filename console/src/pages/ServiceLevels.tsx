@@ -96,11 +96,13 @@ function DayChart({ rows, title }: { rows: Row[]; title: string }) {
     () =>
       rows.map((r) => ({
         day: r.key.slice(5),
+        // The legend names each series by this value (the field's name otherwise: "served").
+        volume: t('svcServed'),
         served: r.sessionsServed,
         p50: r.firstResponse.p50Seconds,
         p90: r.firstResponse.p90Seconds,
       })),
-    [rows],
+    [rows, t],
   );
   const lines = useMemo(
     () =>
@@ -117,7 +119,14 @@ function DayChart({ rows, title }: { rows: Row[]; title: string }) {
         height={260}
         legend={{ color: { position: 'top' } }}
         children={[
-          { data, type: 'interval', yField: 'served', style: { fill: '#91caff' }, axis: { y: { title: t('svcServed') } } },
+          {
+            data,
+            type: 'interval',
+            yField: 'served',
+            colorField: 'volume',
+            scale: { color: { range: ['#91caff'] } },
+            axis: { y: { title: t('svcServed') } },
+          },
           { data: lines, type: 'line', yField: 'seconds', colorField: 'series', axis: { y: { position: 'right', title: 's' } } },
         ]}
       />
