@@ -169,8 +169,9 @@ describe('a scripted day across the shop’s midnight', () => {
 
     // Exact: counts, percentiles (whole seconds) and shares; the script's times sit a quarter second
     // past the whole second, so the run's processing latency cannot move a floor. Averages carry that
-    // latency: to within a second.
-    const close = (actual: number | null, expected: number) => expect(Math.abs(actual! - expected)).toBeLessThan(1);
+    // latency, which the time-skipping server lets run in real time while activities work: within
+    // 3 s (1 s was exceeded once on a CI machine busy with the short drill beside it).
+    const close = (actual: number | null, expected: number) => expect(Math.abs(actual! - expected)).toBeLessThan(3);
     expect(d).toMatchObject({
       sessionsServed: 3, // s1 → 小王, s2 → 小王 from the queue, s2 → 小李 by transfer
       firstResponse: { count: 3, p50Seconds: 30, p90Seconds: 50, within30sShare: 0.6667, within3minShare: 1 },
