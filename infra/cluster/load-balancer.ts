@@ -3,11 +3,10 @@
  * missing. Its own failures (a backend that died mid-request, none up) answer in the API's error
  * model as a retryable 503, so a client needs one retry rule for every outage.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RETRY_AFTER_SECONDS } from '../../api/errors';
-import { step } from '../provision/progress';
+import { aptInstall } from '../provision/apt';
 import type { ChildSpec } from './supervisor';
 
 export const HAPROXY_PATH = process.env.HAPROXY_PATH || '/usr/sbin/haproxy';
@@ -15,20 +14,7 @@ export const HAPROXY_PATH = process.env.HAPROXY_PATH || '/usr/sbin/haproxy';
 export function ensureHaproxy(): string {
   if (fs.existsSync(HAPROXY_PATH)) return HAPROXY_PATH;
   if (process.env.HAPROXY_PATH) throw new Error(`HAPROXY_PATH=${HAPROXY_PATH} does not exist`);
-  const asRoot = process.getuid?.() === 0;
-  const sudo = !asRoot && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if (!asRoot && !sudo)
-    throw new Error('haproxy is missing and this user cannot install packages: run `sudo apt-get install -y haproxy` or set HAPROXY_PATH');
-  const apt = (args: string[]) => {
-    const r = spawnSync(asRoot ? 'apt-get' : 'sudo', asRoot ? args : ['-n', 'apt-get', ...args], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status})`);
-  };
-  step('installing haproxy from Debian for the cluster load balancer (under a minute)…');
-  apt(['update', '-q']);
-  apt(['install', '-y', '-q', '--no-install-recommends', 'haproxy']);
+  aptInstall(['haproxy'], 'the cluster load balancer (under a minute)', 'HAPROXY_PATH');
   if (!fs.existsSync(HAPROXY_PATH)) throw new Error(`apt installed haproxy but ${HAPROXY_PATH} is missing`);
   return HAPROXY_PATH;
 }
