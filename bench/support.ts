@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +20,7 @@ import { step } from '../infra/provision/progress';
 import { resolveTemporalServer, TEMPORAL_SERVER_VERSION } from '../infra/provision/temporal-server';
 import { clusterPorts, temporalAnswers, waitUntil } from '../infra/cluster/stack';
 import { Supervisor } from '../infra/cluster/supervisor';
+import { freePort } from '../infra/ports';
 import { HISTORY_SHARDS, prepareTemporalDatabases, registerNamespace, temporalServiceSpecs } from '../infra/cluster/temporal-cluster';
 
 /** One line on the machine, printed with every benchmark's figures. */
@@ -187,14 +188,6 @@ export async function startBenchInfra(opts: { withTemporal: boolean; postgresSet
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /**

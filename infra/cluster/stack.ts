@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../config';
@@ -84,23 +83,6 @@ export interface RunningCluster {
   /** Postgres stopped and started again (same data); the processes on it reconnect on their own. */
   restartPostgres(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** A base port with `span` free ports above it (below Temporal's smallint membership limit). */
-export async function freePortBase(span = 71): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    let ok = true;
-    for (let p = base; ok && p < base + span; p += 1) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error(`no ${span} free ports in a row found between 20000 and 32767`);
 }
 
 export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {

@@ -9,7 +9,7 @@ import { buildApp, SESSION_START_OUTAGE_ANSWER_MS, TEMPORAL_OUTAGE_ANSWER_MS } f
 import { createDb } from '../../db/connection';
 import { createShop } from '../../db/repositories/shops';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
+import { freePort } from '../../infra/ports';
 import { startDevServer, TEST_WEBHOOKS } from '../support/temporal';
 import { loadConfig } from '../../config';
 import { connectClient } from '../../temporal/connection';

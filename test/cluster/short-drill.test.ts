@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { formatReport, runDrill } from '../../drill/run';
-import { freePortBase } from '../../infra/cluster/stack';
+import { freePortBase } from '../../infra/ports';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-short-drill-'));
 fs.chmodSync(dataDir, 0o711); // embedded Postgres, running as its own user when we are root, must reach its folder

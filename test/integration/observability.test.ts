@@ -14,7 +14,7 @@ import { ADMIN_TOKEN, call, createShopViaApi } from '../support/stack';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startDevServer, TEST_WEBHOOKS, uniqueTaskQueue } from '../support/temporal';
 import { until } from '../support/wait';
-import { freePort } from '../support/ports';
+import { freePort } from '../../infra/ports';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;

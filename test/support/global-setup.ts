@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../config';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../infra/provision/embedded-postgres';
 import { resolveTemporalCli } from '../../infra/provision/temporal-cli';
 import { resolveTestServer } from '../../infra/provision/test-server';
 import { endLeftovers, RUN_MARKER_VAR } from './leftovers';
+import { freePort } from '../../infra/ports';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,17 +16,6 @@ declare module 'vitest' {
     temporalCliPath: string;
     testServerPath: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /**
