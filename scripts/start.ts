@@ -4,10 +4,8 @@
  * processes (restarted with backoff when one crashes) and stops everything on Ctrl-C. Data lives under .data/, so a second start keeps sessions and runs.
  * With DATABASE_URL / TEMPORAL_ADDRESS set, it uses those instead of starting its own.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { loadConfig, PROJECT_ROOT } from '../config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
@@ -16,6 +14,7 @@ import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../
 import { step } from '../infra/provision/progress';
 import { buildConsole } from './build-console';
 import { Supervisor } from '../infra/cluster/supervisor';
+import { appProcessEnv, localSecret, newAdminToken, temporalAnswers, waitUntil } from '../infra/cluster/stack';
 import { newSecretKey } from '../infra/secret-box';
 import { devServerArgs, resolveTemporalCli } from '../infra/provision/temporal-cli';
 
@@ -27,15 +26,6 @@ let postgres: RunningPostgres | undefined;
 const supervisor = new Supervisor({ log: step });
 supervisor.on('giveUp', () => void stopAll(1));
 process.on('exit', () => supervisor.killAll());
-
-async function waitFor(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
-}
 
 function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): void {
   supervisor.start({ name, command, args, env, cwd: PROJECT_ROOT });
@@ -51,14 +41,6 @@ async function stopAll(exitCode: number): Promise<void> {
   if (postgres) await postgres.stop().catch((err) => step(`postgres stop: ${String(err)}`));
   step('stopped');
   process.exit(exitCode);
-}
-
-/** A secret generated once into .data/ unless the environment gives one. */
-function localSecret(dataDir: string, name: string, fromEnv: string | undefined, make: () => string): string {
-  if (fromEnv) return fromEnv;
-  const file = path.join(dataDir, name);
-  if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
-  return fs.readFileSync(file, 'utf8').trim();
 }
 
 async function main(): Promise<void> {
@@ -106,34 +88,18 @@ async function main(): Promise<void> {
       ],
       process.env,
     );
-    await waitFor('Temporal', async () => {
-      const connection = await Connection.connect({ address: temporalAddress!, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return true;
-      } finally {
-        await connection.close();
-      }
-    });
+    await waitUntil('Temporal', () => temporalAnswers(temporalAddress!), READY_TIMEOUT_MS);
   }
 
-  const token = localSecret(config.dataDir, 'admin-token', config.api.adminToken, () => randomBytes(24).toString('base64url'));
+  const token = localSecret(config.dataDir, 'admin-token', config.api.adminToken, newAdminToken);
   const webhookKey = localSecret(config.dataDir, 'webhook-key', config.webhooks.secretKey, newSecretKey);
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: temporalAddress,
-    ADMIN_TOKEN: token,
-    WEBHOOK_SECRET_KEY: webhookKey,
-    // Embedded defaults: a receiver on this machine may take webhooks (private ranges stay refused).
-    WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
-  };
+  const env = appProcessEnv({ databaseUrl, temporalAddress, namespace: config.temporal.namespace, adminToken: token, webhookKey });
   startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], env);
   startChild('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], env);
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
-  await waitFor('API', async () => (await fetch(`${apiUrl}/livez`)).ok);
+  await waitUntil('API', async () => (await fetch(`${apiUrl}/livez`)).ok, READY_TIMEOUT_MS);
   step('API up; waiting until ready (Postgres, Temporal and the worker polling)…');
-  await waitFor('readiness', async () => (await fetch(`${apiUrl}/readyz`)).ok);
+  await waitUntil('readiness', async () => (await fetch(`${apiUrl}/readyz`)).ok, READY_TIMEOUT_MS);
 
   const lines = [
     '',

@@ -114,6 +114,26 @@ export function localSecret(dataDir: string, name: string, fromEnv: string | und
 
 export const newAdminToken = (): string => randomBytes(24).toString('base64url');
 
+/** The environment of the app's own processes (worker, relay, API) under both start commands. */
+export function appProcessEnv(o: {
+  databaseUrl: string;
+  temporalAddress: string;
+  namespace: string;
+  adminToken: string;
+  webhookKey: string;
+}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: o.databaseUrl,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    TEMPORAL_NAMESPACE: o.namespace,
+    ADMIN_TOKEN: o.adminToken,
+    WEBHOOK_SECRET_KEY: o.webhookKey,
+    // Embedded defaults: a receiver on this machine may take webhooks (private ranges stay refused).
+    WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
+  };
+}
+
 export interface ClusterLaunch {
   supervisor: Supervisor;
   /** Brings everything up; rejects if stop() was called meanwhile. */
@@ -175,13 +195,7 @@ export function createCluster(opts: ClusterOptions): ClusterLaunch {
       const adminToken = localSecret(secrets, 'admin-token', process.env.ADMIN_TOKEN, newAdminToken);
       const webhookKey = localSecret(secrets, 'webhook-key', process.env.WEBHOOK_SECRET_KEY, newSecretKey);
       const appEnv: NodeJS.ProcessEnv = {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        TEMPORAL_ADDRESS: temporalAddress,
-        TEMPORAL_NAMESPACE: opts.namespace,
-        ADMIN_TOKEN: adminToken,
-        WEBHOOK_SECRET_KEY: webhookKey,
-        WEBHOOK_ALLOW_LOOPBACK: process.env.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
+        ...appProcessEnv({ databaseUrl, temporalAddress, namespace: opts.namespace, adminToken, webhookKey }),
         ...opts.appEnv,
       };
       const node = (name: string, entry: string, env: NodeJS.ProcessEnv) =>
