@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../db/connection';
+import { DEFAULT_DISTRIBUTION_SETTINGS } from '../domain/distribution';
 import { conversationWorkflowId } from '../domain/temporal-names';
 import { clusterPorts, launchCluster, type RunningCluster } from '../infra/cluster/stack';
 import { DrillClient, newTally, type Tally } from './client';
@@ -345,15 +346,7 @@ async function fillAndDistribute(
   await client.call('PUT', `/v1/shops/${shop.id}/settings/distribution`, {
     key: shop.key,
     body: {
-      settings: {
-        enabled: true,
-        scope: 'human_requested',
-        windows: [{ start: '00:00', end: '23:30' }],
-        target: { kind: 'routing_rules' },
-        minOnlineAgents: 1,
-        maxAvgPending: null,
-        perAgentCap: POOL_AGENT_CAPACITY,
-      },
+      settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, perAgentCap: POOL_AGENT_CAPACITY },
       changedBy: 'drill',
     },
   });
