@@ -19,9 +19,9 @@ export function ensureHaproxy(): string {
   return HAPROXY_PATH;
 }
 
-function errorFile(dir: string, status: number, message: string): string {
+function errorFile(dir: string, message: string): string {
   const body = JSON.stringify({ error: { code: 'api_unavailable', message } });
-  const file = path.join(dir, `${status}.http`);
+  const file = path.join(dir, 'unavailable.http');
   fs.writeFileSync(
     file,
     [
@@ -45,7 +45,8 @@ function errorFile(dir: string, status: number, message: string): string {
 export function haproxySpec(opts: { port: number; backends: number[]; dataDir: string }): ChildSpec {
   const dir = path.join(opts.dataDir, 'haproxy');
   fs.mkdirSync(dir, { recursive: true });
-  const msg = 'the API process behind the load balancer is unavailable; repeat the request in a few seconds';
+  // One answer for a backend that died mid-request (502), none up (503) and a timeout (504).
+  const unavailable = errorFile(dir, 'the API process behind the load balancer is unavailable; repeat the request in a few seconds');
   const config = [
     '# Written by infra/cluster/load-balancer.ts on every start.',
     'global',
@@ -60,7 +61,7 @@ export function haproxySpec(opts: { port: number; backends: number[]; dataDir: s
     // Only a refused connection is retried elsewhere: a request that reached a dying API may have acted.
     '  retries 3',
     '  option redispatch 1',
-    ...[502, 503, 504].map((s) => `  errorfile ${s} ${errorFile(dir, s, msg)}`),
+    ...[502, 503, 504].map((s) => `  errorfile ${s} ${unavailable}`),
     'frontend api',
     `  bind 127.0.0.1:${opts.port}`,
     '  option forwardfor',
