@@ -49,7 +49,7 @@ function rolesFromEnv(env: NodeJS.ProcessEnv): WorkerRoles {
   return { workflows: roles.includes('workflows'), relay: roles.includes('relay') };
 }
 
-/** Worker sizing (see the README's measurements): how many session runs stay cached, how much runs at once. */
+/** Worker sizing (measured in docs/operations.md, "Worker sizing"): how many session runs stay cached, how much runs at once. */
 export interface WorkerTuning {
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTaskExecutions: number;

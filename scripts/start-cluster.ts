@@ -10,7 +10,7 @@ import { clusterPorts, createCluster, type ClusterLaunch } from '../infra/cluste
 import { step } from '../infra/provision/progress';
 import { buildConsole } from './build-console';
 
-/** The first of the cluster's own ports (README: "Production shape"). */
+/** The first of the cluster's own ports (docs/production.md, "What start:cluster runs"). */
 const PORT_BASE = Number(process.env.CLUSTER_PORT_BASE || 17300);
 if (!Number.isInteger(PORT_BASE) || PORT_BASE < 1024)
   throw new Error(`CLUSTER_PORT_BASE must be a port number, got ${process.env.CLUSTER_PORT_BASE}`);

@@ -36,7 +36,7 @@ export interface ClusterPorts extends TemporalClusterPorts {
   api: number;
 }
 
-/** Every port from one base (see the README's table), the load balancer on `apiPort`. */
+/** Every port from one base (the table in docs/production.md, "What start:cluster runs"), the load balancer on `apiPort`. */
 export function clusterPorts(base: number, apiPort: number, counts = { history: 2, matching: 2, apis: 2, workers: 2 }): ClusterPorts {
   // Temporal keeps membership ports in a smallint column (cluster_membership.rpc_port).
   if (base + 40 > 32767) throw new Error(`cluster port base ${base} too high: Temporal's membership ports must stay below 32768`);
