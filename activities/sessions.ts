@@ -82,7 +82,7 @@ export function createSessionActivities({ db }: SessionActivityDeps) {
     },
 
     /**
-     * Rules §9.3: the assigned agent did not answer in time. Re-routes the session unless that
+     * docs/rules.md §9.3: the assigned agent did not answer in time. Re-routes the session unless that
      * assignment no longer holds (null). Idempotent: a retry finds the assignment gone.
      */
     async rerouteUnanswered(req: { shopId: string; sessionId: string; assignmentId: string; at: string }): Promise<SessionReroute | null> {

@@ -47,7 +47,7 @@ export function createShopActivities({ db }: { db: Db }) {
     },
 
     /**
-     * Rules §9.2: the grace period of an agent who went offline ran out. Re-routes its sessions unless
+     * docs/rules.md §9.2: the grace period of an agent who went offline ran out. Re-routes its sessions unless
      * it came back (or left again later, which started a grace period of its own). Idempotent.
      */
     async rerouteSessionsOfAgentWhoLeft(req: {

@@ -1,5 +1,5 @@
 /**
- * The per-key rate limit's store (@fastify/rate-limit's `store` option), kept in Postgres so every
+ * The per-key rate limit's store (docs/rules.md §4.7; @fastify/rate-limit's `store` option), kept in Postgres so every
  * API process behind the load balancer spends the same budget: one upsert per request, on the
  * database's clock, so the processes agree on when a window ends.
  */

@@ -54,7 +54,7 @@ export const humanRequestedSignal = defineSignal<[]>('humanRequested');
 export const agentAssignedSignal = defineSignal<[AgentAssignment]>('agentAssigned');
 /** Sent through the outbox when a transfer (转接) commits: the new agent; the timers keep running. */
 export const agentTransferredSignal = defineSignal<[AgentTransfer]>('agentTransferred');
-/** Sent through the outbox when a re-route (rules §9.2, §9.3) commits: where the session went. */
+/** Sent through the outbox when a re-route (docs/rules.md §9.2, §9.3) commits: where the session went. */
 export const sessionReroutedSignal = defineSignal<[SessionReroute]>('sessionRerouted');
 export const closeSessionUpdate = defineUpdate<ConversationView, [CloseRequest]>('closeSession');
 export const leaveQueueUpdate = defineUpdate<ConversationView, []>('leaveQueue');

@@ -19,7 +19,7 @@ export interface SessionSettingsChange {
   firstReplyMinutes?: number | null;
   /** The merchant user making the change, recorded with the new version. */
   changedBy: string;
-  /** Present only to be refused: the 6 h rule is the platform's (rules §1.3). */
+  /** Present only to be refused: the 6 h rule is the platform's (docs/rules.md §1.3). */
   agentReplyTimeoutMinutes?: unknown;
 }
 
@@ -36,7 +36,7 @@ export interface ShopWorkflowInput {
   shopId: string;
 }
 
-/** An agent who went offline holding sessions, waiting out the shop's grace period (rules §9.2). */
+/** An agent who went offline holding sessions, waiting out the shop's grace period (docs/rules.md §9.2). */
 export interface LeftAgent {
   agentId: string;
   /** When the agent went offline (its status_changed_at): a later return or leave supersedes it. */

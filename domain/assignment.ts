@@ -1,4 +1,4 @@
-/** Operator recorded for every assignment the system makes (docs/rules.md: 系统自动分配). */
+/** Operator recorded for every assignment the system makes (docs/rules.md §3.4: 系统自动分配). */
 export const SYSTEM_OPERATOR = '系统自动分配';
 /** Reason shown to the agent when an offline message is assigned (docs/rules.md §3.3: 离线留言分配). */
 export const OFFLINE_ASSIGNMENT_REASON = '离线留言分配';
@@ -8,7 +8,7 @@ export const RECENT_CONTACT_REASON = 'recent_contact';
 export const QUEUE_DRAIN_REASON = 'queue';
 /** Reason recorded for a transfer (docs/rules.md §9.1: 转接), shown to the agent who receives it. */
 export const TRANSFER_REASON = '转接';
-/** Reason recorded for a session re-routed away from its agent (rules §9.2 agent left, §9.3 no first reply). */
+/** Reason recorded for a session re-routed away from its agent (docs/rules.md §9.2 agent left, §9.3 no first reply). */
 export const REROUTE_REASON = '重新分流';
 
 /**

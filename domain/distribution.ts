@@ -219,7 +219,7 @@ function localTime(epochMs: number, timeZone: string): LocalTime {
 }
 
 /**
- * Whether `epochMs` lies inside a window, for event-driven runs (docs/rules.md §3.6): a window covers from its
+ * Whether `epochMs` lies inside a window, for event-driven runs (docs/rules.md §3.6, §3.11): a window covers from its
  * first slot until the next slot after its last one, so 00:00–23:30 covers the whole day.
  */
 export function withinWindows(epochMs: number, settings: Pick<DistributionSettings, 'enabled' | 'windows'>, timeZone: string): boolean {

@@ -36,7 +36,7 @@ export interface EventDataByType {
     at: string;
   };
   /**
-   * Rules §9.2, §9.3: the session left its agent (who went offline, or did not answer in time) and
+   * docs/rules.md §9.2, §9.3: the session left its agent (who went offline, or did not answer in time) and
    * went to another agent, the queue (with its place) or the offline pool.
    */
   'session.rerouted': {
@@ -53,7 +53,7 @@ export interface EventDataByType {
   };
   /** position: 1 = served next among the shop's queued sessions. */
   'session.queued': { sessionId: string; topic: string; position: number; queuedAt: string };
-  /** Rules §9.4: a session ahead left the queue; told for every place up to 10, then at 20, 50, 100, 200, 500, … */
+  /** docs/rules.md §9.4: a session ahead left the queue; told for every place up to 10, then at 20, 50, 100, 200, 500, … */
   'session.queue_position_changed': { sessionId: string; position: number; queueLength: number };
   'session.closed': {
     sessionId: string;

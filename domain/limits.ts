@@ -33,7 +33,7 @@ export const DISTRIBUTION_SLOT_MINUTES = 30;
 /** docs/rules.md §3.2: hard ceiling on assignments of one distribution run, whatever the settings. */
 export const DISTRIBUTION_RUN_HARD_CAP = 5000;
 
-/** Agent capacity bounds (最大接待人数). The rules set no maximum; 200 keeps a typo from flooding one seat. */
+/** docs/rules.md §2.2, §2.9: agent capacity bounds (最大接待人数); 200 is ours, it keeps a typo from flooding one seat. */
 export const AGENT_CAPACITY_MIN = 0;
 export const AGENT_CAPACITY_MAX = 200;
 export const AGENT_CAPACITY_DEFAULT = 5;
@@ -41,27 +41,27 @@ export const AGENT_CAPACITY_DEFAULT = 5;
 /** A conversation run continues as new after this many handled messages, to keep its history bounded. */
 export const CONVERSATION_MESSAGES_PER_RUN = 500;
 
-/** Rules §9.2: an agent who goes offline holding sessions has this grace (whole minutes) before they are re-routed. */
+/** docs/rules.md §9.2: an agent who goes offline holding sessions has this grace (whole minutes) before they are re-routed. */
 export const AGENT_LEFT_GRACE_MINUTES_DEFAULT = 5;
 export const AGENT_LEFT_GRACE_MINUTES_MIN = 0;
 export const AGENT_LEFT_GRACE_MINUTES_MAX = 60;
-/** Rules §9.3: first-reply minutes (off by default) and how often one session may be re-routed for it. */
+/** docs/rules.md §9.3: first-reply minutes (off by default) and how often one session may be re-routed for it. */
 export const FIRST_REPLY_MINUTES_MIN = 1;
 export const FIRST_REPLY_MINUTES_MAX = 60;
 export const FIRST_REPLY_REROUTES_MAX = 2;
 
-/** Rules §9.4: a queued buyer hears every new place up to this one, then only milestones (20, 50, 100, …). */
+/** docs/rules.md §9.4: a queued buyer hears every new place up to this one, then only milestones (20, 50, 100, …). */
 export const QUEUE_PLACES_TOLD_EACH = 10;
-/** Rules §9.4: the estimated wait divides the place by the queue's serving rate over this window. */
+/** docs/rules.md §9.4: the estimated wait divides the place by the queue's serving rate over this window. */
 export const QUEUE_SERVING_RATE_WINDOW_MS = HOUR_MS;
 
-/** Rules §9.1: the note an agent leaves with a transfer. */
+/** docs/rules.md §9.1: the note an agent leaves with a transfer. */
 export const TRANSFER_NOTE_MAX_LENGTH = 500;
 
-/** Rules §11: a create's first answer to an Idempotency-Key is replayed for this long. */
+/** docs/rules.md §4.6: a create's first answer to an Idempotency-Key is replayed for this long. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * HOUR_MS;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
-/** A claim still without an answer after this long belongs to a request that died: the key is free. */
+/** docs/rules.md §4.6: a claim still without an answer after this long belongs to a request that died: the key is free. */
 export const IDEMPOTENCY_CLAIM_STALE_MS = 60_000;
 
 /** Paging for list endpoints. */

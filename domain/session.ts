@@ -38,15 +38,15 @@ export type TimerReason = (typeof TIMER_REASONS)[number];
 export const AGENT_STATUSES = ['online', 'suspended', 'offline'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
-/** Where an offline message came from: routing found nobody online, the queue timed out or was left, only a bot ever talked, or a re-route (rules §9.2, §9.3) found nobody. */
+/** Where an offline message came from: routing found nobody online, the queue timed out or was left, only a bot ever talked, or a re-route (docs/rules.md §9.2, §9.3) found nobody. */
 export const OFFLINE_ORIGINS = ['no_agent_online', 'queue_timeout', 'left_queue', 'bot_only', 'agent_left', 'no_first_reply'] as const;
 export type OfflineOrigin = (typeof OFFLINE_ORIGINS)[number];
 
-/** Why a session was re-routed away from its agent (rules §9.2, §9.3). */
+/** Why a session was re-routed away from its agent (docs/rules.md §9.2, §9.3). */
 export const REROUTE_REASONS = ['agent_left', 'no_first_reply'] as const;
 export type RerouteReason = (typeof REROUTE_REASONS)[number];
 
-/** Rules §9.2: what happens to an offline agent's sessions. keep: nothing; reroute: after graceMinutes. */
+/** docs/rules.md §9.2: what happens to an offline agent's sessions. keep: nothing; reroute: after graceMinutes. */
 export const AGENT_LEFT_MODES = ['keep', 'reroute'] as const;
 export interface AgentLeftPolicy {
   mode: (typeof AGENT_LEFT_MODES)[number];
@@ -63,7 +63,7 @@ export interface SessionSettingsSnapshot {
   buyerIdleMinutes: number;
   agentReplyTimeoutMs: number;
   queueTimeoutMs: number;
-  /** Rules §9.3: re-route when the agent has not answered this long after an assignment; absent or null: off. */
+  /** docs/rules.md §9.3: re-route when the agent has not answered this long after an assignment; absent or null: off. */
   firstReplyMinutes?: number | null;
 }
 
@@ -119,7 +119,7 @@ export const AGENT_REPLY_TIMEOUT_FIXED: RuleViolation = {
 
 const wholeIn = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
-/** Rules §9.2: keep, or re-route after 0–60 whole minutes. */
+/** docs/rules.md §9.2: keep, or re-route after 0–60 whole minutes. */
 export function validateAgentLeftPolicy(value: unknown): RuleViolation | null {
   const p = value as Partial<AgentLeftPolicy> | null;
   if (
@@ -136,7 +136,7 @@ export function validateAgentLeftPolicy(value: unknown): RuleViolation | null {
   return null;
 }
 
-/** Rules §9.3: null (off) or 1–60 whole minutes. */
+/** docs/rules.md §9.3: null (off) or 1–60 whole minutes. */
 export function validateFirstReplyMinutes(value: unknown): RuleViolation | null {
   if (value === null || wholeIn(value, FIRST_REPLY_MINUTES_MIN, FIRST_REPLY_MINUTES_MAX)) return null;
   return {

@@ -1,7 +1,7 @@
-/** Webhook delivery rules (docs/rules.md §6): retries, pause, batch and request bounds. Defined once here. */
+/** Webhook delivery rules (docs/rules.md §6.5–§6.10): retries, pause, batch and request bounds. Defined once here. */
 import { HOUR_MS, MINUTE_MS } from './limits';
 
-/** Each undelivered event is retried with exponential backoff for at least this long, then the endpoint pauses. */
+/** docs/rules.md §6.10: each undelivered event is retried with exponential backoff for at least this long, then the endpoint pauses. */
 export const WEBHOOK_RETRY_WINDOW_MS = 3 * 24 * HOUR_MS;
 export const WEBHOOK_BACKOFF_BASE_MS = 5_000;
 export const WEBHOOK_BACKOFF_MAX_MS = HOUR_MS;
@@ -19,7 +19,7 @@ export const WEBHOOK_URL_MAX_LENGTH = 2048;
 
 export type WebhookEndpointStatus = 'active' | 'paused' | 'deleted';
 
-/** Delay before retry n (1-based) of a failing endpoint: 5 s, 10 s, 20 s, … capped at 1 h. */
+/** docs/rules.md §6.9: delay before retry n (1-based) of a failing endpoint: 5 s, 10 s, 20 s, … capped at 1 h. */
 export function webhookBackoffMs(failures: number): number {
   return Math.min(WEBHOOK_BACKOFF_MAX_MS, WEBHOOK_BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
 }

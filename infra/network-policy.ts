@@ -1,7 +1,7 @@
 /**
  * Where webhooks may be sent: public unicast addresses only, unless the operator allows loopback
  * (the embedded `npm start`, so a local receiver works) or private ranges. Checked at registration
- * and again before every delivery, so a name that later resolves inward is refused too.
+ * and again before every delivery, so a name that later resolves inward is refused too (docs/rules.md §6.6).
  */
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';

@@ -1,5 +1,5 @@
 /**
- * One signed webhook request, per the Standard Webhooks specification: the `standardwebhooks`
+ * One signed webhook request (docs/rules.md §6.7), per the Standard Webhooks specification: the `standardwebhooks`
  * package signs `webhook-id.webhook-timestamp.body`; receivers verify with the same package.
  * Redirects are not followed (a redirect could point inward); 2xx is success, anything else a failure.
  */

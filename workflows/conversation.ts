@@ -280,7 +280,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
     const seen = m.changes;
     if (step.firstReplyAt !== null && m.state.firstReply) {
-      // Rules §9.3: the agent has this long to answer the buyer after the assignment, else the session moves on.
+      // docs/rules.md §9.3: the agent has this long to answer the buyer after the assignment, else the session moves on.
       const { assignmentId } = m.state.firstReply;
       const summary = `first-reply ${m.state.snapshot.firstReplyMinutes}m · agent ${m.state.agentId}`;
       if (!(await condition(() => shouldWake(m, seen), Math.max(1, step.firstReplyAt - Date.now()), { summary }))) {

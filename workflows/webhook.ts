@@ -2,7 +2,8 @@
  * One run per webhook endpoint (id `webhook:<shopId>:<endpointId>`): delivers the shop's events in
  * order per session, retries a failing receiver on durable timers with exponential backoff (visible
  * in the Web UI), pauses the endpoint after WEBHOOK_RETRY_WINDOW_MS of failure, and wakes on
- * `webhookEndpointChanged` (resumed, replayed, edited or deleted). Messages and types: contracts/webhook.ts.
+ * `webhookEndpointChanged` (resumed, replayed, edited or deleted). The rules: docs/rules.md §6.8–§6.11.
+ * Messages and types: contracts/webhook.ts.
  */
 
 import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';

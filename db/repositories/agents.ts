@@ -116,7 +116,7 @@ export async function updateAgent(
 }
 
 /**
- * Rules §9.2: an agent who goes offline holding sessions starts the shop's grace period (when the
+ * docs/rules.md §9.2: an agent who goes offline holding sessions starts the shop's grace period (when the
  * shop re-routes); one who comes back from offline (online or 小休) cancels it. The shop run owns the
  * timer; it hears of both through the outbox.
  */

@@ -316,7 +316,7 @@ const ASSIGNMENT_EFFECTS = `
   wake AS (
     SELECT pg_notify(CAST(:outboxChannel AS text), ''), pg_notify(CAST(:eventsChannel AS text), CAST(:shopId AS text))),
   facts AS (
-    -- Rules §10.1: the time in the pool, and the assignment (with the time to a human on the session's first).
+    -- docs/rules.md §10.1: the time in the pool, and the assignment (with the time to a human on the session's first).
     SELECT x.session_id, 'pool_assigned' AS kind, CAST(:kind AS text) AS detail, CAST(:at AS timestamptz) AS at, x.agent_id,
            EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - om.created_at)::float8 AS seconds, 1 AS n
       FROM assigned x JOIN offline_messages om ON om.id = x.id

@@ -200,7 +200,7 @@ export async function listTransfers(db: Knex, shopId: string, sessionId: string)
   }));
 }
 
-/** Where a re-routed session went (rules §9.2, §9.3): another agent, else the queue, else the offline pool. */
+/** Where a re-routed session went (docs/rules.md §9.2, §9.3): another agent, else the queue, else the offline pool. */
 export type RerouteOutcome =
   | { kind: 'assigned'; assignment: Assignment }
   | { kind: 'queued'; queuedAt: string; position: number }
@@ -379,7 +379,7 @@ async function earlierReroute(tx: Knex.Transaction, shopId: string, sessionId: s
 }
 
 /**
- * Rules §9.2: an agent's grace period ran out. If it is still offline since `since` (it did not come
+ * docs/rules.md §9.2: an agent's grace period ran out. If it is still offline since `since` (it did not come
  * back, nor come back and leave again, which counts from then), every session it holds is re-routed.
  * Idempotent: a retry finds no session left with that agent.
  */
@@ -406,7 +406,7 @@ export async function rerouteSessionsOfAgentWhoLeft(
 }
 
 /**
- * Rules §9.3: the agent of `assignmentId` has not answered in time. Re-routes the session if that
+ * docs/rules.md §9.3: the agent of `assignmentId` has not answered in time. Re-routes the session if that
  * assignment still holds (no transfer, re-route or close came first); else null, changing nothing.
  */
 export async function rerouteUnanswered(

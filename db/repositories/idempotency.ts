@@ -1,5 +1,5 @@
 /**
- * Stored first answers for `Idempotency-Key` (api/idempotency.ts). A key is claimed before the work
+ * Stored first answers for `Idempotency-Key` (docs/rules.md §4.6; api/idempotency.ts). A key is claimed before the work
  * runs, so two concurrent requests with one key never both run; the claim becomes the answer once
  * the work is done, or is released when it failed in a way a retry may fix.
  */

@@ -30,7 +30,7 @@ export interface AgentTransferredMessage {
   transfer: AgentAssignedMessage['assignment'] & { fromAgentId: string };
 }
 
-/** A re-route committed (rules §9.2, §9.3): the run follows its session to the agent, the queue or the pool. */
+/** A re-route committed (docs/rules.md §9.2, §9.3): the run follows its session to the agent, the queue or the pool. */
 export interface SessionReroutedMessage {
   kind: 'session_rerouted';
   workflowId: string;

@@ -81,7 +81,7 @@ rec AS (
   RETURNING 1),
 ${appendEventCtes('sess', 'CAST(:data AS jsonb)')},
 facts AS (
-  -- Rules §10.1: the assignment (with the time to a human on the session's first) and, from the queue, its wait.
+  -- docs/rules.md §10.1: the assignment (with the time to a human on the session's first) and, from the queue, its wait.
   SELECT :sessionId AS session_id, 'assigned' AS kind, CAST(:kind AS text) AS detail, CAST(:at AS timestamptz) AS at, CAST(:agentId AS text) AS agent_id,
          CASE WHEN b.first_assigned_at IS NULL
               THEN EXTRACT(EPOCH FROM CAST(:at AS timestamptz) - COALESCE(b.human_requested_at, CAST(:at AS timestamptz)))::float8 END AS seconds,
@@ -150,7 +150,7 @@ function outcomeOfExisting(row: SessionRow): RouteOutcome | null {
 
 /**
  * The session row and who may serve it, in one round trip under the shop's routing lock: the agent
- * who last served this buyer within 24 h, even if suspended (docs/rules.md §2.4); the least-loaded online
+ * who last served this buyer within 24 h, even if suspended (docs/rules.md §2.4, §2.8); the least-loaded online
  * agent of a matching group with a free seat (ties: idle longest); whether anyone serving the
  * topic is online (else the offline pool).
  */

@@ -83,7 +83,7 @@ export interface CloseSessionRequest {
   lastBuyerMessageAt: string | null;
   lastAgentMessageAt: string | null;
   messageCount: number;
-  /** The run's replies not yet recorded (rules §10.1): written as facts with the close. */
+  /** The run's replies not yet recorded (docs/rules.md §10.1): written as facts with the close. */
   replies?: PendingReplies | null;
 }
 
