@@ -61,7 +61,7 @@ describe('nextSlot', () => {
   });
 
   it('is null when distribution is off', () => {
-    expect(nextSlot(Date.now(), settings([{ start: '09:00', end: '10:00' }], { enabled: false }), 'UTC')).toBeNull();
+    expect(nextSlot(at('2026-11-21T08:50:00Z'), settings([{ start: '09:00', end: '10:00' }], { enabled: false }), 'UTC')).toBeNull();
   });
 });
 
