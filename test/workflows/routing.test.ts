@@ -26,6 +26,10 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.stop());
 
+/** The time-skipping server's clock, for every change the test makes itself (the runs stamp theirs with it). */
+const nowMs = () => env.currentTimeMs();
+const nowIso = async () => new Date(await nowMs()).toISOString();
+
 const req = (shopId: string, sessionId: string, extra: Partial<StartSessionRequest> = {}): StartSessionRequest => ({
   shopId,
   sessionId,
@@ -115,7 +119,7 @@ describe('capacity under concurrency and the FIFO queue', () => {
     }
     expect(await statusOf(shopId, 'q1')).toBe('active');
 
-    const online = await updateAgent(tdb.db, shopId, b.id, { status: 'online' });
+    const online = await updateAgent(tdb.db, shopId, b.id, { status: 'online' }, await nowIso());
     expect(online!.drained.map((x) => x.agentId)).toEqual([b.id, b.id]);
     await until(
       () => view(shopId, 'q2'),
@@ -129,7 +133,7 @@ describe('capacity under concurrency and the FIFO queue', () => {
     );
     expect(await statusOf(shopId, 'q4')).toBe('queued');
 
-    const raised = await updateAgent(tdb.db, shopId, a.id, { capacity: 2 });
+    const raised = await updateAgent(tdb.db, shopId, a.id, { capacity: 2 }, await nowIso());
     expect(raised!.drained).toHaveLength(1);
     await until(
       () => view(shopId, 'q4'),
@@ -164,14 +168,15 @@ describe('choosing the agent', () => {
     const pause = await createAgent(tdb.db, shopId, { name: 'pause', capacity: 5, status: 'suspended' });
     await createGroup(tdb.db, shopId, { name: 'Pre-sales', scopes: ['presales'], agentIds: [pre1.id, pre2.id, pause.id] });
     await createGroup(tdb.db, shopId, { name: 'After-sales', scopes: ['aftersales'], agentIds: [after.id] });
+    const t = await nowMs();
     await tdb
       .db('agents')
       .where({ id: pre1.id })
-      .update({ last_assigned_at: new Date(Date.now() - HOUR_MS) });
+      .update({ last_assigned_at: new Date(t - HOUR_MS) });
     await tdb
       .db('agents')
       .where({ id: pre2.id })
-      .update({ last_assigned_at: new Date(Date.now() - 2 * HOUR_MS) });
+      .update({ last_assigned_at: new Date(t - 2 * HOUR_MS) });
 
     const assigned: string[] = [];
     for (const id of ['r1', 'r2', 'r3', 'r4']) {
@@ -213,7 +218,7 @@ describe('choosing the agent', () => {
     await closeConversation(env.client, shopId, 'visit1', { by: 'buyer' });
 
     const other = await createAgent(tdb.db, shopId, { name: 'other', capacity: 5, status: 'online' });
-    await updateAgent(tdb.db, shopId, first.id, { status: 'suspended' });
+    await updateAgent(tdb.db, shopId, first.id, { status: 'suspended' }, await nowIso());
     await startConversation(env.client, worker.taskQueue, req(shopId, 'visit2', { buyerId: 'returning' }));
     const back = await until(
       () => view(shopId, 'visit2'),
