@@ -35,9 +35,11 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-const opened = (sessionId: string): NewEvent => ({
+/** Events as the flows append them, stamped `at`: the time-skipping server's clock (never the wall clock). */
+const opened = (sessionId: string, at: string): NewEvent => ({
   type: 'session.opened',
   sessionId,
+  occurredAt: at,
   data: {
     sessionId,
     buyerId: `b-${sessionId}`,
@@ -56,11 +58,13 @@ async function skip(ms: number): Promise<void> {
   for (let left = ms; left > 0; left -= HOUR_MS / 2) await env.sleep(Math.min(left, HOUR_MS / 2));
 }
 
-const queued = (sessionId: string, position: number): NewEvent => ({
+const queued = (sessionId: string, position: number, at: string): NewEvent => ({
   type: 'session.queued',
   sessionId,
-  data: { sessionId, topic: 't', position, queuedAt: new Date().toISOString() },
+  occurredAt: at,
+  data: { sessionId, topic: 't', position, queuedAt: at },
 });
+const nowIso = async () => new Date(await env.currentTimeMs()).toISOString();
 
 describe('webhook delivery', () => {
   it('a receiver down for hours gets every event afterwards, in order per session; failing for days pauses the endpoint until resumed', async () => {
@@ -78,9 +82,13 @@ describe('webhook delivery', () => {
       createdByKey: null,
     });
     // Two sessions' events interleaved, plus one about an agent.
-    await tdb.db.transaction((tx) => appendEvents(tx, shopId, [opened('a'), opened('b'), queued('a', 1)]));
+    const t0 = await nowIso();
+    await tdb.db.transaction((tx) => appendEvents(tx, shopId, [opened('a', t0), opened('b', t0), queued('a', 1, t0)]));
     await tdb.db.transaction((tx) =>
-      appendEvents(tx, shopId, [queued('b', 2), { type: 'agent.status_changed', data: { agentId: 'x', from: 'offline', to: 'online' } }]),
+      appendEvents(tx, shopId, [
+        queued('b', 2, t0),
+        { type: 'agent.status_changed', occurredAt: t0, data: { agentId: 'x', from: 'offline', to: 'online' } },
+      ]),
     );
     await env.client.workflow.start(webhookEndpointWorkflow, {
       workflowId: webhookWorkflowId(shopId, endpoint.id),
@@ -129,17 +137,19 @@ describe('webhook delivery', () => {
 
     // Down for four days: the endpoint pauses and says why; resuming delivers what waited.
     receiver.up = false;
+    const closedAt = await nowIso();
     await tdb.db.transaction((tx) =>
       appendEvents(tx, shopId, [
         {
           type: 'session.closed',
           sessionId: 'a',
+          occurredAt: closedAt,
           data: {
             sessionId: 'a',
             reason: 'closed_by_agent',
-            closedAt: new Date().toISOString(),
+            closedAt,
             agentId: null,
-            settingsSnapshot: opened('a').data as never,
+            settingsSnapshot: opened('a', closedAt).data as never,
             toOfflinePool: false,
           },
         },
