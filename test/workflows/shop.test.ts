@@ -31,7 +31,10 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.stop());
 
-/** HH:MM in `timeZone` of the half hour `k` half-hours after the one containing `epochMs`. */
+/**
+ * HH:MM in `timeZone` of the half hour `k` half-hours after the one containing `epochMs`, by local
+ * wall-clock arithmetic: exact only in a zone without DST on the way (every zone used here has none).
+ */
 function localHalfHour(epochMs: number, timeZone: string, k: number): string {
   const f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const [h, m] = f.format(new Date(epochMs)).split(':').map(Number);
@@ -124,11 +127,13 @@ describe('the schedule', () => {
   });
 
   it('a time-zone change re-plans the next slot in the new zone at once and fires there', async () => {
+    // Kolkata (+5:30) has no DST, so the local half hour an hour from now exists and comes once, on any date.
+    const zone = 'Asia/Kolkata';
     const { shopId } = await seedShop(tdb.db, { timeZone: 'Asia/Shanghai' });
     const now = await env.currentTimeMs();
-    // A window that opens in an hour, local to Berlin: in Shanghai (6–7 h ahead) it is another time of day.
-    const start = localHalfHour(now, 'Europe/Berlin', 2);
-    const end = localHalfHour(now, 'Europe/Berlin', 3);
+    // A window that opens in an hour, local to Kolkata: in Shanghai (2.5 h ahead) that time of day has passed.
+    const start = localHalfHour(now, zone, 2);
+    const end = localHalfHour(now, zone, 3);
     await saveDistributionSettings(tdb.db, shopId, settings({ windows: [{ start, end }] }), 'test');
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
     const before = await until(
@@ -138,16 +143,18 @@ describe('the schedule', () => {
     );
     const beforeSlot = Date.parse(before!.nextSlot!);
 
-    const moved = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: 'Europe/Berlin', changedBy: 'owner' });
-    expect(moved).toEqual({ timeZone: 'Europe/Berlin' });
+    const moved = await updateShopTimeZone(env.client, worker.taskQueue, shopId, { timeZone: zone, changedBy: 'owner' });
+    expect(moved).toEqual({ timeZone: zone });
     const after = await queryShop(env.client, shopId);
-    expect(after.timeZone).toBe('Europe/Berlin');
+    expect(after.timeZone).toBe(zone);
     const slot = Date.parse(after.nextSlot!);
     expect(slot).not.toBe(beforeSlot);
-    expect(
-      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(slot),
-    ).toBe(start);
-    expect((await tdb.db('shops').where({ id: shopId }).first()).time_zone).toBe('Europe/Berlin');
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(slot)).toBe(
+      start,
+    );
+    expect(slot - now).toBeGreaterThan(30 * MINUTE_MS);
+    expect(slot - now).toBeLessThanOrEqual(60 * MINUTE_MS);
+    expect((await tdb.db('shops').where({ id: shopId }).first()).time_zone).toBe(zone);
 
     await env.sleep(slot + MINUTE_MS - (await env.currentTimeMs()));
     const [run] = await until(
@@ -161,7 +168,7 @@ describe('the schedule', () => {
       (e: unknown) => e,
     );
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((await queryShop(env.client, shopId)).timeZone).toBe('Europe/Berlin');
+    expect((await queryShop(env.client, shopId)).timeZone).toBe(zone);
   });
 
   it('a window across midnight fires on both sides of it', async () => {
@@ -280,22 +287,35 @@ describe('what a run does', () => {
     expect(await attempt(settings({ perAgentCap: -1 }))).toBe('invalid_number');
     expect(await tdb.db('distribution_settings_versions').where({ shop_id: shopId })).toHaveLength(0);
 
-    expect(await attempt(settings({ windows: [{ start: '03:00', end: '03:30' }] }))).toBe('ok');
+    // A window opening 1.5–2 h from now on the test server's clock, whose start is then the next slot
+    // (with a fixed 03:00–03:30 it would be 03:30 from 03:00 on), and no slot fires before run-now.
+    const now = await env.currentTimeMs();
+    const [start, end] = [localHalfHour(now, 'Asia/Shanghai', 4), localHalfHour(now, 'Asia/Shanghai', 5)];
+    expect(await attempt(settings({ windows: [{ start, end }] }))).toBe('ok');
     const view = await queryShop(env.client, shopId);
     expect(view.distribution.version).toBe(1);
     expect(
       new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
         Date.parse(view.nextSlot!),
       ),
-    ).toBe('03:00');
+    ).toBe(start);
 
     const run = await runDistributionNow(env.client, worker.taskQueue, shopId, 'owner');
     expect(run).toMatchObject({ trigger: 'manual', outcome: 'failed', failureReason: 'insufficient_online_agents', settingsVersion: 1 });
-    expect((await runsOf(shopId)).map((r) => r.trigger)).toEqual(['manual']);
+    // Under the new settings only run-now ran (a slot of the all-day defaults may have fired before the change).
+    expect((await runsOf(shopId)).filter((r) => r.settings_version === 1).map((r) => r.trigger)).toEqual(['manual']);
   });
 
   it('a crash after the commit and before the signals loses nothing and assigns nothing twice', async () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
+    // The next scheduled slot half a day away on the test server's clock: only run-now takes the messages.
+    const now = await env.currentTimeMs();
+    await saveDistributionSettings(
+      tdb.db,
+      shopId,
+      settings({ windows: [{ start: localHalfHour(now, 'UTC', 24), end: localHalfHour(now, 'UTC', 24) }] }),
+      'test',
+    );
     await createAgent(tdb.db, shopId, { name: 'A', capacity: 50, status: 'online' });
     await seedPool(shopId, 4, 'c');
     // The relay dies right after claiming the committed rows, before sending any (a killed worker):
@@ -324,6 +344,14 @@ describe('what a run does', () => {
 describe('event-driven distribution (docs/rules.md §3.6)', () => {
   it('a session closing frees a seat and a pending offline message goes to that agent at once, within capacity', async () => {
     const { shopId } = await seedShop(tdb.db, { timeZone: 'UTC' });
+    // Event-driven runs happen inside the windows; scheduled ones at their slots. A one-slot window
+    // just behind the test server's clock covers the next 29 minutes and fires again only tomorrow:
+    // the only run this test sees is the one the freed seat starts.
+    const now = await env.currentTimeMs();
+    const slot = Math.ceil(now / (30 * MINUTE_MS)) * 30 * MINUTE_MS;
+    await env.sleep(slot + MINUTE_MS - now);
+    const window = { start: localHalfHour(slot, 'UTC', 0), end: localHalfHour(slot, 'UTC', 0) };
+    await saveDistributionSettings(tdb.db, shopId, settings({ windows: [window] }), 'test');
     const agent = await createAgent(tdb.db, shopId, { name: 'Busy', capacity: 1, status: 'online' });
     await startShopWorkflow(env.client, worker.taskQueue, shopId);
     await until(
