@@ -64,7 +64,14 @@ async function startSession(sessionId: string, wantsHuman = true): Promise<void>
   expect(res.status).toBe(201);
 }
 
-/** A half-hour HH:MM `hours` from now in the shop's zone, so no scheduled run fires during the test. */
+/** The shop day (YYYY-MM-DD in Asia/Shanghai, the shop's zone) of an instant: daily counts are per shop day. */
+const shopDay = (ms: number) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(ms);
+
+/**
+ * A half-hour HH:MM `hours` from now (the wall clock: the dev server runs on it) in the shop's zone,
+ * so no scheduled run fires during the test.
+ */
 function shopHalfHour(hoursFromNow: number): string {
   const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', hourCycle: 'h23' }).format(new Date());
   return `${String((Number(parts) + hoursFromNow) % 24).padStart(2, '0')}:00`;
@@ -265,11 +272,25 @@ describe('web console in Chromium', () => {
     expect(await records.textContent()).toContain('离线留言分配');
     expect(await records.textContent()).toContain('手动分配');
 
-    // One run now: the last message goes to the online agent, counted as today's automatic assignment.
+    // One run now: the last message goes to the online agent, an automatic assignment counted on the
+    // shop day the run recorded it.
     await page.getByTestId('run-now').click();
     await page.getByTestId('runs-table').getByText('手动执行').waitFor();
     await table.getByText('pool-3', { exact: true }).waitFor({ state: 'detached' });
-    await expect.poll(() => page.getByTestId('today-auto-assigned').textContent()).toContain('1');
+    const runs = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/runs`, { key: shopKey });
+    const runDay = shopDay(Date.parse(runs.body.items.find((r: { trigger: string }) => r.trigger === 'manual').at));
+    const daily = await call(stack.app, 'GET', `/v1/shops/${SHOP}/distribution/daily-counts`, { key: shopKey });
+    expect(daily.body.items).toEqual([{ day: runDay, autoAssigned: 1 }]);
+    // The page counts the day it renders in (the browser's clock, in the shop's zone): 1 on the run's
+    // day. Should Shanghai's midnight (16:00 UTC) have passed since the run, today is a new day with 0.
+    const shownToday = async () => (await page.getByTestId('today-auto-assigned').textContent())?.replace(/\D/g, '');
+    await expect.poll(async () => (await shownToday()) === '1' || shopDay(Date.now()) !== runDay).toBe(true);
+    if (shopDay(Date.now()) !== runDay) {
+      await page.reload();
+      await page.getByTestId('page-title').waitFor();
+      await open(page, 'pool');
+      await expect.poll(shownToday).toBe('0');
+    }
     expect(await records.textContent()).toContain('系统自动分配');
     await shot(page, 'pool');
 
