@@ -10,8 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config';
+import { DEFAULT_DISTRIBUTION_SETTINGS } from '../../domain/distribution';
 import { ensurePythonClientGenerator, type PythonClientGenerator } from '../../infra/provision/python-client-generator';
-import { createShopViaApi, startStack, type Stack } from '../support/stack';
+import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
 let base: string;
@@ -42,6 +43,14 @@ describe('a Python client generated from the served OpenAPI', () => {
     expect(`${gen.stdout}${gen.stderr}`).not.toMatch(/warning|unable to process/i);
 
     const key = await createShopViaApi(stack.app, SHOP);
+    // Distribution off: py-2 stays in the pool while Bob comes online and takes py-1 by transfer. On, a
+    // slot of the shop's schedule (at the wall clock's :00/:30) or Bob's own agent-available run could
+    // give py-2 to Bob first and fill his one seat.
+    const off = await call(stack.app, 'PUT', `/v1/shops/${SHOP}/settings/distribution`, {
+      key,
+      body: { settings: { ...DEFAULT_DISTRIBUTION_SETTINGS, enabled: false } },
+    });
+    expect(off.status).toBe(200);
     // Asynchronously: the API it calls answers from this very process.
     const flow = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
