@@ -5,19 +5,9 @@ import { createShop, getShop } from '../../../db/repositories/shops';
 import { startShopWorkflow } from '../../../temporal/shop-gateway';
 import { authenticateAdmin } from '../../auth';
 import { ApiError, notFound } from '../../errors';
-import { errorResponses, SHOP_ID_PATTERN } from '../../schemas';
 import { isValidTimeZone } from '../../../domain/time-zone';
 import { typed } from '../../typed';
-
-const shopSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    timeZone: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
+import { createShopSchema, getOutboxSchema, retryDeadLetterSchema, issueMerchantKeyAsAdminSchema } from './schemas';
 
 /** Platform operator routes: create shops and issue their keys. Guarded by ADMIN_TOKEN. */
 export default async function adminRoutes(instance: FastifyInstance): Promise<void> {
@@ -28,26 +18,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
     '/shops',
     {
       config: { idempotent: true, errors: { 400: ['invalid_time_zone'], 409: ['shop_exists'] } },
-      schema: {
-        operationId: 'createShop',
-        tags: ['admin'],
-        summary: 'Create a shop, start its shop workflow, and return its first merchant API key (shown once)',
-        security: [{ adminToken: [] }],
-        body: {
-          type: 'object',
-          required: ['id', 'name'],
-          additionalProperties: false,
-          properties: {
-            id: { type: 'string', pattern: SHOP_ID_PATTERN },
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            timeZone: { type: 'string', default: 'Asia/Shanghai', description: 'IANA time zone for distribution windows and daily counts' },
-          },
-        },
-        response: {
-          201: { type: 'object', properties: { shop: shopSchema, apiKey: { type: 'string' } } },
-          ...errorResponses,
-        },
-      },
+      schema: createShopSchema,
     },
     async (req, reply) => {
       const timeZone = req.body.timeZone ?? 'Asia/Shanghai';
@@ -62,48 +33,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
   app.get(
     '/outbox',
     {
-      schema: {
-        tags: ['admin'],
-        operationId: 'getOutbox',
-        summary: 'Delivery backlog (Postgres → Temporal) and the dead letters',
-        security: [{ adminToken: [] }],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-            after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              pending: { type: 'integer' },
-              due: { type: 'integer' },
-              dead: { type: 'integer' },
-              oldestPendingAgeMs: { type: ['integer', 'null'] },
-              deadLetters: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'integer' },
-                    shopId: { type: 'string' },
-                    kind: { type: 'string' },
-                    attempts: { type: 'integer' },
-                    lastError: { type: ['string', 'null'] },
-                    createdAt: { type: 'string', format: 'date-time' },
-                    deadAt: { type: 'string', format: 'date-time' },
-                    payload: { type: 'object', additionalProperties: true },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getOutboxSchema,
     },
     async (req) => ({
       ...(await outboxStats(app.deps.db)),
@@ -114,14 +44,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/outbox/:id/retry',
     {
-      schema: {
-        tags: ['admin'],
-        operationId: 'retryDeadLetter',
-        summary: 'Put a dead letter back into delivery with fresh attempts',
-        security: [{ adminToken: [] }],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } },
-        response: { 202: { type: 'object', properties: { retrying: { type: 'boolean' } } }, ...errorResponses },
-      },
+      schema: retryDeadLetterSchema,
     },
     async (req, reply) => {
       if (!(await retryDeadLetter(app.deps.db, req.params.id))) throw notFound(`dead letter ${req.params.id}`);
@@ -132,14 +55,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/shops/:shopId/keys',
     {
-      schema: {
-        operationId: 'issueMerchantKeyAsAdmin',
-        tags: ['admin'],
-        summary: 'Issue another merchant API key for a shop (shown once)',
-        security: [{ adminToken: [] }],
-        params: { type: 'object', required: ['shopId'], properties: { shopId: { type: 'string', pattern: SHOP_ID_PATTERN } } },
-        response: { 201: { type: 'object', properties: { apiKey: { type: 'string' } } }, ...errorResponses },
-      },
+      schema: issueMerchantKeyAsAdminSchema,
     },
     async (req, reply) => {
       if (!(await getShop(app.deps.db, req.params.shopId))) throw notFound(`shop ${req.params.shopId}`);

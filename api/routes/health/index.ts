@@ -1,49 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { temporal as temporal_ } from '@temporalio/proto';
 import { typed } from '../../typed';
-
-const HEALTH_CHECK_TIMEOUT_MS = 2_000;
-/** Workers long-poll about once a minute; one not seen for longer is gone. */
-const WORKER_POLL_FRESH_MS = 90_000;
-
-async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), HEALTH_CHECK_TIMEOUT_MS);
-      }),
-    ]);
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { checkPostgres, checkTemporal, checkWorker, WORKER_POLL_FRESH_MS } from './checks';
+import { getHealthSchema, getLivenessSchema, getReadinessSchema } from './schemas';
 
 export default async function healthRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
-  const dependency = { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: 'string' } } } as const;
   app.get(
     '/healthz',
     {
-      schema: {
-        operationId: 'getHealth',
-        tags: ['health'],
-        summary: 'Reachability of Postgres and Temporal; 503 when either is down',
-        response: {
-          200: { type: 'object', properties: { ok: { type: 'boolean' }, postgres: dependency, temporal: dependency } },
-          503: { type: 'object', properties: { ok: { type: 'boolean' }, postgres: dependency, temporal: dependency } },
-        },
-      },
+      schema: getHealthSchema,
     },
     async (_req, reply) => {
-      const [postgres, temporal] = await Promise.all([
-        check(() => app.deps.db.raw('SELECT 1')),
-        check(() => app.deps.temporal.client.workflowService.getSystemInfo({})),
-      ]);
+      const [postgres, temporal] = await Promise.all([checkPostgres(app.deps.db), checkTemporal(app.deps.temporal.client)]);
       const ok = postgres.ok && temporal.ok;
       return reply.code(ok ? 200 : 503).send({ ok, postgres, temporal });
     },
@@ -52,12 +20,7 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
   app.get(
     '/livez',
     {
-      schema: {
-        operationId: 'getLiveness',
-        tags: ['health'],
-        summary: 'The API process is up (no dependency checked)',
-        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
-      },
+      schema: getLivenessSchema,
     },
     async () => ({ ok: true }),
   );
@@ -65,34 +28,14 @@ export default async function healthRoutes(instance: FastifyInstance): Promise<v
   app.get(
     '/readyz',
     {
-      schema: {
-        operationId: 'getReadiness',
-        tags: ['health'],
-        summary: 'Ready to serve: Postgres, Temporal, and a worker polling the task queue; 503 otherwise',
-        description: `A worker counts while it has polled the task queue within the last ${WORKER_POLL_FRESH_MS / 1000} s, so a stopped worker turns this 503 within that time.`,
-        response: {
-          200: { type: 'object', properties: { ok: { type: 'boolean' }, postgres: dependency, temporal: dependency, worker: dependency } },
-          503: { type: 'object', properties: { ok: { type: 'boolean' }, postgres: dependency, temporal: dependency, worker: dependency } },
-        },
-      },
+      schema: getReadinessSchema,
     },
     async (_req, reply) => {
       const { client, taskQueue } = app.deps.temporal;
       const [postgres, temporal, worker] = await Promise.all([
-        check(() => app.deps.db.raw('SELECT 1')),
-        check(() => client.workflowService.getSystemInfo({})),
-        check(async () => {
-          const { pollers } = await client.workflowService.describeTaskQueue({
-            namespace: client.options.namespace,
-            taskQueue: { name: taskQueue },
-            taskQueueType: temporal_.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-          });
-          const freshMs = app.deps.workerFreshMs ?? WORKER_POLL_FRESH_MS;
-          const fresh = (pollers ?? []).filter(
-            (p) => p.lastAccessTime && Date.now() - Number(p.lastAccessTime.seconds ?? 0) * 1000 < freshMs,
-          );
-          if (fresh.length === 0) throw new Error(`no worker has polled task queue ${taskQueue} in the last ${freshMs / 1000} s`);
-        }),
+        checkPostgres(app.deps.db),
+        checkTemporal(client),
+        checkWorker(client, taskQueue, app.deps.workerFreshMs ?? WORKER_POLL_FRESH_MS),
       ]);
       const ok = postgres.ok && temporal.ok && worker.ok;
       return reply.code(ok ? 200 : 503).send({ ok, postgres, temporal, worker });

@@ -3,8 +3,8 @@ import { getAgent } from '../../../db/repositories/agents';
 import { getShop } from '../../../db/repositories/shops';
 import { authenticateKey } from '../../auth';
 import { notFound } from '../../errors';
-import { errorResponses, securedByShopKey } from '../../schemas';
 import { typed } from '../../typed';
+import { getMeSchema } from './schemas';
 
 /**
  * Who a key is: the console signs in with a key alone and learns from here which shop it reaches
@@ -17,31 +17,7 @@ export default async function meRoutes(instance: FastifyInstance): Promise<void>
     '/me',
     {
       config: { errors: { 404: ['not_found'] } },
-      schema: {
-        tags: ['keys'],
-        operationId: 'getMe',
-        summary: 'The shop (and agent) this API key acts for',
-        security: securedByShopKey,
-        response: {
-          200: {
-            type: 'object',
-            required: ['shopId', 'shopName', 'timeZone', 'kind', 'keyId', 'label', 'agent'],
-            properties: {
-              shopId: { type: 'string' },
-              shopName: { type: 'string' },
-              timeZone: { type: 'string' },
-              kind: { type: 'string', enum: ['shop', 'agent'], description: "shop: the merchant's key; agent: one agent's own key" },
-              keyId: { type: 'string' },
-              label: { type: ['string', 'null'] },
-              agent: {
-                type: ['object', 'null'],
-                properties: { agentId: { type: 'string' }, name: { type: 'string' } },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: getMeSchema,
     },
     async (req) => {
       const credential = req.credential!;

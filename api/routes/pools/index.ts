@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { sessionShape } from '../../../contracts/shapes';
 import { listOfflineMessages } from '../../../db/repositories/offline-messages';
 import { listSessions } from '../../../db/repositories/sessions';
-import { decodeCursor, encodeCursor, errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+import { decodeCursor, encodeCursor } from '../../schemas';
 import { typed } from '../../typed';
+import { listQueueSchema, listOfflineMessagesSchema } from './schemas';
 
 interface PoolCursor {
   at: string;
@@ -17,36 +17,7 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
   app.get(
     '/queue',
     {
-      schema: {
-        operationId: 'listQueue',
-        tags: ['pools'],
-        summary: 'The queue pool (排队池): sessions waiting for a free agent, first come first served',
-        security: securedByShopKey,
-        params: shopParams,
-        querystring: { type: 'object', properties: { limit: pageQuery.limit } },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    position: { type: 'integer' },
-                    // The fields it shares with the Session record are that record's (queuedAt is never null here).
-                    sessionId: sessionShape.properties.sessionId,
-                    buyerId: sessionShape.properties.buyerId,
-                    topic: sessionShape.properties.topic,
-                    queuedAt: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: listQueueSchema,
     },
     async (req) => {
       const queued = await listSessions(app.deps.db, req.params.shopId, { filter: 'queued', limit: req.query.limit });
@@ -66,29 +37,7 @@ export default async function poolRoutes(instance: FastifyInstance): Promise<voi
     '/offline-messages',
     {
       config: { errors: { 400: ['invalid_cursor'] } },
-      schema: {
-        operationId: 'listOfflineMessages',
-        tags: ['pools'],
-        summary: 'The offline-message pool (留言池), newest first',
-        security: securedByShopKey,
-        params: shopParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: ['pending', 'assigned', 'skipped'] },
-            topic: externalId,
-            wantsHuman: { type: 'boolean' },
-            ...pageQuery,
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { items: { type: 'array', items: { $ref: 'OfflineMessage#' } }, nextCursor: { type: ['string', 'null'] } },
-          },
-          ...errorResponses,
-        },
-      },
+      schema: listOfflineMessagesSchema,
     },
     async (req) => {
       const before = decodeCursor(req.query.cursor, isPoolCursor);

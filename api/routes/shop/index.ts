@@ -4,18 +4,8 @@ import { isValidTimeZone } from '../../../domain/time-zone';
 import { actorOf } from '../../actor';
 import { updateShopTimeZone } from '../../../temporal/shop-gateway';
 import { ApiError, notFound } from '../../errors';
-import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
 import { typed } from '../../typed';
-
-const shopSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    timeZone: { type: 'string', description: 'IANA zone of the shop: distribution windows and shop days follow it' },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
+import { getShopSchema, updateShopSchema } from './schemas';
 
 /** The shop's own profile. A time-zone change goes through the shop run, which re-plans its next slot. */
 export default async function shopRoutes(instance: FastifyInstance): Promise<void> {
@@ -23,14 +13,7 @@ export default async function shopRoutes(instance: FastifyInstance): Promise<voi
   app.get(
     '',
     {
-      schema: {
-        operationId: 'getShop',
-        tags: ['shop'],
-        summary: 'The shop: name, time zone, created',
-        security: securedByShopKey,
-        params: shopParams,
-        response: { 200: shopSchema, ...errorResponses },
-      },
+      schema: getShopSchema,
     },
     async (req) => {
       const shop = await getShop(app.deps.db, req.params.shopId);
@@ -43,26 +26,7 @@ export default async function shopRoutes(instance: FastifyInstance): Promise<voi
     '',
     {
       config: { errors: { 400: ['invalid_time_zone'] } },
-      schema: {
-        operationId: 'updateShop',
-        tags: ['shop'],
-        summary: 'Rename the shop or change its time zone',
-        description:
-          'A new time zone reaches the shop workflow as the update updateShopTimeZone: the next distribution slot is planned in it at once, and daily counts are reported in it from then on. invalid_time_zone for a zone this server does not know.',
-        security: securedByShopKey,
-        params: shopParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            timeZone: { type: 'string', minLength: 1, maxLength: 64 },
-            changedBy: { type: 'string', minLength: 1, maxLength: 200, description: 'Merchant user making the change' },
-          },
-        },
-        response: { 200: shopSchema, ...errorResponses },
-      },
+      schema: updateShopSchema,
     },
     async (req) => {
       const { shopId } = req.params;
