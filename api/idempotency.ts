@@ -67,6 +67,16 @@ interface Held {
 }
 const held = new WeakMap<FastifyRequest, Held>();
 
+/**
+ * A stable id for the work a held Idempotency-Key protects, for a dependency that deduplicates on
+ * its own (a Temporal update id): a retry after a 503 whose work did reach Temporal joins it instead
+ * of running it twice. Undefined without the header.
+ */
+export function idempotencyKeyOf(req: FastifyRequest): string | undefined {
+  const h = held.get(req);
+  return h ? `${h.scope.split(' ')[0]}:${h.keyHash}` : undefined;
+}
+
 const KEEP = (status: number) => status < 500 && status !== 409 && status !== 429;
 
 export function registerIdempotency(app: FastifyInstance): void {

@@ -60,7 +60,7 @@ export interface ConversationState {
   closeReason: CloseReason | null;
   closedAt: number | null;
   /**
-   * Rules §9.3: the assignment whose agent has not answered yet, while the first-reply rule applies
+   * docs/rules.md §9.3: the assignment whose agent has not answered yet, while the first-reply rule applies
    * to it (absent in runs from before handoffs).
    */
   firstReply?: { assignmentId: string; assignedAt: number } | null;
@@ -68,7 +68,7 @@ export interface ConversationState {
   firstReplyReroutes?: number;
   /** The assignment the last applied re-route moved away from (a repeat of it is ignored). */
   reroutedFrom?: string | null;
-  /** Replies not yet written as service facts (rules §10.1): the close writes them (absent in older runs). */
+  /** Replies not yet written as service facts (docs/rules.md §10.1): the close writes them (absent in older runs). */
   replies?: PendingReplies;
 }
 
@@ -101,7 +101,7 @@ export interface Machine {
 /** How routing ended (the routing activity's answer). */
 export type RouteOutcome = { kind: 'assigned'; assignment: AgentAssignment } | { kind: 'queued'; queuedAt: string } | { kind: 'offline' };
 
-/** A re-route committed in Postgres (rules §9.2, §9.3): where the session went and why. */
+/** A re-route committed in Postgres (docs/rules.md §9.2, §9.3): where the session went and why. */
 export interface SessionReroute {
   fromAgentId: string;
   /** The assignment the session left: a re-route the run has already moved past is not applied again. */
@@ -140,7 +140,7 @@ export type Command =
   | { kind: 'agent'; agentId: string }
   | { kind: 'closed_attributes'; closeReason: CloseReason; patch: typeof PATCHES.onCallSearchAttributes }
   | { kind: 'reopened_attributes'; patch: typeof PATCHES.onCallSearchAttributes }
-  /** A duration for the on-call histograms (no shop or session label): rules §10.4. */
+  /** A duration for the on-call histograms (no shop or session label): docs/rules.md §10.4. */
   | { kind: 'observe'; metric: 'first_response_seconds' | 'queue_wait_seconds'; seconds: number };
 
 /** What the loop does next. */
@@ -149,7 +149,7 @@ export type Step =
   | { kind: 'close'; reason: CloseReason; toOfflinePool: boolean; onlyIfQueued: boolean; origin: PoolOrigin | null }
   | { kind: 'await_pool'; since: number }
   | { kind: 'continue_as_new' }
-  /** firstReplyAt: when the first-reply rule re-routes, if it comes before the deadline (rules §9.3). */
+  /** firstReplyAt: when the first-reply rule re-routes, if it comes before the deadline (docs/rules.md §9.3). */
   | { kind: 'wait'; deadline: Deadline | null; firstReplyAt: number | null }
   | { kind: 'finish' };
 
@@ -230,15 +230,15 @@ export type Refusal = {
   message: string;
 };
 
+/** A session waiting in the offline pool was never closed: say where it is, not that it closed. */
+const inOfflinePool = (m: Machine): Refusal => ({
+  type: 'session_in_offline_pool',
+  message: `session ${m.state.request.sessionId} waits in the offline-message pool (nobody was online); it is not closed`,
+});
+
 export function refuseClose(m: Machine, by: unknown): Refusal | null {
   if (by !== 'agent' && by !== 'buyer') return { type: 'invalid_close_request', message: 'by must be "agent" or "buyer"' };
-  // A session waiting in the offline pool was never closed: say where it is, not that it closed.
-  if (m.state.status === 'offline') {
-    return {
-      type: 'session_in_offline_pool',
-      message: `session ${m.state.request.sessionId} waits in the offline-message pool (nobody was online); it is not closed`,
-    };
-  }
+  if (m.state.status === 'offline') return inOfflinePool(m);
   if (ended(m)) return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
   return null;
 }
@@ -250,7 +250,9 @@ export function refuseLeaveQueue(m: Machine): Refusal | null {
 }
 
 export function refuseRequestHuman(m: Machine): Refusal | null {
-  return isLive(m) ? null : { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
+  if (isLive(m)) return null;
+  if (m.state.status === 'offline') return inOfflinePool(m);
+  return { type: 'session_closed', message: `session ${m.state.request.sessionId} is already ${m.state.status}` };
 }
 
 /** The session is recorded and, if it asked for a human, routed — or it ended before routing could. */
@@ -280,7 +282,7 @@ const overtaken = (s: ConversationState, a: AgentAssignment): boolean => {
   return latest !== undefined && committedAtOf(latest.assignmentId) > committedAtOf(a.assignmentId);
 };
 
-/** Rules §9.3: the first-reply rule watches this assignment (not a pool one; at most twice re-routed). */
+/** docs/rules.md §9.3: the first-reply rule watches this assignment (not a pool one; at most twice re-routed). */
 function armFirstReply(s: ConversationState, a: AgentAssignment, at: number): ConversationState {
   const on =
     typeof s.snapshot?.firstReplyMinutes === 'number' &&
@@ -304,7 +306,7 @@ export function firstReplyAt(s: ConversationState): number | null {
 
 /**
  * A transfer moves the session to its new agent and leaves the turn alone: it is not a reply, so the
- * agent-reply deadline keeps counting from the buyer's first unanswered message (rules §9.1).
+ * agent-reply deadline keeps counting from the buyer's first unanswered message (docs/rules.md §9.1).
  */
 function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Command[]): Machine {
   if (m.state.assignments.some((e) => e.assignmentId === t.assignmentId) || overtaken(m.state, t)) return m;
@@ -327,7 +329,7 @@ function applyTransfer(m: Machine, t: AgentTransfer, at: number, commands: Comma
 }
 
 /**
- * A re-route (rules §9.2, §9.3): like a transfer it keeps the turn (the buyer still waits since their
+ * A re-route (docs/rules.md §9.2, §9.3): like a transfer it keeps the turn (the buyer still waits since their
  * first unanswered message); to the queue it starts the 24 h queue wait, to the pool the pool wait.
  */
 function applyReroute(m: Machine, r: SessionReroute, at: number, commands: Command[]): Machine {
@@ -383,7 +385,7 @@ function applyAssignment(m: Machine, a: AgentAssignment, at: number, commands: C
 }
 
 /**
- * A reply to a buyer who waited (rules §10.1): since their first unanswered message, or since the
+ * A reply to a buyer who waited (docs/rules.md §10.1): since their first unanswered message, or since the
  * assignment if that came later (the agent could not answer before). The first per assignment is
  * its first response.
  */

@@ -42,9 +42,11 @@ function updateShop<Ret, Args extends unknown[]>(
   shopId: string,
   update: UpdateDefinition<Ret, Args>,
   args: Args,
+  updateId?: string,
 ): Promise<Ret> {
   return client.workflow.executeUpdateWithStart(update, {
     args,
+    ...(updateId ? { updateId } : {}),
     startWorkflowOperation: new WithStartWorkflowOperation<ShopWorkflow>(SHOP_WORKFLOW_TYPE, startOptions(shopId, taskQueue)),
   });
 }
@@ -76,8 +78,15 @@ export function updateShopTimeZone(
   return updateShop(client, taskQueue, shopId, updateShopTimeZoneUpdate, [change]);
 }
 
-export function runDistributionNow(client: Client, taskQueue: string, shopId: string, requestedBy: string): Promise<DistributionRun> {
-  return updateShop(client, taskQueue, shopId, runDistributionNowUpdate, [{ requestedBy }]);
+/** `updateId` (from the caller's Idempotency-Key) makes a repeat join the first run rather than start a second. */
+export function runDistributionNow(
+  client: Client,
+  taskQueue: string,
+  shopId: string,
+  requestedBy: string,
+  updateId?: string,
+): Promise<DistributionRun> {
+  return updateShop(client, taskQueue, shopId, runDistributionNowUpdate, [{ requestedBy }], updateId);
 }
 
 /** docs/rules.md §3.6: an agent came online or got more capacity; the shop run offers it pending messages. */
@@ -89,7 +98,7 @@ export async function notifyAgentAvailable(client: Client, taskQueue: string, sh
   });
 }
 
-/** Rules §9.2: an agent went offline holding sessions; the shop run starts its grace timer. */
+/** docs/rules.md §9.2: an agent went offline holding sessions; the shop run starts its grace timer. */
 export async function notifyAgentLeft(
   client: Client,
   taskQueue: string,

@@ -17,11 +17,27 @@ export async function getShop(db: Knex, shopId: string): Promise<Shop | null> {
   return row ? toShop(row) : null;
 }
 
-/** Creates the shop and its first merchant key; false when the id is taken. */
+/**
+ * Creates the shop and its first merchant key; null when the id is taken. `start` (the shop's run)
+ * follows the commit: when it fails the shop is removed again, so an outage leaves nothing behind
+ * (its key was never shown) and the retry the 503 invites creates it once.
+ */
 export async function createShop(
   db: Knex,
   shop: { id: string; name: string; timeZone: string },
+  start?: (shopId: string) => Promise<void>,
 ): Promise<{ shop: Shop; apiKey: string } | null> {
+  const created = await insertShop(db, shop);
+  if (created && start) {
+    await start(created.shop.id).catch(async (err: unknown) => {
+      await db('shops').where({ id: created.shop.id }).delete();
+      throw err;
+    });
+  }
+  return created;
+}
+
+async function insertShop(db: Knex, shop: { id: string; name: string; timeZone: string }): Promise<{ shop: Shop; apiKey: string } | null> {
   return db.transaction(async (tx) => {
     const inserted = await tx('shops')
       .insert({ id: shop.id, name: shop.name, time_zone: shop.timeZone })

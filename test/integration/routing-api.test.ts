@@ -149,6 +149,15 @@ describe('the merchant view of routing', () => {
         (s: { sessionId: string }) => s.sessionId,
       ),
     ).toEqual(['third']);
+    // A pooled session was never closed: a close or 转人工 says where it waits, and changes nothing.
+    for (const [path, body] of [
+      ['close', { by: 'agent' }],
+      ['request-human', undefined],
+    ] as const) {
+      const refused = await call(stack.app, 'POST', `/v1/shops/${shop}/sessions/third/${path}`, { key, body });
+      expect([refused.status, refused.body.error.code]).toEqual([409, 'session_in_offline_pool']);
+    }
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions/third`, { key })).body.status).toBe('offline');
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages`, { key: shopKey })).body.items).toEqual([]);
   });
 

@@ -12,6 +12,7 @@ import { assertTargetExists, currentDistributionSettings } from '../../../db/rep
 import { getShop } from '../../../db/repositories/shops';
 import { validateDistributionSettings, type DistributionSettings } from '../../../domain/distribution';
 import { DomainError } from '../../../domain/errors';
+import { idempotencyKeyOf } from '../../idempotency';
 import { queryShop, runDistributionNow, updateDistributionSettings } from '../../../temporal/shop-gateway';
 import { outboxStateOfRun } from '../../../db/repositories/outbox';
 import { actorOf } from '../../actor';
@@ -84,7 +85,7 @@ export default async function distributionRoutes(instance: FastifyInstance): Pro
       config: { idempotent: true },
       schema: runDistributionNowSchema,
     },
-    async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant'),
+    async (req) => runDistributionNow(client, taskQueue, req.params.shopId, req.body?.requestedBy ?? 'merchant', idempotencyKeyOf(req)),
   );
 
   app.post(

@@ -155,7 +155,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/request-human',
     {
-      config: { errors: { 409: ['session_closed', 'session_not_live'] } },
+      config: { errors: { 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] } },
       schema: requestHumanSchema,
     },
     async (req) => {

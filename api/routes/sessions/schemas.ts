@@ -137,7 +137,8 @@ export const requestHumanSchema = {
   operationId: 'requestHuman',
   tags: ['sessions'],
   summary: 'The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message',
-  description: 'Answers once routed, with the session record and, when queued, its place in the queue (1 = served next).',
+  description:
+    'Answers once routed, with the session record and, when queued, its place in the queue (1 = served next). A closed session answers 409 session_closed; one waiting in the offline-message pool 409 session_in_offline_pool.',
   security: securedByShopKey,
   params: sessionParams,
   response: {
