@@ -260,6 +260,11 @@ const zh = {
   firstReplyHelp: '客服在分配后这么多分钟内未回复买家，会话改派他人，最多两次；留言池分配的会话不受影响',
   agentLeftHelp: '小休不受影响，只是不再接新会话；宽限期内重新上线则保留会话',
   err_transfer_target_unavailable: '无法转接：对方不在线、小休、已满或就是当前客服',
+  err_transfer_target_unavailable_offline: '无法转接：对方不在线',
+  err_transfer_target_unavailable_suspended: '无法转接：对方小休中',
+  err_transfer_target_unavailable_full: '无法转接：对方接待已满',
+  err_transfer_target_unavailable_same_agent: '无法转接：会话已在该客服手中',
+  err_transfer_target_unavailable_no_free_agent: '无法转接：该分组没有在线且有空位的其他客服',
   err_session_not_active: '只能转接正在接待中的会话',
   err_not_found: '未找到',
 };
@@ -509,6 +514,11 @@ const en: Record<MessageKey, string> = {
     'A session whose agent has not answered the buyer this long after an assignment moves on, at most twice; sessions from the offline pool are exempt',
   agentLeftHelp: 'A break (小休) keeps sessions and only stops new ones; back online within the grace keeps them',
   err_transfer_target_unavailable: 'Cannot transfer: the target is offline, on a break, full, or already holds it',
+  err_transfer_target_unavailable_offline: 'Cannot transfer: the agent is offline',
+  err_transfer_target_unavailable_suspended: 'Cannot transfer: the agent is on a break',
+  err_transfer_target_unavailable_full: 'Cannot transfer: the agent has no free seat',
+  err_transfer_target_unavailable_same_agent: 'Cannot transfer: the session is already with this agent',
+  err_transfer_target_unavailable_no_free_agent: 'Cannot transfer: nobody else in this group is online with a free seat',
   err_session_not_active: 'Only a session with an agent can be transferred',
   err_not_found: 'Not found',
 };

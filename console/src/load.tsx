@@ -31,7 +31,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
 }
 
 export function errorText(t: Translate, err: unknown): string {
-  if (err instanceof ApiFailure) return `${explain(t, err.code, err.message)} (${err.code})`;
+  if (err instanceof ApiFailure) {
+    // A refusal that says why (details.reason) is explained by its reason when the dictionary knows it.
+    const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+    const code =
+      typeof reason === 'string' && t(`err_${err.code}_${reason}`) !== `err_${err.code}_${reason}` ? `${err.code}_${reason}` : err.code;
+    return `${explain(t, code, err.message)} (${err.code})`;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -112,7 +112,7 @@ function eventLine(t: Translate, e: ShopEvent): string {
   const d = e.data as Record<string, unknown>;
   switch (e.type) {
     case 'session.assigned':
-      return `${t('ev_session.assigned')} ${String(d.agentId)} · ${String(d.operator)}${d.reason ? ` · ${String(d.reason)}` : ''}`;
+      return `${t('ev_session.assigned')} ${String(d.agentId)} · ${String(d.operator)}${d.reason ? ` · ${assignmentReasonText(t, String(d.reason))}` : ''}`;
     case 'session.queued':
       return `${t('ev_session.queued')} · ${t('position')} ${String(d.position)}`;
     case 'session.closed':
