@@ -226,7 +226,14 @@ export async function shopWorkflow(input: ShopWorkflowInput & { carried?: ShopSt
       });
     } else if (slot === null) {
       await condition(woke);
-    } else if (!(await condition(woke, Math.max(1, slot - Date.now())))) {
+    } else if (
+      !(await condition(woke, Math.max(1, slot - Date.now()), {
+        // One timer sleeps to the earliest deadline; a grace due after the slot is named on it too.
+        summary:
+          `distribution slot · ${new Date(slot).toISOString()}` +
+          (grace ? ` · then agent-left grace · agent ${grace.agentId} · until ${new Date(grace.dueAt).toISOString()}` : ''),
+      }))
+    ) {
       s.lastSlot = slot;
       await distribute('scheduled', slot);
     }
