@@ -32,7 +32,10 @@ if [ -f "$results" ]; then
   node -e '
     const r = require(process.argv[1]);
     const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+    // A file that fails before its tests run (its setup) fails no test: count it as a failure too.
+    const broken = (r.testResults || []).filter((f) => f.status === "failed" && !(f.assertionResults || []).some((a) => a.status === "failed")).length;
+    const files = broken ? ` (${broken} file${broken > 1 ? "s" : ""} failed outside a test)` : "";
+    console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests + broken} failed${files}, ${skipped} skipped`);
   ' "$PWD/$results"
 else
   echo "vitest: 0 passed, 1 failed"
