@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RouteOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { postgresRateLimitStore } from './rate-limit-store';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
@@ -45,16 +45,18 @@ export const TEMPORAL_CALL_DEADLINE_MS = 6_000;
 export const TEMPORAL_OUTAGE_ANSWER_MS = 15_000;
 export const SESSION_START_OUTAGE_ANSWER_MS = 25_000;
 
-/** An operationId from method and path where a route names none: GET /v1/shops/:shopId/sessions/:sessionId → getSessionsBySessionId. */
-function operationIdOf(method: string, url: string): string {
-  const words = url
-    .split('/')
-    .filter((p) => p && p !== 'v1' && p !== 'shops' && p !== ':shopId')
-    .map((p) => (p.startsWith(':') ? `By-${p.slice(1)}` : p))
-    .join('-')
-    .split(/[-_]/)
-    .filter(Boolean);
-  return method.toLowerCase() + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+/**
+ * Every documented route names its operationId (the typed client and generated SDKs call it by that
+ * name): one without it fails the app's start, naming the route, instead of shipping an invented id.
+ */
+function assertOperationId(route: RouteOptions): void {
+  const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
+  if (methods.length === 0 || route.schema?.hide) return;
+  if (!(route.schema as { operationId?: string } | undefined)?.operationId) {
+    throw new Error(
+      `route ${methods.join(',')} ${route.url} has no operationId: give its schema one (or hide: true to leave it undocumented)`,
+    );
+  }
 }
 
 /** Answers 431 / 400 in the documented error shape when Node's HTTP parser refuses a request. */
@@ -124,10 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     describeIdempotencyHeader(route);
     catalogueErrors(route);
-    if (route.schema && !route.schema.hide && !(route.schema as { operationId?: string }).operationId) {
-      const method = Array.isArray(route.method) ? route.method[0] : route.method;
-      (route.schema as { operationId?: string }).operationId = operationIdOf(method, route.url);
-    }
+    assertOperationId(route);
   });
   const perMinute = deps.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE_DEFAULT;
   if (perMinute > 0) {
