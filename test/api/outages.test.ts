@@ -72,6 +72,20 @@ describe('outages', () => {
       });
       expect([hook.statusCode, hook.json().error.code]).toEqual([503, 'temporal_unavailable']);
       expect(await tdb.db('webhook_endpoints').where({ shop_id: 'out' })).toEqual([]);
+      // Nor a shop whose run cannot start: its key was never shown, and the retry must not meet shop_exists.
+      const shopCreate = () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/admin/shops',
+          headers: { authorization: 'Bearer admin', 'idempotency-key': 'shop-out2' },
+          payload: { id: 'out2', name: 'Out 2' },
+        });
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const shop = await shopCreate();
+        expect([shop.statusCode, shop.json().error.code]).toEqual([503, 'temporal_unavailable']);
+        expect(await tdb.db('shops').where({ id: 'out2' })).toEqual([]);
+        expect(await tdb.db('api_keys').where({ shop_id: 'out2' })).toEqual([]);
+      }
       const settings = await app.inject({
         method: 'PUT',
         url: '/v1/shops/out/settings/session',

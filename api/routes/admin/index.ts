@@ -23,9 +23,9 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
     async (req, reply) => {
       const timeZone = req.body.timeZone ?? 'Asia/Shanghai';
       if (!isValidTimeZone(timeZone)) throw new ApiError('invalid_time_zone', `unknown time zone ${JSON.stringify(timeZone)}`);
-      const created = await createShop(app.deps.db, { id: req.body.id, name: req.body.name, timeZone });
+      const start = (shopId: string) => startShopWorkflow(app.deps.temporal.client, app.deps.temporal.taskQueue, shopId);
+      const created = await createShop(app.deps.db, { id: req.body.id, name: req.body.name, timeZone }, start);
       if (!created) throw new ApiError('shop_exists', `shop ${req.body.id} already exists`, 409);
-      await startShopWorkflow(app.deps.temporal.client, app.deps.temporal.taskQueue, created.shop.id);
       return reply.code(201).send(created);
     },
   );
