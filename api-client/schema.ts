@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * The buyer asks for a human (转人工): route to an agent, queue, or leave an offline message
-         * @description Answers once routed, with the session record and, when queued, its place in the queue (1 = served next).
+         * @description Answers once routed, with the session record and, when queued, its place in the queue (1 = served next). A closed session answers 409 session_closed; one waiting in the offline-message pool 409 session_in_offline_pool.
          */
         post: operations["requestHuman"];
         delete?: never;
@@ -3141,7 +3141,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_not_live";
+                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
