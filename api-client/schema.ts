@@ -1776,7 +1776,10 @@ export interface operations {
     issueMerchantKeyAsAdmin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
             };
@@ -1804,7 +1807,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -1838,7 +1841,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -2193,6 +2196,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description name, timeZone or both; changedBy alone changes nothing and is refused (invalid_request) */
         requestBody: {
             content: {
                 "application/json": {

@@ -55,6 +55,7 @@ export default async function adminRoutes(instance: FastifyInstance): Promise<vo
   app.post(
     '/shops/:shopId/keys',
     {
+      config: { idempotent: true },
       schema: issueMerchantKeyAsAdminSchema,
     },
     async (req, reply) => {

@@ -33,7 +33,6 @@ export default async function shopRoutes(instance: FastifyInstance): Promise<voi
       const { name, timeZone, changedBy } = req.body;
       // Validate everything before changing anything.
       if (timeZone !== undefined && !isValidTimeZone(timeZone)) throw new ApiError('invalid_time_zone', `unknown time zone ${timeZone}`);
-      if (name === undefined && timeZone === undefined) throw new ApiError('invalid_request', 'give name or timeZone');
       const shop = await getShop(app.deps.db, shopId);
       if (!shop) throw notFound(`shop ${shopId}`);
       if (timeZone !== undefined && timeZone !== shop.timeZone) {

@@ -31,7 +31,10 @@ export const updateShopSchema = {
   body: {
     type: 'object',
     additionalProperties: false,
+    description: 'name, timeZone or both; changedBy alone changes nothing and is refused (invalid_request)',
     minProperties: 1,
+    // changedBy is optional, so minProperties cannot say "name or timeZone"; anyOf would upset generated clients.
+    not: { required: ['changedBy'], maxProperties: 1 },
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 200 },
       timeZone: { type: 'string', minLength: 1, maxLength: 64 },
