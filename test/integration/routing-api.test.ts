@@ -157,7 +157,7 @@ describe('the merchant view of routing', () => {
       const refused = await call(stack.app, 'POST', `/v1/shops/${shop}/sessions/third/${path}`, { key, body });
       expect([refused.status, refused.body.error.code]).toEqual([409, 'session_in_offline_pool']);
     }
-    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions/third`, { key })).body.status).toBe('offline');
+    expect((await call(stack.app, 'GET', `/v1/shops/${shop}/sessions/third`, { key })).body.session.status).toBe('offline');
     expect((await call(stack.app, 'GET', `/v1/shops/${SHOP}/offline-messages`, { key: shopKey })).body.items).toEqual([]);
   });
 
