@@ -111,6 +111,59 @@ describe('sessions over HTTP on the dev server', () => {
     expect(old.body.live.snapshot.buyerIdleMinutes).toBe(20);
   });
 
+  it('handoff settings: defaults until changed, bounds refused with their codes changing nothing, omitted fields kept', async () => {
+    const shop = 'int-handoff-settings';
+    const k = await createShopViaApi(stack.app, shop);
+    const path = `/v1/shops/${shop}/settings/session`;
+    const initial = await call(stack.app, 'GET', path, { key: k });
+    expect(initial.body).toMatchObject({ version: 0, agentLeft: { mode: 'reroute', graceMinutes: 5 }, firstReplyMinutes: null });
+
+    const refused: [unknown, string][] = [
+      [{ mode: 'reroute', graceMinutes: 61 }, 'invalid_agent_left_policy'],
+      [{ mode: 'reroute', graceMinutes: -1 }, 'invalid_agent_left_policy'],
+      [{ mode: 'reroute', graceMinutes: 2.5 }, 'invalid_agent_left_policy'],
+      [{ mode: 'hand_back', graceMinutes: 5 }, 'invalid_agent_left_policy'],
+      [{ mode: 'keep' }, 'invalid_agent_left_policy'],
+    ];
+    for (const [agentLeft, code] of refused) {
+      const r = await call(stack.app, 'PUT', path, { key: k, body: { buyerIdleMinutes: 20, agentLeft } });
+      expect([r.status, r.body.error?.code], JSON.stringify(agentLeft)).toEqual([400, code]);
+    }
+    for (const firstReplyMinutes of [0, 61, 1.5, '3']) {
+      const r = await call(stack.app, 'PUT', path, { key: k, body: { buyerIdleMinutes: 20, firstReplyMinutes } });
+      expect([r.status, r.body.error?.code], String(firstReplyMinutes)).toEqual([400, 'invalid_first_reply_minutes']);
+    }
+    expect((await call(stack.app, 'GET', path, { key: k })).body).toEqual(initial.body);
+
+    // Both ends of each range are accepted.
+    const set = await call(stack.app, 'PUT', path, {
+      key: k,
+      body: { buyerIdleMinutes: 20, agentLeft: { mode: 'reroute', graceMinutes: 60 }, firstReplyMinutes: 1 },
+    });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ version: 1, agentLeft: { mode: 'reroute', graceMinutes: 60 }, firstReplyMinutes: 1 });
+    // Omitted: unchanged; null turns first reply off again.
+    const kept = await call(stack.app, 'PUT', path, { key: k, body: { buyerIdleMinutes: 30 } });
+    expect(kept.body).toMatchObject({
+      version: 2,
+      buyerIdleMinutes: 30,
+      agentLeft: { mode: 'reroute', graceMinutes: 60 },
+      firstReplyMinutes: 1,
+    });
+    const off = await call(stack.app, 'PUT', path, {
+      key: k,
+      body: { buyerIdleMinutes: 30, agentLeft: { mode: 'keep', graceMinutes: 0 }, firstReplyMinutes: null },
+    });
+    expect(off.body).toMatchObject({ version: 3, agentLeft: { mode: 'keep', graceMinutes: 0 }, firstReplyMinutes: null });
+    // A session started now carries the first-reply minutes in its snapshot.
+    await call(stack.app, 'PUT', path, { key: k, body: { buyerIdleMinutes: 30, firstReplyMinutes: 60 } });
+    const started = await call(stack.app, 'POST', `/v1/shops/${shop}/sessions`, {
+      key: k,
+      body: { sessionId: 'hs-1', buyerId: 'b', topic: 'presales' },
+    });
+    expect(started.body.session.settingsSnapshot).toMatchObject({ buyerIdleMinutes: 30, firstReplyMinutes: 60 });
+  });
+
   it('messages racing the per-run limit are all counted: the run continues as new under a burst', async () => {
     const body = { sessionId: 'int-burst', buyerId: 'burst', topic: 'presales' };
     const started = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body });

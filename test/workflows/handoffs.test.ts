@@ -14,11 +14,11 @@ import type { SignalDefinition } from '@temporalio/workflow';
 import { transferSession } from '../../db/repositories/handoffs';
 import { listSessionClosures } from '../../db/repositories/sessions';
 import { AGENT_REPLY_TIMEOUT_MS, HOUR_MS, MINUTE_MS } from '../../domain/limits';
-import { TRANSFER_REASON } from '../../domain/assignment';
+import { QUEUE_DRAIN_REASON, TRANSFER_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { StartSessionRequest } from '../../domain/session';
 import type { ConversationView } from '../../contracts/conversation';
-import { queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
+import { closeConversation, queryConversation, reportMessage, startConversation } from '../../temporal/session-gateway';
 import type { TestDatabase } from '../support/database';
 import { seedShop } from '../support/seed';
 import { resultOrExplain, type RunningWorker, type WorkflowHarness, startWorkflowHarness } from '../support/temporal';
@@ -255,6 +255,19 @@ describe('an agent who leaves (default: re-route after 5 minutes of grace)', () 
     expect(left[0].dueAt).toBe(t + 7 * MINUTE_MS);
   });
 
+  it('小休 keeps its sessions past the grace: no timer starts, nothing is re-routed', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'br1'));
+    await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+    await updateAgent(tdb.db, shopId, a.id, { status: 'suspended' }, await nowIso());
+    expect(await tdb.db('outbox').where({ shop_id: shopId, kind: 'agent_left' })).toHaveLength(0);
+    await env.sleep(30 * MINUTE_MS);
+    expect(await holders(shopId)).toEqual({ br1: a.id });
+    expect((await view(shopId, 'br1')).agentId).toBe(a.id);
+    expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
+  });
+
   it('keep: the shop keeps an offline agent’s sessions with it', async () => {
     const { shopId } = await seedShop(tdb.db);
     await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, agentLeft: { mode: 'keep', graceMinutes: 5 } }, 'owner');
@@ -328,6 +341,67 @@ describe('a buyer nobody answers (first reply, off by default)', () => {
     expect([v.status, v.agentId]).toEqual(['active', a.id]);
     expect(await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' })).toHaveLength(0);
     expect(await tdb.db('offline_messages').where({ shop_id: shopId })).toHaveLength(0);
+  });
+
+  it('a session assigned from the queue is re-routed when its agent does not answer', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, firstReplyMinutes: 3 }, 'owner');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 1, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'qa1'));
+    await reportMessage(env.client, shopId, 'qa1', { from: 'agent', messageId: 'hi', agentId: a.id });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'qa2'));
+    expect((await view(shopId, 'qa2')).status).toBe('queued');
+    // Created offline and brought online without a drain of its own, so the queue stays A's to serve.
+    const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 1, status: 'online' });
+    await closeConversation(env.client, shopId, 'qa1', { by: 'buyer' });
+    const served = await until(
+      () => view(shopId, 'qa2'),
+      (v) => v.agentId === a.id,
+      'the queue gives A’s seat to qa2',
+    );
+    expect(served.assignments.at(-1)!.reason).toBe(QUEUE_DRAIN_REASON);
+    expect(served.firstReplyAt).not.toBeNull();
+
+    await env.sleep(3 * MINUTE_MS + 1_000);
+    await until(
+      () => view(shopId, 'qa2'),
+      (v) => v.agentId === b.id,
+      'qa2 re-routed to B',
+    );
+    const events = await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }).select('session_id', 'data');
+    expect(events.map((e) => [e.session_id, e.data.reason, e.data.fromAgentId, e.data.toAgentId])).toEqual([
+      ['qa2', 'no_first_reply', a.id, b.id],
+    ]);
+  });
+
+  it('a transfer starts the first-reply wait again for the new agent', async () => {
+    const { shopId } = await seedShop(tdb.db);
+    await saveSessionSettings(tdb.db, shopId, { buyerIdleMinutes: 20, firstReplyMinutes: 3 }, 'owner');
+    const a = await createAgent(tdb.db, shopId, { name: 'A', capacity: 5, status: 'online' });
+    await startConversation(env.client, worker.taskQueue, req(shopId, 'ta1'));
+    const b = await createAgent(tdb.db, shopId, { name: 'B', capacity: 5, status: 'online' });
+    await env.sleep(2 * MINUTE_MS);
+    const at = await nowIso();
+    await transferSession(tdb.db, { shopId, sessionId: 'ta1', target: { toAgentId: b.id }, note: null, operator: 'test', at });
+    const moved = await until(
+      () => view(shopId, 'ta1'),
+      (v) => v.agentId === b.id,
+      'the run hears the transfer',
+    );
+    // Counted from the transfer, not from the first assignment.
+    expect(ms(moved.firstReplyAt ?? null) - ms(at)).toBeGreaterThanOrEqual(3 * MINUTE_MS);
+    expect(ms(moved.firstReplyAt ?? null) - ms(at)).toBeLessThan(4 * MINUTE_MS);
+    // Past A's original 3 minutes, B still has its own.
+    await env.sleep(2 * MINUTE_MS);
+    expect((await view(shopId, 'ta1')).agentId).toBe(b.id);
+    await env.sleep(MINUTE_MS + 1_000);
+    await until(
+      () => view(shopId, 'ta1'),
+      (v) => v.agentId === a.id,
+      're-routed away from B',
+    );
+    const events = await tdb.db('events').where({ shop_id: shopId, type: 'session.rerouted' }).select('data');
+    expect(events.map((e) => [e.data.reason, e.data.fromAgentId, e.data.toAgentId])).toEqual([['no_first_reply', b.id, a.id]]);
   });
 
   it('sessions assigned from the offline pool are exempt', async () => {

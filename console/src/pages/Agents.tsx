@@ -26,7 +26,7 @@ export function AgentsPage() {
     });
   const agents = useLoad(() => ok(api.GET('/v1/shops/{shopId}/agents', { params: shop })), []);
   const groups = useLoad(() => ok(api.GET('/v1/shops/{shopId}/groups', { params: shop })), []);
-  useShopEvents(['agent.status_changed', 'session.assigned', 'session.closed'], agents.reload);
+  useShopEvents(['agent.status_changed', 'session.assigned', 'session.transferred', 'session.rerouted', 'session.closed'], agents.reload);
   const [error, setError] = useState<unknown>(null);
   const [newAgent, setNewAgent] = useState(false);
   const [newGroup, setNewGroup] = useState(false);

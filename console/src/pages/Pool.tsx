@@ -55,7 +55,7 @@ export function PoolPage() {
     records.reload();
     runs.reload();
   });
-  useShopEvents(['agent.status_changed', 'session.assigned', 'session.closed'], agents.reload);
+  useShopEvents(['agent.status_changed', 'session.assigned', 'session.transferred', 'session.rerouted', 'session.closed'], agents.reload);
   const agentName = (id: string | null) => (id ? ((agents.data?.items ?? []).find((a) => a.id === id)?.name ?? id) : '—');
 
   const byDay = new Map((counts.data?.items ?? []).map((d) => [d.day, d.autoAssigned ?? 0]));

@@ -13,7 +13,10 @@ export function QueuePage() {
     () => ok(api.GET('/v1/shops/{shopId}/queue', { params: { path: { shopId: me.shopId }, query: { limit: 500 } } })),
     [],
   );
-  useShopEvents(['session.queued', 'session.assigned', 'session.closed', 'offline_message.created'], queue.reload);
+  useShopEvents(
+    ['session.queued', 'session.assigned', 'session.transferred', 'session.rerouted', 'session.closed', 'offline_message.created'],
+    queue.reload,
+  );
   const now = Date.now();
   return (
     <>
