@@ -3,7 +3,7 @@
  * query) and the view it answers with. The API, the outbox sender, scripts and tests import this,
  * never the workflow code. Wire names are permanent: renaming one breaks running sessions.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { AgentAssignment, AgentTransfer, ConversationState, SessionReroute } from '../domain/conversation-machine';
 import type { ConversationView, SessionRecord } from './shapes';
 import type { SessionSettingsSnapshot, StartSessionRequest } from '../domain/session';
@@ -12,6 +12,15 @@ import { nextDeadline } from '../domain/session-timers';
 import { firstReplyAt } from '../domain/conversation-machine';
 
 export type { AgentAssignment, AgentTransfer, AssignmentEvent, ConversationState, SessionReroute } from '../domain/conversation-machine';
+
+/**
+ * What buyers wait, observed by the run and recorded by the worker (infra/worker-metrics.ts) outside
+ * the sandbox: the SDK's own workflow meter adds camelCase labels Prometheus's linter refuses.
+ */
+export type WaitMetric = 'first_response_seconds' | 'queue_wait_seconds';
+export interface ServiceMetricsSinks extends Sinks {
+  serviceMetrics: { observe(metric: WaitMetric, seconds: number): void };
+}
 
 /** The registered workflow type (the exported function's name in workflows/). */
 export const CONVERSATION_WORKFLOW_TYPE = 'conversationWorkflow';

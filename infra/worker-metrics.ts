@@ -3,8 +3,9 @@
  * runtime's Prometheus exporter (WORKER_METRICS_PORT). Labels never carry a shop or session id:
  * their number would grow without bound; logs carry those.
  */
-import { Runtime } from '@temporalio/worker';
-import type { MetricCounter } from '@temporalio/common';
+import { Runtime, type InjectedSinks } from '@temporalio/worker';
+import type { MetricCounter, MetricHistogram } from '@temporalio/common';
+import type { ServiceMetricsSinks, WaitMetric } from '../contracts/conversation';
 
 interface Counters {
   sessionsOpened: MetricCounter;
@@ -40,4 +41,33 @@ export function workerMetrics(): Counters {
     webhookDeliveries: meter.createCounter('cs_webhook_deliveries', '', 'Webhook delivery attempts, by outcome (ok, failed)'),
   };
   return counters;
+}
+
+let waits: Record<WaitMetric, MetricHistogram> | undefined;
+
+/**
+ * The runs' wait histograms (buckets: infra/worker-runtime.ts), labelled by task queue in snake_case.
+ * Called from the sandbox through a sink, never during replay, so each observation counts once.
+ */
+export function serviceMetricsSinks(): InjectedSinks<ServiceMetricsSinks> {
+  return {
+    serviceMetrics: {
+      observe: {
+        fn: (info, metric, seconds) => {
+          const meter = Runtime.instance().metricMeter;
+          waits ??= {
+            first_response_seconds: meter.createHistogram(
+              'cs_first_response_seconds',
+              'float',
+              's',
+              'Agent first response after an assignment',
+            ),
+            queue_wait_seconds: meter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
+          };
+          waits[metric].record(seconds, { task_queue: info.taskQueue });
+        },
+        callDuringReplay: false,
+      },
+    },
+  };
 }

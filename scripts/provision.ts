@@ -9,6 +9,7 @@ import { resolveTemporalCli } from '../infra/provision/temporal-cli';
 import { resolveTestServer } from '../infra/provision/test-server';
 import { ensureChromium } from '../infra/provision/chromium';
 import { ensurePythonClientGenerator } from '../infra/provision/python-client-generator';
+import { ensurePromtool } from '../infra/provision/promtool';
 import { buildConsole } from './build-console';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   step(`time-skipping test server: ${resolveTestServer(cacheDir)}`);
   step(`browser for the console tests: ${ensureChromium()}`);
   step(`Python client generator for the contract test: ${ensurePythonClientGenerator(cacheDir).generator}`);
+  step(`promtool for the metrics lint: ${ensurePromtool(cacheDir)}`);
   buildConsole();
   step('console built: console/dist');
 }

@@ -17,6 +17,12 @@ node --import tsx scripts/generate-client.ts --check || exit 1
 echo "[cs] console bundle and its browser" >&2
 node --import tsx scripts/build-console.ts || exit 1
 node --import tsx -e 'require("./infra/provision/chromium").ensureChromium()' || exit 1
+echo "[cs] contract and metrics checkers: openapi-python-client (PyPI) and promtool (Debian), cached" >&2
+node --import tsx -e '
+  const { cacheDir } = require("./config").loadConfig();
+  require("./infra/provision/python-client-generator").ensurePythonClientGenerator(cacheDir);
+  require("./infra/provision/promtool").ensurePromtool(cacheDir);
+' || exit 1
 echo "[cs] the production shape's parts: the real Temporal server (built with Go once, cached) and HAProxy" >&2
 node --import tsx -e '
   require("./infra/cluster/load-balancer").ensureHaproxy();

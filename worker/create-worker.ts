@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions as WorkerCreateOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerTuning } from '../config';
+import { serviceMetricsSinks } from '../infra/worker-metrics';
 
 /** The workflows entry file: .ts when run from source (tsx, vitest), .js from a compiled build. */
 export const WORKFLOWS_PATH = ['index.ts', 'index.js']
@@ -29,7 +30,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(opts.workflowInterceptorModules ? { interceptors: { workflowModules: opts.workflowInterceptorModules } } : {}),
-    ...(opts.sinks ? { sinks: opts.sinks } : {}),
+    sinks: { ...serviceMetricsSinks(), ...opts.sinks },
     ...(opts.tuning ?? {}),
     activities: createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks }),
   });

@@ -10,9 +10,9 @@ import {
   condition,
   continueAsNew,
   patched,
-  metricMeter,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -34,6 +34,7 @@ import {
   viewOf,
   type ConversationInput,
   type ConversationView,
+  type ServiceMetricsSinks,
 } from '../contracts/conversation';
 import {
   apply,
@@ -100,16 +101,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       return workflowInfo().continueAsNewSuggested;
     },
   };
-  // On-call histograms of what buyers wait (docs/operations.md); the SDK tags them by task queue, never by shop.
-  const histograms = {
-    first_response_seconds: metricMeter.createHistogram(
-      'cs_first_response_seconds',
-      'float',
-      's',
-      'Agent first response after an assignment',
-    ),
-    queue_wait_seconds: metricMeter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
-  };
+  // On-call histograms of what buyers wait (docs/operations.md), recorded by the worker; never by shop.
+  const { serviceMetrics } = proxySinks<ServiceMetricsSinks>();
   // The deadline last written to visibility, so an unchanged one costs nothing.
   let shownDeadline: number | null = null;
 
@@ -136,7 +129,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           break;
         case 'observe':
           // Metrics are not history: the SDK records them once, never on replay.
-          histograms[c.metric].record(c.seconds);
+          serviceMetrics.observe(c.metric, c.seconds);
           break;
       }
     }

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { installOnce } from './cache-lock';
 import { step } from './progress';
 
 export const OPENAPI_PYTHON_CLIENT_VERSION = '0.29.1';
@@ -25,19 +26,26 @@ function run(cmd: string, args: string[]): void {
 export function ensurePythonClientGenerator(cacheDir: string): PythonClientGenerator {
   const venv = path.join(cacheDir, `openapi-python-client-${OPENAPI_PYTHON_CLIENT_VERSION}`);
   const tools = { python: path.join(venv, 'bin', 'python'), generator: path.join(venv, 'bin', 'openapi-python-client') };
-  if (fs.existsSync(tools.generator)) return tools;
-  const t0 = Date.now();
-  step(`installing openapi-python-client ${OPENAPI_PYTHON_CLIENT_VERSION} from PyPI into ${venv} (once)…`);
-  fs.rmSync(venv, { recursive: true, force: true });
-  run('python3', ['-m', 'venv', venv]);
-  run(tools.python, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    `openapi-python-client==${OPENAPI_PYTHON_CLIENT_VERSION}`,
-  ]);
-  step(`openapi-python-client installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  return tools;
+  // The generator's script is written last by pip: its presence means a whole install.
+  fs.mkdirSync(cacheDir, { recursive: true });
+  return installOnce(
+    `${venv}.lock`,
+    () => (fs.existsSync(tools.generator) ? tools : null),
+    () => {
+      const t0 = Date.now();
+      step(`installing openapi-python-client ${OPENAPI_PYTHON_CLIENT_VERSION} from PyPI into ${venv} (once)…`);
+      fs.rmSync(venv, { recursive: true, force: true });
+      run('python3', ['-m', 'venv', venv]);
+      run(tools.python, [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        `openapi-python-client==${OPENAPI_PYTHON_CLIENT_VERSION}`,
+      ]);
+      step(`openapi-python-client installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      return tools;
+    },
+  );
 }

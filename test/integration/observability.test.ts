@@ -2,7 +2,8 @@
  * What on-call sees, on the real dev server with the real worker process (worker/main.ts): after a
  * short flow (sessions opened, routed, queued, closed, a distribution run), the worker's and the
  * API's Prometheus endpoints show those counts; the worker's JSON logs of one session carry its
- * ids; CloseReason and NextDeadline are searchable; /readyz turns 503 once the worker stops.
+ * ids; both expositions pass `promtool check metrics`; CloseReason and NextDeadline are searchable;
+ * /readyz turns 503 once the worker stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startDevServer, TEST_WEBHOOKS, uniqueTaskQueue } from '../support/temporal';
 import { until } from '../support/wait';
 import { freePort } from '../../infra/ports';
+import { ensurePromtool, promtoolCheckMetrics } from '../../infra/provision/promtool';
+import { loadConfig } from '../../config';
 
 let env: TestWorkflowEnvironment;
 let tdb: TestDatabase;
@@ -122,6 +125,8 @@ describe('observability', () => {
     expect(value(workerMetrics, `${prefix}cs_sessions_routed_total`, { outcome: 'queued' })).toBeGreaterThanOrEqual(1);
     expect(value(workerMetrics, `${prefix}cs_distribution_runs_total`, { trigger: 'manual' })).toBeGreaterThanOrEqual(1);
     expect(workerMetrics).toContain('temporal_workflow_task_execution_latency');
+    // o2's wait in the queue, observed by its run and recorded by the worker, labelled in snake_case.
+    expect(value(workerMetrics, `${prefix}cs_queue_wait_seconds_count`, { task_queue: taskQueue })).toBe(1);
 
     const apiMetrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(value(apiMetrics, 'cs_sessions_live', { status: 'active' })).toBe(1);
@@ -133,6 +138,11 @@ describe('observability', () => {
         status_code: '201',
       }),
     ).toBe(2);
+
+    // Both expositions pass Prometheus's own linter (names, suffixes, help and type lines).
+    const promtool = ensurePromtool(loadConfig().cacheDir);
+    expect(promtoolCheckMetrics(promtool, apiMetrics), 'API /metrics').toEqual([]);
+    expect(promtoolCheckMetrics(promtool, workerMetrics), 'worker /metrics').toEqual([]);
 
     // One session's lines, pulled out by its id, carry the workflow context.
     const ofO1 = logs.filter((l) => l.sessionId === 'o1');
