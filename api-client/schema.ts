@@ -1024,6 +1024,7 @@ export interface components {
                     /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                     end: string;
                 }[];
+                /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                 target: {
                     /** @enum {string} */
                     kind: "routing_rules" | "groups" | "agents";
@@ -1031,7 +1032,16 @@ export interface components {
                     groupIds?: string[];
                     /** @description With kind agents: at least one */
                     agentIds?: string[];
-                };
+                } & ({
+                    /** @enum {string} */
+                    kind?: "routing_rules";
+                } | {
+                    /** @enum {string} */
+                    kind?: "groups";
+                } | {
+                    /** @enum {string} */
+                    kind?: "agents";
+                });
                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                 minOnlineAgents: number;
                 /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -5743,6 +5753,7 @@ export interface operations {
                                 /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 end: string;
                             }[];
+                            /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                             target: {
                                 /** @enum {string} */
                                 kind: "routing_rules" | "groups" | "agents";
@@ -5750,7 +5761,16 @@ export interface operations {
                                 groupIds?: string[];
                                 /** @description With kind agents: at least one */
                                 agentIds?: string[];
-                            };
+                            } & ({
+                                /** @enum {string} */
+                                kind?: "routing_rules";
+                            } | {
+                                /** @enum {string} */
+                                kind?: "groups";
+                            } | {
+                                /** @enum {string} */
+                                kind?: "agents";
+                            });
                             /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                             minOnlineAgents: number;
                             /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -5918,6 +5938,7 @@ export interface operations {
                             /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             end: string;
                         }[];
+                        /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                         target: {
                             /** @enum {string} */
                             kind: "routing_rules" | "groups" | "agents";
@@ -5925,7 +5946,16 @@ export interface operations {
                             groupIds?: string[];
                             /** @description With kind agents: at least one */
                             agentIds?: string[];
-                        };
+                        } & ({
+                            /** @enum {string} */
+                            kind?: "routing_rules";
+                        } | {
+                            /** @enum {string} */
+                            kind?: "groups";
+                        } | {
+                            /** @enum {string} */
+                            kind?: "agents";
+                        });
                         /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                         minOnlineAgents: number;
                         /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -5960,6 +5990,7 @@ export interface operations {
                                 /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                 end: string;
                             }[];
+                            /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                             target: {
                                 /** @enum {string} */
                                 kind: "routing_rules" | "groups" | "agents";
@@ -5967,7 +5998,16 @@ export interface operations {
                                 groupIds?: string[];
                                 /** @description With kind agents: at least one */
                                 agentIds?: string[];
-                            };
+                            } & ({
+                                /** @enum {string} */
+                                kind?: "routing_rules";
+                            } | {
+                                /** @enum {string} */
+                                kind?: "groups";
+                            } | {
+                                /** @enum {string} */
+                                kind?: "agents";
+                            });
                             /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                             minOnlineAgents: number;
                             /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -6153,6 +6193,7 @@ export interface operations {
                                     /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     end: string;
                                 }[];
+                                /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                                 target: {
                                     /** @enum {string} */
                                     kind: "routing_rules" | "groups" | "agents";
@@ -6160,7 +6201,16 @@ export interface operations {
                                     groupIds?: string[];
                                     /** @description With kind agents: at least one */
                                     agentIds?: string[];
-                                };
+                                } & ({
+                                    /** @enum {string} */
+                                    kind?: "routing_rules";
+                                } | {
+                                    /** @enum {string} */
+                                    kind?: "groups";
+                                } | {
+                                    /** @enum {string} */
+                                    kind?: "agents";
+                                });
                                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                                 minOnlineAgents: number;
                                 /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -6194,6 +6244,7 @@ export interface operations {
                                     /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                                     end: string;
                                 }[];
+                                /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                                 target: {
                                     /** @enum {string} */
                                     kind: "routing_rules" | "groups" | "agents";
@@ -6201,7 +6252,16 @@ export interface operations {
                                     groupIds?: string[];
                                     /** @description With kind agents: at least one */
                                     agentIds?: string[];
-                                };
+                                } & ({
+                                    /** @enum {string} */
+                                    kind?: "routing_rules";
+                                } | {
+                                    /** @enum {string} */
+                                    kind?: "groups";
+                                } | {
+                                    /** @enum {string} */
+                                    kind?: "agents";
+                                });
                                 /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                                 minOnlineAgents: number;
                                 /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */
@@ -6526,6 +6586,7 @@ export interface operations {
                             /** @description HH:MM on a half hour (HH:00 or HH:30), 00:00–23:30 */
                             end: string;
                         }[];
+                        /** @description routing_rules alone; groups with groupIds; agents with agentIds */
                         target: {
                             /** @enum {string} */
                             kind: "routing_rules" | "groups" | "agents";
@@ -6533,7 +6594,16 @@ export interface operations {
                             groupIds?: string[];
                             /** @description With kind agents: at least one */
                             agentIds?: string[];
-                        };
+                        } & ({
+                            /** @enum {string} */
+                            kind?: "routing_rules";
+                        } | {
+                            /** @enum {string} */
+                            kind?: "groups";
+                        } | {
+                            /** @enum {string} */
+                            kind?: "agents";
+                        });
                         /** @description Fewer online, not-suspended target agents → run fails insufficient_online_agents */
                         minOnlineAgents: number;
                         /** @description Average live sessions per online target agent above this → avg_pending_exceeded; null = no limit */

@@ -31,7 +31,7 @@ const FIELD_CODES: { path: RegExp; keywords?: string[]; code: string }[] = [
   { path: /^\/firstReplyMinutes$/, code: 'invalid_first_reply_minutes' },
   { path: /^\/settings\/windows\/\d+\/(start|end)$/, keywords: ['pattern'], code: 'window_not_on_half_hour' },
   { path: /^\/settings\/(minOnlineAgents|maxAvgPending|perAgentCap)$/, code: 'invalid_number' },
-  { path: /^\/settings\/target\/(groupIds|agentIds)$/, keywords: ['minItems'], code: 'invalid_target' },
+  { path: /^\/settings\/target(\/(kind|groupIds|agentIds))?$/, code: 'invalid_target' },
 ];
 
 function validationCode(req: FastifyRequest, errors: { instancePath?: string; keyword?: string }[]): string {

@@ -370,6 +370,13 @@ export const distributionSettingsSchema = {
       type: 'object',
       required: ['kind'],
       additionalProperties: false,
+      description: 'routing_rules alone; groups with groupIds; agents with agentIds',
+      // Each kind with its list, stated so that generated clients check it too (the kinds exclude each other).
+      oneOf: [
+        { properties: { kind: { type: 'string', enum: ['routing_rules'] } } },
+        { properties: { kind: { type: 'string', enum: ['groups'] } }, required: ['groupIds'] },
+        { properties: { kind: { type: 'string', enum: ['agents'] } }, required: ['agentIds'] },
+      ],
       properties: {
         kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },
         groupIds: { type: 'array', items: externalId, uniqueItems: true, minItems: 1, description: 'With kind groups: at least one' },

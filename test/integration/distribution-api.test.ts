@@ -65,6 +65,9 @@ describe('distribution settings over HTTP', () => {
       ],
       [{ target: { kind: 'groups', groupIds: ['ghost'] } }, 'unknown_groups'],
       [{ target: { kind: 'agents', agentIds: ['ghost'] } }, 'unknown_agents'],
+      [{ target: { kind: 'agents' } }, 'invalid_target'],
+      [{ target: { kind: 'groups', groupIds: [] } }, 'invalid_target'],
+      [{ target: { kind: 'nobody' } }, 'invalid_target'],
       [{ minOnlineAgents: -1 }, 'invalid_number'],
       [{ perAgentCap: 1.5 }, 'invalid_number'],
     ];

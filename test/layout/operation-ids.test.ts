@@ -1,8 +1,11 @@
 /**
  * Every operation of the served OpenAPI description names itself: an operationId, unique, starting
  * with a lower-case verb (the typed client and generated SDKs call operations by it). A documented
- * route without one fails the app's start, naming the route, instead of shipping an invented id.
+ * route without one fails the app's start, naming the route, instead of shipping an invented id. The
+ * README and docs/api.md list every one.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +79,17 @@ describe('operationIds', () => {
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
     const verbOf = (id: string) => VERBS.find((v) => id === v || new RegExp(`^${v}[A-Z0-9]`).test(id));
     expect(operations.filter((o) => !verbOf(o.id!)).map((o) => `${o.route}: ${o.id}`)).toEqual([]);
+
+    // The README's list and docs/api.md's table name exactly the served operations.
+    const listed = (file: string) =>
+      new Set([...fs.readFileSync(path.join(__dirname, '../..', file), 'utf8').matchAll(/`([a-z][A-Za-z]+)`/g)].map((m) => m[1]));
+    for (const file of ['README.md', 'docs/api.md']) {
+      const named = listed(file);
+      expect(
+        ids.filter((id) => !named.has(id)),
+        `${file} misses`,
+      ).toEqual([]);
+    }
   });
 
   it('a documented route without one fails the start, naming the route; a hidden one needs none', async () => {
