@@ -3,7 +3,7 @@
  * the shop workflow (deterministic: Intl with the shop's zone) and the distribution activity.
  */
 import type { RuleViolation } from './errors';
-import { DISTRIBUTION_RUN_HARD_CAP, DISTRIBUTION_SLOT_MINUTES, MINUTE_MS } from './limits';
+import { DISTRIBUTION_RUN_HARD_CAP, DISTRIBUTION_SLOT_MINUTES, MINUTE_MS, OFFLINE_MESSAGE_ELIGIBILITY_MS } from './limits';
 import { isValidTimeZone } from './time-zone';
 
 export type DistributionScope = 'human_requested' | 'all';
@@ -157,6 +157,45 @@ export function planRun(req: { trigger: string; agentId?: string; settings: Dist
   if (req.settings.maxAvgPending !== null && avgPending! > req.settings.maxAvgPending)
     return { ...base, runLimit: 0, failure: 'avg_pending_exceeded' };
   return { ...base, runLimit: runLimit(online.length, req.settings.perAgentCap), failure: null };
+}
+
+/** The oldest pool message a run may take (docs/rules.md §3.2): the last 24 h before the run. */
+export function eligibleSince(atIso: string): string {
+  return new Date(Date.parse(atIso) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();
+}
+
+/** Why a message is skipped instead of assigned (docs/rules.md §3.13): its buyer reached a human after leaving it. */
+export const SKIP_BUYER_REACHED_HUMAN = 'buyer_reached_human';
+
+/**
+ * A run's outcome (docs/rules.md §3.17): a failed condition fails it; finding nothing to assign is a run that did its job
+ * (it succeeded, and eligible 0 says why), in a dry run as in a real one.
+ */
+export function runOutcome(failure: DistributionFailure | null): {
+  outcome: 'succeeded' | 'failed';
+  failureReason: DistributionFailure | null;
+} {
+  return failure && failure !== 'nothing_eligible'
+    ? { outcome: 'failed', failureReason: failure }
+    : { outcome: 'succeeded', failureReason: null };
+}
+
+/**
+ * Spreads the picked messages (newest first, already within the run limit) over each topic's agents
+ * round-robin, in the candidates' order (least loaded first): the k-th message of a topic goes to its
+ * agent k mod n (docs/rules.md §3.16).
+ */
+export function spreadRoundRobin(
+  picked: { id: number; topic: string }[],
+  candidates: Map<string, string[]>,
+): { id: number; agentId: string }[] {
+  const taken = new Map<string, number>();
+  return picked.map((m) => {
+    const agents = candidates.get(m.topic)!;
+    const k = taken.get(m.topic) ?? 0;
+    taken.set(m.topic, k + 1);
+    return { id: m.id, agentId: agents[k % agents.length] };
+  });
 }
 
 /**

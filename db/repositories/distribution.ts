@@ -7,9 +7,17 @@
 import type { Knex } from 'knex';
 import type { DistributionRun } from '../../contracts/shapes';
 import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
-import { candidatesByTopic, planRun, type DistributionFailure, type DistributionSettings } from '../../domain/distribution';
+import {
+  candidatesByTopic,
+  eligibleSince,
+  planRun,
+  runOutcome,
+  SKIP_BUYER_REACHED_HUMAN,
+  spreadRoundRobin,
+  type DistributionFailure,
+  type DistributionSettings,
+} from '../../domain/distribution';
 import { DomainError } from '../../domain/errors';
-import { OFFLINE_MESSAGE_ELIGIBILITY_MS } from '../../domain/limits';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
@@ -90,88 +98,180 @@ function eligibleMessages(tx: Knex.Transaction, shopId: string, settings: Distri
   return q;
 }
 
+function emptyRun(req: DistributionRequest): DistributionRun {
+  return {
+    id: null,
+    shopId: req.shopId,
+    trigger: req.dryRun ? 'dry_run' : req.trigger,
+    slot: req.slot,
+    at: req.at,
+    settingsVersion: req.settingsVersion,
+    settings: req.settings,
+    outcome: 'succeeded',
+    failureReason: null,
+    onlineAgents: 0,
+    avgPending: null,
+    runLimit: 0,
+    eligibleCount: 0,
+    assignedCount: 0,
+    skippedCount: 0,
+    perAgent: {},
+  };
+}
+
+/** Records the run as running; answers the run already made under this key (a retried activity), or null. */
+async function openRun(tx: Knex.Transaction, req: DistributionRequest, run: DistributionRun): Promise<DistributionRun | null> {
+  const [row] = await tx('distribution_runs')
+    .insert({
+      shop_id: req.shopId,
+      trigger: req.trigger,
+      slot: req.slot,
+      run_key: req.runKey,
+      settings_version: req.settingsVersion,
+      settings: JSON.stringify(req.settings),
+      outcome: 'running',
+      started_at: req.at,
+    })
+    .onConflict(tx.raw('(shop_id, run_key) WHERE run_key IS NOT NULL'))
+    .ignore()
+    .returning('id');
+  if (row) {
+    run.id = row.id;
+    return null;
+  }
+  const existing = await tx('distribution_runs').where({ shop_id: req.shopId, run_key: req.runKey }).first('id');
+  return (await getDistributionRun(tx, req.shopId, existing.id))!;
+}
+
+/** Writes the outcome and counts (a dry run keeps them in memory only) and its event. */
+async function finishRun(
+  tx: Knex.Transaction,
+  req: DistributionRequest,
+  run: DistributionRun,
+  failure: DistributionFailure | null,
+): Promise<DistributionRun> {
+  Object.assign(run, runOutcome(failure));
+  if (run.id === null) return run;
+  await tx('distribution_runs')
+    .where({ id: run.id })
+    .update({
+      outcome: run.outcome,
+      failure_reason: run.failureReason,
+      eligible_count: run.eligibleCount,
+      assigned_count: run.assignedCount,
+      skipped_count: run.skippedCount,
+      run_limit: run.runLimit,
+      online_agents: run.onlineAgents,
+      avg_pending: run.avgPending,
+      per_agent: JSON.stringify(run.perAgent),
+      finished_at: req.at,
+    });
+  await appendEvent(tx, req.shopId, {
+    type: 'distribution.run.finished',
+    occurredAt: req.at,
+    data: {
+      runId: run.id,
+      trigger: run.trigger,
+      outcome: run.outcome,
+      failureReason: run.failureReason,
+      eligibleCount: run.eligibleCount,
+      assignedCount: run.assignedCount,
+      skippedCount: run.skippedCount,
+      perAgent: run.perAgent,
+    },
+  });
+  return run;
+}
+
+/** docs/rules.md §3.13: marks and records the messages whose buyer reached a human since; answers how many. */
+async function skipBuyersWhoReachedHuman(
+  tx: Knex.Transaction,
+  req: DistributionRequest,
+  runId: number | null,
+  since: string,
+): Promise<number> {
+  const skipped: { id: number; session_id: string }[] = await eligibleMessages(tx, req.shopId, req.settings, since)
+    .whereExists((s) =>
+      s
+        .select(tx.raw('1'))
+        .from('sessions as s')
+        .whereRaw('s.shop_id = o.shop_id AND s.buyer_id = o.buyer_id AND s.agent_id IS NOT NULL AND s.assigned_at >= o.created_at'),
+    )
+    .update({ status: 'skipped', skip_reason: SKIP_BUYER_REACHED_HUMAN, resolved_at: req.at })
+    .returning(['o.id', 'o.session_id']);
+  if (skipped.length) {
+    await tx('assignment_records').insert(
+      skipped.map((m) => ({
+        shop_id: req.shopId,
+        offline_message_id: m.id,
+        session_id: m.session_id,
+        operator: SYSTEM_OPERATOR,
+        kind: 'auto',
+        outcome: 'skipped',
+        reason: SKIP_BUYER_REACHED_HUMAN,
+        run_id: runId,
+        created_at: req.at,
+      })),
+    );
+  }
+  return skipped.length;
+}
+
+/** The newest eligible messages of the servable topics, up to the limit, locked (a concurrent manual assignment skips them). */
+async function pickNewest(
+  tx: Knex.Transaction,
+  req: DistributionRequest,
+  since: string,
+  topics: string[],
+  limit: number,
+): Promise<{ id: number; topic: string }[]> {
+  const rows: { id: string | number; topic: string }[] = await eligibleMessages(tx, req.shopId, req.settings, since)
+    .whereIn('o.topic', topics)
+    .select('o.id', 'o.topic')
+    .orderBy([
+      { column: 'o.created_at', order: 'desc' },
+      { column: 'o.id', order: 'desc' },
+    ])
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  return rows.map((r) => ({ id: Number(r.id), topic: r.topic }));
+}
+
+/** Carries out the planned assignments with their effects; answers the count per agent. */
+async function assignAutomatically(
+  tx: Knex.Transaction,
+  req: DistributionRequest,
+  runId: number | null,
+  plan: { id: number; agentId: string }[],
+): Promise<{ agent_id: string; n: number }[]> {
+  return (
+    await tx.raw(
+      `WITH plan AS (SELECT * FROM jsonb_to_recordset(CAST(:plan AS jsonb)) AS p(id bigint, "agentId" text)),
+            assigned AS (
+              UPDATE offline_messages o SET status = 'assigned', agent_id = p."agentId", resolved_at = CAST(:at AS timestamptz)
+              FROM plan p
+              WHERE o.id = p.id
+              RETURNING o.id, o.session_id, o.agent_id),
+            ${ASSIGNMENT_EFFECTS}`,
+      effectBindings(req.shopId, SYSTEM_OPERATOR, 'auto', runId, req.at, { plan: JSON.stringify(plan) }),
+    )
+  ).rows;
+}
+
+/**
+ * One run: the planner decides who receives and how many (domain/distribution.ts), these statements
+ * find the messages, skip, lock and assign them. A dry run throws its result to roll everything back.
+ */
 export async function distributeOfflineMessages(db: Knex, req: DistributionRequest): Promise<DistributionRun> {
   try {
     return await db.transaction(async (tx) => {
       await lockShopRouting(tx, req.shopId);
-      const run: DistributionRun = {
-        id: null,
-        shopId: req.shopId,
-        trigger: req.dryRun ? 'dry_run' : req.trigger,
-        slot: req.slot,
-        at: req.at,
-        settingsVersion: req.settingsVersion,
-        settings: req.settings,
-        outcome: 'succeeded',
-        failureReason: null,
-        onlineAgents: 0,
-        avgPending: null,
-        runLimit: 0,
-        eligibleCount: 0,
-        assignedCount: 0,
-        skippedCount: 0,
-        perAgent: {},
-      };
+      const run = emptyRun(req);
       if (!req.dryRun) {
-        const [row] = await tx('distribution_runs')
-          .insert({
-            shop_id: req.shopId,
-            trigger: req.trigger,
-            slot: req.slot,
-            run_key: req.runKey,
-            settings_version: req.settingsVersion,
-            settings: JSON.stringify(req.settings),
-            outcome: 'running',
-            started_at: req.at,
-          })
-          .onConflict(tx.raw('(shop_id, run_key) WHERE run_key IS NOT NULL'))
-          .ignore()
-          .returning('id');
-        if (!row) {
-          // This run was made already (a retried activity after a crash): report it, change nothing.
-          const existing = await tx('distribution_runs').where({ shop_id: req.shopId, run_key: req.runKey }).first('id');
-          return (await getDistributionRun(tx, req.shopId, existing.id))!;
-        }
-        run.id = row.id;
+        const already = await openRun(tx, req, run);
+        if (already) return already;
       }
-      const finish = async (failure: DistributionFailure | null): Promise<DistributionRun> => {
-        // A run that found nothing to assign did its job: it succeeded, and its counts say why (eligible 0).
-        run.outcome = failure && failure !== 'nothing_eligible' ? 'failed' : 'succeeded';
-        run.failureReason = run.outcome === 'failed' ? failure : null;
-        if (run.id !== null) {
-          await tx('distribution_runs')
-            .where({ id: run.id })
-            .update({
-              outcome: run.outcome,
-              failure_reason: run.failureReason,
-              eligible_count: run.eligibleCount,
-              assigned_count: run.assignedCount,
-              skipped_count: run.skippedCount,
-              run_limit: run.runLimit,
-              online_agents: run.onlineAgents,
-              avg_pending: run.avgPending,
-              per_agent: JSON.stringify(run.perAgent),
-              finished_at: req.at,
-            });
-          await appendEvent(tx, req.shopId, {
-            type: 'distribution.run.finished',
-            occurredAt: req.at,
-            data: {
-              runId: run.id,
-              trigger: run.trigger,
-              outcome: run.outcome,
-              failureReason: run.failureReason,
-              eligibleCount: run.eligibleCount,
-              assignedCount: run.assignedCount,
-              skippedCount: run.skippedCount,
-              perAgent: run.perAgent,
-            },
-          });
-        }
-        return run;
-      };
-
-      // 1–2. Who may receive, the conditions and the limit: the planner's decision (domain/distribution.ts).
       const target = await targetAgents(tx, req.shopId, req.settings);
       const plan = planRun({
         trigger: req.trigger,
@@ -180,78 +280,24 @@ export async function distributeOfflineMessages(db: Knex, req: DistributionReque
         target: target.map((a) => ({ id: a.id, status: a.status, activeSessions: a.active_sessions, capacity: a.capacity })),
       });
       Object.assign(run, { onlineAgents: plan.onlineAgents, avgPending: plan.avgPending, runLimit: plan.runLimit });
-      if (plan.failure) return finish(plan.failure);
-      const assignees = plan.assignees.map((a) => a.id);
+      if (plan.failure) return finishRun(tx, req, run, plan.failure);
 
-      const since = new Date(Date.parse(req.at) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();
-      // 3. Buyers who already reached a human since leaving the message: skipped, with the reason.
-      const skipped: { id: number; session_id: string }[] = await eligibleMessages(tx, req.shopId, req.settings, since)
-        .whereExists((s) =>
-          s
-            .select(tx.raw('1'))
-            .from('sessions as s')
-            .whereRaw('s.shop_id = o.shop_id AND s.buyer_id = o.buyer_id AND s.agent_id IS NOT NULL AND s.assigned_at >= o.created_at'),
-        )
-        .update({ status: 'skipped', skip_reason: 'buyer_reached_human', resolved_at: req.at })
-        .returning(['o.id', 'o.session_id']);
-      run.skippedCount = skipped.length;
-      if (skipped.length) {
-        await tx('assignment_records').insert(
-          skipped.map((m) => ({
-            shop_id: req.shopId,
-            offline_message_id: m.id,
-            session_id: m.session_id,
-            operator: SYSTEM_OPERATOR,
-            kind: 'auto',
-            outcome: 'skipped',
-            reason: 'buyer_reached_human',
-            run_id: run.id,
-            created_at: req.at,
-          })),
-        );
-      }
-
-      // 4. What is eligible: in scope, last 24 h, and a topic some online target agent may take.
+      const since = eligibleSince(req.at);
+      run.skippedCount = await skipBuyersWhoReachedHuman(tx, req, run.id, since);
       const topics: string[] = await eligibleMessages(tx, req.shopId, req.settings, since).distinct('o.topic').pluck('o.topic');
+      const assignees = plan.assignees.map((a) => a.id);
       const candidates = await topicCandidates(tx, req.shopId, req.settings, assignees, topics);
       const servable = [...candidates.keys()];
       const [{ count }] = await eligibleMessages(tx, req.shopId, req.settings, since).whereIn('o.topic', servable).count({ count: '*' });
       run.eligibleCount = Number(count);
-      if (run.eligibleCount === 0) return finish('nothing_eligible');
+      if (run.eligibleCount === 0) return finishRun(tx, req, run, 'nothing_eligible');
 
-      // 5. The newest up to the limit, locked, spread round-robin over each topic's agents (least loaded first).
-      const cand = [...candidates].flatMap(([topic, agents]) =>
-        agents.map((agentId, idx) => ({ topic, agent_id: agentId, idx, n: agents.length })),
-      );
-      const pickedSql = eligibleMessages(tx, req.shopId, req.settings, since)
-        .whereIn('o.topic', servable)
-        .select('o.id', 'o.topic', 'o.created_at')
-        .orderBy([
-          { column: 'o.created_at', order: 'desc' },
-          { column: 'o.id', order: 'desc' },
-        ])
-        .limit(run.runLimit)
-        .forUpdate()
-        .skipLocked();
-      const perAgent: { agent_id: string; n: number }[] = (
-        await tx.raw(
-          `WITH picked AS (${pickedSql.toString()}),
-                numbered AS (SELECT id, topic, row_number() OVER (PARTITION BY topic ORDER BY created_at DESC, id DESC) - 1 AS rn FROM picked),
-                cand AS (SELECT * FROM jsonb_to_recordset(CAST(:cand AS jsonb)) AS c(topic text, agent_id text, idx int, n int)),
-                assigned AS (
-                  UPDATE offline_messages o SET status = 'assigned', agent_id = c.agent_id, resolved_at = CAST(:at AS timestamptz)
-                  FROM numbered m JOIN cand c ON c.topic = m.topic AND c.idx = m.rn % c.n
-                  WHERE o.id = m.id
-                  RETURNING o.id, o.session_id, o.agent_id),
-                ${ASSIGNMENT_EFFECTS}`,
-          effectBindings(req.shopId, SYSTEM_OPERATOR, 'auto', run.id, req.at, { cand: JSON.stringify(cand) }),
-        )
-      ).rows;
-      for (const { agent_id, n } of perAgent) {
+      const picked = await pickNewest(tx, req, since, servable, run.runLimit);
+      for (const { agent_id, n } of await assignAutomatically(tx, req, run.id, spreadRoundRobin(picked, candidates))) {
         run.perAgent[agent_id] = n;
         run.assignedCount += n;
       }
-      const result = await finish(null);
+      const result = await finishRun(tx, req, run, null);
       if (req.dryRun) throw new DryRunRollback(result);
       return result;
     });

@@ -8,7 +8,8 @@
  * (the CHECK and the conditional updates below are the second line of defence).
  */
 import type { Knex } from 'knex';
-import { OFFLINE_MESSAGE_ELIGIBILITY_MS, RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
+import { eligibleSince } from '../../domain/distribution';
+import { RECENT_CONTACT_WINDOW_MS } from '../../domain/limits';
 import { assignmentIdOf, SYSTEM_OPERATOR, LIVE_ROUTING_REASON, RECENT_CONTACT_REASON, QUEUE_DRAIN_REASON } from '../../domain/assignment';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import type { OfflineOrigin } from '../../domain/session';
@@ -340,8 +341,10 @@ export async function drainQueueForAgent(tx: Knex.Transaction, shopId: string, a
   // agent now (docs/rules.md §3.6). Without waiting messages there is nothing to announce (and nothing to record).
   const after = await tx('agents').where({ id: agentId, shop_id: shopId }).first('status', 'capacity', 'active_sessions');
   if (after?.status === 'online' && after.active_sessions < after.capacity) {
-    const since = new Date(Date.parse(at) - OFFLINE_MESSAGE_ELIGIBILITY_MS).toISOString();
-    const waiting = await tx('offline_messages').where({ shop_id: shopId, status: 'pending' }).where('created_at', '>=', since).first('id');
+    const waiting = await tx('offline_messages')
+      .where({ shop_id: shopId, status: 'pending' })
+      .where('created_at', '>=', eligibleSince(at))
+      .first('id');
     if (waiting) await enqueueOutbox(tx, shopId, { kind: 'agent_available', shopId, agentId });
   }
   return assigned;

@@ -3,8 +3,11 @@ import {
   candidatesByTopic,
   DEFAULT_DISTRIBUTION_SETTINGS,
   nextSlot,
+  eligibleSince,
   planRun,
   runLimit,
+  runOutcome,
+  spreadRoundRobin,
   shopDay,
   validateDistributionSettings,
   withinWindows,
@@ -178,5 +181,35 @@ describe('the run planner', () => {
     expect(
       Object.fromEntries(candidatesByTopic({ ...base, target: { kind: 'routing_rules' } }, ['b'], ['presales'], groups, members)),
     ).toEqual({});
+  });
+});
+
+describe('the spread and the outcome', () => {
+  it('spreads each topic round-robin over its agents, in their order, newest first', () => {
+    const picked = [
+      { id: 9, topic: 'pre' },
+      { id: 8, topic: 'after' },
+      { id: 7, topic: 'pre' },
+      { id: 6, topic: 'pre' },
+      { id: 5, topic: 'after' },
+    ];
+    const candidates = new Map([
+      ['pre', ['a', 'b']],
+      ['after', ['c']],
+    ]);
+    expect(spreadRoundRobin(picked, candidates)).toEqual([
+      { id: 9, agentId: 'a' },
+      { id: 8, agentId: 'c' },
+      { id: 7, agentId: 'b' },
+      { id: 6, agentId: 'a' },
+      { id: 5, agentId: 'c' },
+    ]);
+  });
+
+  it('nothing to assign succeeds; a failed condition fails; the window is the last 24 h', () => {
+    expect(runOutcome(null)).toEqual({ outcome: 'succeeded', failureReason: null });
+    expect(runOutcome('nothing_eligible')).toEqual({ outcome: 'succeeded', failureReason: null });
+    expect(runOutcome('avg_pending_exceeded')).toEqual({ outcome: 'failed', failureReason: 'avg_pending_exceeded' });
+    expect(eligibleSince('2026-03-10T08:00:00.000Z')).toBe('2026-03-09T08:00:00.000Z');
   });
 });

@@ -1,26 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { getEventBySeq, lastEventSeq, wakeEventReaders } from '../../../db/repositories/events';
+import { getEventBySeq, wakeEventReaders } from '../../../db/repositories/events';
 import {
-  countLiveEndpoints,
   deleteEndpoint,
   getEndpointRow,
-  discardEndpoint,
-  insertEndpoint,
   listAttempts,
   listEndpoints,
-  recordAttempt,
   resetEndpointCursor,
   toEndpoint,
   updateEndpoint,
   type EndpointRow,
 } from '../../../db/repositories/webhooks';
-
-import { WEBHOOK_ENDPOINTS_PER_SHOP_MAX, WEBHOOK_TEST_EVENT_TYPE } from '../../../domain/webhooks';
 import { assertDeliverableUrl } from '../../../infra/network-policy';
-import { newSigningSecret, sendWebhook } from '../../../infra/webhook-client';
-import type { WebhookDeps } from '../../../infra/webhook-deps';
 import { startOrWakeWebhookRun } from '../../../temporal/webhook-gateway';
-import { ApiError, notFound } from '../../errors';
+import { notFound } from '../../errors';
+import { deliverNow, registerEndpoint, requireWebhooks, testMessage } from './handlers';
 import { typed } from '../../typed';
 import {
   type EndpointParams,
@@ -34,11 +27,6 @@ import {
   redeliverWebhookEventSchema,
   replayWebhookEventsSchema,
 } from './schemas';
-
-function requireWebhooks(deps: WebhookDeps | undefined): WebhookDeps {
-  if (!deps) throw new ApiError('webhooks_not_configured', 'webhooks need WEBHOOK_SECRET_KEY on the API and the worker', 503);
-  return deps;
-}
 
 export default async function webhookRoutes(instance: FastifyInstance): Promise<void> {
   const app = typed(instance);
@@ -69,31 +57,7 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       },
       schema: createWebhookSchema,
     },
-    async (req, reply) => {
-      const webhooks = requireWebhooks(app.deps.webhooks);
-      const { shopId } = req.params;
-      await assertDeliverableUrl(req.body.url, webhooks.policy);
-      if ((await countLiveEndpoints(app.deps.db, shopId)) >= WEBHOOK_ENDPOINTS_PER_SHOP_MAX) {
-        throw new ApiError('too_many_webhooks', `a shop may register at most ${WEBHOOK_ENDPOINTS_PER_SHOP_MAX} webhook endpoints`, 409);
-      }
-      const secret = newSigningSecret();
-      const row = await insertEndpoint(app.deps.db, {
-        shopId,
-        url: req.body.url,
-        eventTypes: req.body.events ?? null,
-        description: req.body.description ?? null,
-        secretCiphertext: webhooks.box.seal(secret),
-        cursor: await lastEventSeq(app.deps.db, shopId),
-        createdByKey: req.credential?.keyId ?? null,
-      });
-      // Without its delivery run the endpoint would never deliver and its secret was never shown:
-      // an outage here leaves nothing behind, and the retry the 503 invites creates it once.
-      await startOrWakeWebhookRun(client, taskQueue, shopId, row.id).catch(async (err: unknown) => {
-        await discardEndpoint(app.deps.db, shopId, row.id);
-        throw err;
-      });
-      return reply.code(201).send({ endpoint: toEndpoint(row), secret });
-    },
+    async (req, reply) => reply.code(201).send(await registerEndpoint(app, req.params.shopId, req.body, req.credential?.keyId ?? null)),
   );
 
   app.get(
@@ -159,26 +123,9 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       schema: testWebhookSchema,
     },
     async (req) => {
-      const webhooks = requireWebhooks(app.deps.webhooks);
+      requireWebhooks(app.deps.webhooks);
       const row = await load(req);
-      const webhookId = `msg_test_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-      const body = JSON.stringify({
-        id: webhookId,
-        shopId: row.shop_id,
-        seq: null,
-        type: WEBHOOK_TEST_EVENT_TYPE,
-        sessionId: null,
-        occurredAt: new Date().toISOString(),
-        data: { endpointId: row.id },
-      });
-      const result = await sendWebhook({
-        url: row.url,
-        secret: webhooks.box.open(row.secret_ciphertext),
-        webhookId,
-        body,
-        policy: webhooks.policy,
-      });
-      return recordAttempt(app.deps.db, { endpointId: row.id, shopId: row.shop_id, eventSeq: null, webhookId, ...result });
+      return deliverNow(app, row, testMessage(row));
     },
   );
 
@@ -201,18 +148,11 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       schema: redeliverWebhookEventSchema,
     },
     async (req) => {
-      const webhooks = requireWebhooks(app.deps.webhooks);
+      requireWebhooks(app.deps.webhooks);
       const row = await load(req);
       const event = await getEventBySeq(app.deps.db, row.shop_id, req.body.seq);
       if (!event) throw notFound(`event ${req.body.seq}`);
-      const result = await sendWebhook({
-        url: row.url,
-        secret: webhooks.box.open(row.secret_ciphertext),
-        webhookId: event.id,
-        body: JSON.stringify(event),
-        policy: webhooks.policy,
-      });
-      return recordAttempt(app.deps.db, { endpointId: row.id, shopId: row.shop_id, eventSeq: event.seq, webhookId: event.id, ...result });
+      return deliverNow(app, row, { webhookId: event.id, body: JSON.stringify(event), eventSeq: event.seq });
     },
   );
 
