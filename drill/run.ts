@@ -34,6 +34,8 @@ export interface DrillOptions {
   durationMs: number;
   /** Buyers in flight at once (each runs one session after another). */
   buyers: number;
+  /** Each buyer runs at least this many sessions, however long they take (a busy machine is slower, not emptier). */
+  minSessionsPerBuyer?: number;
   /** Sessions left in the offline pool, then distributed. 0: none. */
   poolMessages: number;
   /** Spread over the run, in this order. */
@@ -139,9 +141,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const t0 = Date.now();
     const endAt = t0 + opts.durationMs;
 
-    // Buyers of the live shop, one session after another, until the run ends.
+    // Buyers of the live shop, one session after another, until the run ends and each ran its minimum.
     const buyers = Array.from({ length: opts.buyers }, async (_, b) => {
-      for (let n = 0; Date.now() < endAt; n += 1) {
+      for (let n = 0; Date.now() < endAt || n < (opts.minSessionsPerBuyer ?? 0); n += 1) {
         await oneSession(client, live, `b${b}-${n}`, started.get(live.id)!, counts, n % 3 === 0);
       }
     });

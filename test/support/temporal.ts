@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
@@ -18,16 +19,41 @@ import { createTestDatabase, type TestDatabase } from './database';
 
 import { CALM_KEEPALIVE } from './test-server-keepalive';
 import { devServerArgs } from '../../infra/provision/temporal-cli';
+import { freePort } from '../../infra/ports';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-/** The Java test server: timers of hours and days pass in milliseconds. */
+/**
+ * The Java test server: timers of hours and days pass in milliseconds. Started here rather than by
+ * the SDK, which gives a JVM 5 s to answer and fails the file when a busy machine takes longer; this
+ * waits for the server itself (up to 2 min, or until it exits).
+ */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
-    plugins: [CALM_KEEPALIVE],
-  });
+  const port = await freePort();
+  const server = spawn(inject('testServerPath'), [String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+  let gone: number | null | undefined;
+  void exited.then((code) => (gone = code));
+  const deadline = Date.now() + 120_000;
+  let env: TestWorkflowEnvironment | undefined;
+  while (!env) {
+    if (gone !== undefined) throw new Error(`the time-skipping test server exited (${gone}) before answering`);
+    if (Date.now() > deadline) {
+      server.kill('SIGKILL');
+      throw new Error('the time-skipping test server did not answer within 2 min');
+    }
+    env = await connectTimeSkipping(`127.0.0.1:${port}`).catch(async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      return undefined;
+    });
+  }
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    await teardown();
+    server.kill('SIGKILL');
+    await exited;
+  };
   // Custom search attributes must exist before a workflow upserts them.
   await env.connection.operatorService
     .addSearchAttributes({
@@ -35,6 +61,27 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
       searchAttributes: Object.fromEntries(CUSTOM_SEARCH_ATTRIBUTES.map((a) => [a.name, indexedValueTypeOf(a)])),
     })
     .catch(() => undefined);
+  return env;
+}
+
+/**
+ * An environment on a running test server with time skipping on: the SDK's own constructor with
+ * `supportsTimeSkipping` (its public createFromExistingServer turns skipping off).
+ */
+async function connectTimeSkipping(address: string): Promise<TestWorkflowEnvironment> {
+  const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create;
+  const env = await create.call(TestWorkflowEnvironment, {
+    server: { type: 'existing' },
+    address,
+    namespace: 'default',
+    supportsTimeSkipping: true,
+    plugins: [CALM_KEEPALIVE],
+  });
+  // Connections are lazy: one call proves the server answers.
+  await env.connection.workflowService.getSystemInfo({}).catch(async (err: unknown) => {
+    await env.teardown();
+    throw err;
+  });
   return env;
 }
 
