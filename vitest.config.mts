@@ -1,4 +1,33 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest, longest first (measured: docs/testing.md "What runs where"): started
+ * first, they finish beside the short ones instead of running alone at the end.
+ */
+const HEAVIEST = [
+  'test/console/console.test.ts',
+  'test/cluster/short-drill.test.ts',
+  'test/integration/python-client.test.ts',
+  'test/api/outages.test.ts',
+  'test/workflows/routing.test.ts',
+  'test/integration/routing-api.test.ts',
+  'test/integration/sessions-api.test.ts',
+  'test/integration/observability.test.ts',
+  'test/integration/events-webhooks.test.ts',
+  'test/workflows/handoffs.test.ts',
+];
+
+class HeaviestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = HEAVIEST.findIndex((h) => f.moduleId.endsWith(h));
+      return i === -1 ? HEAVIEST.length : i;
+    };
+    const rest = await super.sort(files.filter((f) => rank(f) === HEAVIEST.length));
+    return [...files.filter((f) => rank(f) < HEAVIEST.length).sort((a, b) => rank(a) - rank(b)), ...rest];
+  }
+}
 
 export default defineConfig({
   test: {
@@ -7,6 +36,7 @@ export default defineConfig({
     // Temporal's native worker and servers live best in their own processes; 2 cores → 2 files at a time.
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: HeaviestFirst },
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // Every error answer must be in its operation's catalogue (api/error-catalogue.ts).

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker, type NativeConnection, type WorkerOptions as WorkerCreateOptions, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions as WorkerCreateOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerTuning } from '../config';
 import { serviceMetricsSinks } from '../infra/worker-metrics';
@@ -14,8 +14,8 @@ export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** A pre-built bundle (tests build one per file and reuse it); else the worker bundles workflows/. */
-  workflowBundle?: WorkflowBundle;
+  /** A pre-built bundle (tests build one per run and reuse it); else the worker bundles workflows/. */
+  workflowBundle?: WorkflowBundleOption;
   /** Extra workflow interceptor modules and sinks (the benchmark's probe). */
   workflowInterceptorModules?: string[];
   sinks?: WorkerCreateOptions['sinks'];

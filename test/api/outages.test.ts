@@ -34,17 +34,31 @@ describe('outages', () => {
       logLevel: 'silent',
     });
     try {
-      for (const [method, url, body] of [
+      // Reads, and every create a client retries (each with an Idempotency-Key, as a retrying client sends).
+      const routes = [
         ['GET', '/v1/shops/out/sessions', undefined],
-        ['POST', '/v1/shops/out/agents', { name: 'A' }],
         ['GET', '/v1/shops/out/events', undefined],
-      ] as const) {
-        const t0 = Date.now();
-        const res = await app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body ? { payload: body } : {}) });
-        expect(res.statusCode, url).toBe(503);
-        expect(res.json().error.code).toBe('database_unavailable');
-        expect(res.headers['retry-after']).toBe('5');
-        expect(Date.now() - t0).toBeLessThan(15_000);
+        ['POST', '/v1/shops/out/agents', { name: 'A' }],
+        ['POST', '/v1/shops/out/groups', { name: 'G', scopes: ['t'] }],
+        ['POST', '/v1/shops/out/keys', { kind: 'shop', label: 'k' }],
+        ['POST', '/v1/shops/out/webhooks', { url: 'http://127.0.0.1:9/hooks' }],
+        ['POST', '/v1/shops/out/sessions/s/transfer', { toAgentId: 'a' }],
+        ['POST', '/v1/shops/out/offline-messages/assign', { messageIds: [1], agentId: 'a' }],
+        ['POST', '/v1/shops/out/distribution/run-now', {}],
+        ['POST', '/v1/admin/shops', { id: 'out3', name: 'Out 3' }],
+      ] as const;
+      const answers = await Promise.all(
+        routes.map(async ([method, url, body], i) => {
+          const t0 = Date.now();
+          const auth = url.startsWith('/v1/admin') ? 'Bearer admin' : `Bearer ${key}`;
+          const headers = { authorization: auth, ...(method === 'POST' ? { 'idempotency-key': `retry-${i}` } : {}) };
+          const res = await app.inject({ method, url, headers, ...(body ? { payload: body } : {}) });
+          return { url, status: res.statusCode, code: res.json().error?.code, retryAfter: res.headers['retry-after'], ms: Date.now() - t0 };
+        }),
+      );
+      for (const a of answers) {
+        expect([a.url, a.status, a.code, a.retryAfter]).toEqual([a.url, 503, 'database_unavailable', '5']);
+        expect(a.ms, a.url).toBeLessThan(15_000);
       }
     } finally {
       await app.close();
@@ -63,16 +77,9 @@ describe('outages', () => {
     });
     try {
       const headers = { authorization: `Bearer ${key}` };
-      // A webhook whose delivery run cannot start is not saved: the retry the 503 invites creates it once.
-      const hook = await app.inject({
-        method: 'POST',
-        url: '/v1/shops/out/webhooks',
-        headers,
-        payload: { url: 'http://127.0.0.1:9/hooks' },
-      });
-      expect([hook.statusCode, hook.json().error.code]).toEqual([503, 'temporal_unavailable']);
-      expect(await tdb.db('webhook_endpoints').where({ shop_id: 'out' })).toEqual([]);
-      // Nor a shop whose run cannot start: its key was never shown, and the retry must not meet shop_exists.
+      const inject = (method: 'POST' | 'PUT', url: string, payload: object, extra: Record<string, string> = {}) =>
+        app.inject({ method, url, headers: { ...headers, ...extra }, payload });
+      // A shop whose run cannot start is not kept: its key was never shown, and the retry must not meet shop_exists.
       const shopCreate = () =>
         app.inject({
           method: 'POST',
@@ -80,28 +87,33 @@ describe('outages', () => {
           headers: { authorization: 'Bearer admin', 'idempotency-key': 'shop-out2' },
           payload: { id: 'out2', name: 'Out 2' },
         });
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const shop = await shopCreate();
-        expect([shop.statusCode, shop.json().error.code]).toEqual([503, 'temporal_unavailable']);
-        expect(await tdb.db('shops').where({ id: 'out2' })).toEqual([]);
-        expect(await tdb.db('api_keys').where({ shop_id: 'out2' })).toEqual([]);
-      }
-      const settings = await app.inject({
-        method: 'PUT',
-        url: '/v1/shops/out/settings/session',
-        headers,
-        payload: { buyerIdleMinutes: 30 },
-      });
-      expect(settings.statusCode).toBe(503);
-      expect(settings.json().error.code).toBe('temporal_unavailable');
-      expect(settings.headers['retry-after']).toBe('5');
-      const start = await app.inject({
-        method: 'POST',
-        url: '/v1/shops/out/sessions',
-        headers,
-        payload: { sessionId: 's', buyerId: 'b', topic: 't' },
-      });
+      // Each waits out Temporal's deadline; they wait side by side.
+      const [hook, shop, settings, start] = await Promise.all([
+        // A webhook whose delivery run cannot start is not saved: the retry the 503 invites creates it once.
+        inject('POST', '/v1/shops/out/webhooks', { url: 'http://127.0.0.1:9/hooks' }, { 'idempotency-key': 'hook-1' }),
+        shopCreate(),
+        inject('PUT', '/v1/shops/out/settings/session', { buyerIdleMinutes: 30 }),
+        inject('POST', '/v1/shops/out/sessions', { sessionId: 's', buyerId: 'b', topic: 't' }),
+      ]);
+      expect([hook.statusCode, hook.json().error.code]).toEqual([503, 'temporal_unavailable']);
+      expect(await tdb.db('webhook_endpoints').where({ shop_id: 'out' })).toEqual([]);
+      expect([shop.statusCode, shop.json().error.code]).toEqual([503, 'temporal_unavailable']);
+      expect([settings.statusCode, settings.json().error.code, settings.headers['retry-after']]).toEqual([
+        503,
+        'temporal_unavailable',
+        '5',
+      ]);
       expect(start.statusCode).toBe(503);
+      // The retry under the same key meets the same outage, not a half-made shop or endpoint.
+      const [shopAgain, hookAgain] = await Promise.all([
+        shopCreate(),
+        inject('POST', '/v1/shops/out/webhooks', { url: 'http://127.0.0.1:9/hooks' }, { 'idempotency-key': 'hook-1' }),
+      ]);
+      expect([shopAgain.statusCode, shopAgain.json().error.code]).toEqual([503, 'temporal_unavailable']);
+      expect([hookAgain.statusCode, hookAgain.json().error.code]).toEqual([503, 'temporal_unavailable']);
+      expect(await tdb.db('shops').where({ id: 'out2' })).toEqual([]);
+      expect(await tdb.db('api_keys').where({ shop_id: 'out2' })).toEqual([]);
+      expect(await tdb.db('webhook_endpoints').where({ shop_id: 'out' })).toEqual([]);
       expect((await app.inject({ method: 'GET', url: '/v1/shops/out/sessions', headers })).statusCode).toBe(200);
       expect(await tdb.db('session_settings_versions').where({ shop_id: 'out' })).toEqual([]);
     } finally {

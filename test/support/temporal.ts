@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type WorkflowBundlePath } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Db } from '../../db/connection';
 import { CUSTOM_SEARCH_ATTRIBUTES, indexedValueTypeOf } from '../../domain/temporal-names';
-import { createWorker, WORKFLOWS_PATH } from '../../worker/create-worker';
+import { createWorker } from '../../worker/create-worker';
 import { startDelivery, type Delivery } from '../../worker/delivery';
 import { SecretBox } from '../../infra/secret-box';
 import type { WebhookDeps } from '../../infra/webhook-deps';
@@ -97,11 +97,9 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-let bundle: Promise<WorkflowBundle> | undefined;
-/** Bundled once per test file (process) and reused by every worker in it. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-  return bundle;
+/** The workflow code the run's global setup bundled once (test/support/global-setup.ts), for every worker. */
+export function workflowBundle(): WorkflowBundlePath {
+  return { codePath: inject('workflowBundlePath') };
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {
@@ -123,7 +121,7 @@ export async function runWorker(env: TestWorkflowEnvironment, db: Db, taskQueue 
     taskQueue,
     db,
     webhooks: TEST_WEBHOOKS,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: workflowBundle(),
   });
   const running = worker.run();
   const delivery = await startDelivery({ db, client: env.client, taskQueue });

@@ -44,7 +44,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: workflowBundle(),
     activities: {
       ...real,
       routeSession: async (req: Parameters<typeof real.routeSession>[0]) => {

@@ -26,6 +26,6 @@ describe('replay of recorded histories', () => {
   it.each(files)('%s replays without non-determinism', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
     expect(history.events.length).toBeGreaterThan(3);
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file)).resolves.toBeUndefined();
   });
 });
