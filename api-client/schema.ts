@@ -3057,7 +3057,10 @@ export interface operations {
     requestHuman: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
                 sessionId: string;
@@ -3087,7 +3090,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3155,7 +3158,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3236,7 +3239,10 @@ export interface operations {
     closeSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
                 sessionId: string;
@@ -3270,7 +3276,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_close_request" | "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_close_request" | "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3338,7 +3344,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "session_closed" | "session_in_offline_pool" | "session_not_live";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3419,7 +3425,10 @@ export interface operations {
     leaveQueue: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat the request with the same key and body to get the first answer again, without running it twice (kept 24 h). Printable ASCII, at most 255 characters. */
+                "idempotency-key"?: string;
+            };
             path: {
                 shopId: string;
                 sessionId: string;
@@ -3446,7 +3455,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "invalid_json" | "invalid_request" | "invalid_string";
+                            code: "invalid_idempotency_key" | "invalid_json" | "invalid_request" | "invalid_string";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;
@@ -3514,7 +3523,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "already_exists" | "constraint_violation" | "reference_conflict" | "session_not_live" | "session_not_queued";
+                            code: "already_exists" | "constraint_violation" | "idempotency_key_in_progress" | "idempotency_key_reused" | "reference_conflict" | "session_not_live" | "session_not_queued";
                             message: string;
                             /** @description More about the failure, e.g. the validation errors or the messages not taken */
                             details?: unknown;

@@ -4,6 +4,8 @@ import { createDb } from '../db/connection';
 import { connectClient } from '../temporal/connection';
 import { webhookDeps } from '../infra/webhook-deps';
 import { buildApp } from './app';
+import { purgeExpiredIdempotencyKeys } from '../db/repositories/idempotency';
+import { IDEMPOTENCY_PURGE_EVERY_MS } from '../domain/limits';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,7 +23,15 @@ async function main(): Promise<void> {
     webhooks: webhookDeps(config),
     rateLimitPerMinute: config.api.rateLimitPerMinute,
   });
+  // Stored Idempotency-Key answers live a day; any API process may clear older ones.
+  const purge = setInterval(() => {
+    purgeExpiredIdempotencyKeys(db, new Date()).then(
+      (n) => n > 0 && app.log.info({ purged: n }, 'expired idempotency keys purged'),
+      (err: unknown) => app.log.warn({ err }, 'idempotency key purge failed; next round retries'),
+    );
+  }, IDEMPOTENCY_PURGE_EVERY_MS).unref();
   app.addHook('onClose', async () => {
+    clearInterval(purge);
     await client.connection.close();
     await db.destroy();
   });

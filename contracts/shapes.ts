@@ -373,9 +373,9 @@ export const distributionSettingsSchema = {
       description: 'routing_rules alone; groups with groupIds; agents with agentIds',
       // Each kind with its list, stated so that generated clients check it too (the kinds exclude each other).
       oneOf: [
-        { properties: { kind: { type: 'string', enum: ['routing_rules'] } } },
-        { properties: { kind: { type: 'string', enum: ['groups'] } }, required: ['groupIds'] },
-        { properties: { kind: { type: 'string', enum: ['agents'] } }, required: ['agentIds'] },
+        { type: 'object', properties: { kind: { type: 'string', enum: ['routing_rules'] } } },
+        { type: 'object', properties: { kind: { type: 'string', enum: ['groups'] } }, required: ['groupIds'] },
+        { type: 'object', properties: { kind: { type: 'string', enum: ['agents'] } }, required: ['agentIds'] },
       ],
       properties: {
         kind: { type: 'string', enum: ['routing_rules', 'groups', 'agents'] },

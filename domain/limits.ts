@@ -61,6 +61,8 @@ export const TRANSFER_NOTE_MAX_LENGTH = 500;
 /** docs/rules.md §4.6: a create's first answer to an Idempotency-Key is replayed for this long. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * HOUR_MS;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/** How often an API process deletes stored answers past their day. */
+export const IDEMPOTENCY_PURGE_EVERY_MS = 15 * 60_000;
 /** docs/rules.md §4.6: a claim still without an answer after this long belongs to a request that died: the key is free. */
 export const IDEMPOTENCY_CLAIM_STALE_MS = 60_000;
 

@@ -35,3 +35,20 @@ export async function completeIdempotencyKey(db: Knex, scope: string, key: strin
 export async function releaseIdempotencyKey(db: Knex, scope: string, key: string): Promise<void> {
   await db('idempotency_keys').where({ scope, key }).whereNull('status_code').delete();
 }
+
+/**
+ * Deletes answers past their day, in batches, so the table holds about one day of keys. The API
+ * processes call it every IDEMPOTENCY_PURGE_EVERY_MS (api/server.ts); answers how many went.
+ */
+export async function purgeExpiredIdempotencyKeys(db: Knex, now: Date, batch = 1_000): Promise<number> {
+  const before = new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS).toISOString();
+  let purged = 0;
+  for (;;) {
+    const { rowCount } = await db.raw(
+      'DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
+      [before, batch],
+    );
+    purged += rowCount ?? 0;
+    if ((rowCount ?? 0) < batch) return purged;
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createShopViaApi, startStack, type Stack } from '../support/stack';
+import { purgeExpiredIdempotencyKeys } from '../../db/repositories/idempotency';
 
 let stack: Stack;
 let key: string;
@@ -84,6 +85,10 @@ describe('Idempotency-Key', () => {
       ['/v1/shops/{shopId}/distribution/run-now', 'post'],
       ['/v1/shops/{shopId}/offline-messages/assign', 'post'],
       ['/v1/admin/shops', 'post'],
+      ['/v1/admin/shops/{shopId}/keys', 'post'],
+      ['/v1/shops/{shopId}/sessions/{sessionId}/close', 'post'],
+      ['/v1/shops/{shopId}/sessions/{sessionId}/leave-queue', 'post'],
+      ['/v1/shops/{shopId}/sessions/{sessionId}/request-human', 'post'],
     ]) {
       const params = doc.paths[path][method].parameters as { in: string; name: string }[];
       expect(
@@ -91,5 +96,35 @@ describe('Idempotency-Key', () => {
         `${method} ${path}`,
       ).toBe(true);
     }
+  });
+
+  it('a close retried after it succeeded answers the same close instead of a conflict', async () => {
+    await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions`, { key, body: { sessionId: 'idem-c1', buyerId: 'b', topic: 't' } });
+    const close = () =>
+      stack.app.inject({
+        method: 'POST',
+        url: `/v1/shops/${SHOP}/sessions/idem-c1/close`,
+        headers: { authorization: `Bearer ${key}`, 'idempotency-key': 'close-1' },
+        payload: { by: 'buyer' },
+      });
+    const once = await close();
+    const twice = await close();
+    expect([once.statusCode, once.json().closeReason]).toEqual([200, 'closed_by_buyer']);
+    expect([twice.statusCode, twice.headers['idempotent-replayed'], twice.json()]).toEqual([200, 'true', once.json()]);
+    const plain = await call(stack.app, 'POST', `/v1/shops/${SHOP}/sessions/idem-c1/close`, { key, body: { by: 'buyer' } });
+    // Without the key the repeat is told the truth: closed (or, once its run ended, no longer live).
+    expect(plain.status).toBe(409);
+    expect(['session_closed', 'session_not_live']).toContain(plain.body.error.code);
+  });
+
+  it('answers past their day are purged; younger ones stay', async () => {
+    const now = new Date('2026-06-01T12:00:00.000Z');
+    const at = (hoursAgo: number) => new Date(now.getTime() - hoursAgo * 3_600_000).toISOString();
+    await stack.tdb.db('idempotency_keys').insert([
+      { scope: 'purge-test', key: 'old', request_hash: 'h', status_code: 201, response: 'x', created_at: at(25) },
+      { scope: 'purge-test', key: 'young', request_hash: 'h', status_code: 201, response: 'x', created_at: at(23) },
+    ]);
+    expect(await purgeExpiredIdempotencyKeys(stack.tdb.db, now, 1)).toBeGreaterThanOrEqual(1);
+    expect(await stack.tdb.db('idempotency_keys').where({ scope: 'purge-test' }).pluck('key')).toEqual(['young']);
   });
 });

@@ -60,7 +60,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/request-human',
     {
-      config: { errors: { 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] } },
+      config: { idempotent: true, errors: { 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] } },
       schema: requestHumanSchema,
     },
     async (req) => {
@@ -74,7 +74,10 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/close',
     {
-      config: { errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] } },
+      config: {
+        idempotent: true,
+        errors: { 400: ['invalid_close_request'], 409: ['session_closed', 'session_in_offline_pool', 'session_not_live'] },
+      },
       schema: closeSessionSchema,
     },
     async (req) => closeConversation(client, req.params.shopId, req.params.sessionId, req.body).catch((err) => explainMissingRun(req, err)),
@@ -83,7 +86,7 @@ export default async function sessionRoutes(instance: FastifyInstance): Promise<
   app.post(
     '/sessions/:sessionId/leave-queue',
     {
-      config: { errors: { 409: ['session_not_queued', 'session_not_live'] } },
+      config: { idempotent: true, errors: { 409: ['session_not_queued', 'session_not_live'] } },
       schema: leaveQueueSchema,
     },
     async (req) => leaveQueue(client, req.params.shopId, req.params.sessionId).catch((err) => explainMissingRun(req, err)),
