@@ -7066,7 +7066,7 @@ export interface operations {
                 limit?: number;
                 /** @description Records with a smaller id (the last id of the previous page) */
                 before?: number;
-                kind?: "auto" | "manual" | "live";
+                kind?: "auto" | "manual" | "live" | "queue" | "transfer" | "reroute";
                 outcome?: "assigned" | "skipped";
             };
             header?: never;
@@ -7092,7 +7092,7 @@ export interface operations {
                             /** @description 系统自动分配 for automatic runs, else the merchant key that assigned */
                             operator: string;
                             /** @enum {string} */
-                            kind: "auto" | "manual" | "live";
+                            kind: "auto" | "manual" | "live" | "queue" | "transfer" | "reroute";
                             /** @enum {string} */
                             outcome: "assigned" | "skipped";
                             /** @description The message to the agent (离线留言分配), or why the message was skipped */

@@ -23,3 +23,10 @@ export function assignmentIdOf(sessionId: string, agentId: string, assignedAt: D
 export function committedAtOf(assignmentId: string): number {
   return Date.parse(assignmentId.slice(assignmentId.lastIndexOf('/') + 1));
 }
+
+/**
+ * What made an assignment record: a distribution run (auto), the merchant (manual), live routing,
+ * the queue, a transfer (转接) or a re-route (docs/rules.md §9.2, §9.3).
+ */
+export const ASSIGNMENT_RECORD_KINDS = ['auto', 'manual', 'live', 'queue', 'transfer', 'reroute'] as const;
+export type AssignmentRecordKind = (typeof ASSIGNMENT_RECORD_KINDS)[number];

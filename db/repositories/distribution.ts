@@ -23,7 +23,7 @@ import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
 import { lockShopRouting } from './routing';
 import { recordFactsCtes } from './service-facts';
-import { assignmentIdOf } from '../../domain/assignment';
+import { assignmentIdOf, type AssignmentRecordKind } from '../../domain/assignment';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
 
@@ -549,7 +549,7 @@ export interface AssignmentRecord {
 export async function listAssignmentRecords(
   db: Knex,
   shopId: string,
-  opts: { limit: number; beforeId?: number; kind?: 'auto' | 'manual' | 'live'; outcome?: 'assigned' | 'skipped' },
+  opts: { limit: number; beforeId?: number; kind?: AssignmentRecordKind; outcome?: 'assigned' | 'skipped' },
 ): Promise<AssignmentRecord[]> {
   const q = db('assignment_records').where({ shop_id: shopId }).orderBy('id', 'desc').limit(opts.limit);
   if (opts.beforeId) q.where('id', '<', opts.beforeId);

@@ -292,6 +292,17 @@ describe('transfer (转接) through the API', () => {
     expect([again.status, again.body.error.code]).toEqual([404, 'not_found']);
     const events = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/events?types=session.transferred`, { key });
     expect(events.body.items.map((e: { data: { toAgentId: string } }) => e.data.toAgentId)).toEqual([b.id]);
+
+    // The assignment records list the transfer under a kind the served description names.
+    const records = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/assignment-records?kind=transfer`, { key });
+    expect(records.status).toBe(200);
+    expect(records.body.items.map((r: { sessionId: string; agentId: string }) => [r.sessionId, r.agentId])).toEqual([['tr-1', b.id]]);
+    const doc = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const kinds =
+      doc.paths['/v1/shops/{shopId}/assignment-records'].get.responses['200'].content['application/json'].schema.properties.items.items
+        .properties.kind.enum;
+    const all = await call(stack.app, 'GET', `/v1/shops/${SHOP_T}/assignment-records`, { key });
+    for (const r of all.body.items as { kind: string }[]) expect(kinds).toContain(r.kind);
   });
 
   it('refuses bad bodies, unavailable targets and other shops with stable codes; nothing changes', async () => {

@@ -1,4 +1,5 @@
 /** Request and response schemas of the distribution routes: validation, types and the OpenAPI description. */
+import { ASSIGNMENT_RECORD_KINDS } from '../../../domain/assignment';
 import { distributionRunShape } from '../../../contracts/shapes';
 import type { FromSchema } from 'json-schema-to-ts';
 import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
@@ -196,7 +197,7 @@ export const listAssignmentRecordsSchema = {
         maximum: Number.MAX_SAFE_INTEGER,
         description: 'Records with a smaller id (the last id of the previous page)',
       },
-      kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
+      kind: { type: 'string', enum: ASSIGNMENT_RECORD_KINDS },
       outcome: { type: 'string', enum: ['assigned', 'skipped'] },
     },
   },
@@ -216,7 +217,7 @@ export const listAssignmentRecordsSchema = {
               sessionId: { type: 'string' },
               agentId: { type: ['string', 'null'] },
               operator: { type: 'string', description: '系统自动分配 for automatic runs, else the merchant key that assigned' },
-              kind: { type: 'string', enum: ['auto', 'manual', 'live'] },
+              kind: { type: 'string', enum: ASSIGNMENT_RECORD_KINDS },
               outcome: { type: 'string', enum: ['assigned', 'skipped'] },
               reason: {
                 type: ['string', 'null'],
