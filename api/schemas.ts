@@ -21,6 +21,9 @@ export const sessionParams = {
   properties: { ...shopParams.properties, sessionId: externalId },
 } as const;
 
+/** A row id in a path or a paging cursor: what Postgres's bigint and a JSON number both hold exactly. */
+export const rowId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+
 export const pageQuery = {
   limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
   cursor: { type: 'string', description: 'Opaque cursor from the previous page' },

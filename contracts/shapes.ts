@@ -386,6 +386,7 @@ export const distributionSettingsSchema = {
     minOnlineAgents: {
       type: 'integer',
       minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
       description: 'Fewer online, not-suspended target agents → run fails insufficient_online_agents',
     },
     maxAvgPending: {

@@ -3,7 +3,7 @@ import { ASSIGNMENT_RECORD_KINDS } from '../../../domain/assignment';
 import { distributionRunShape } from '../../../contracts/shapes';
 import type { FromSchema } from 'json-schema-to-ts';
 import { DISTRIBUTION_RUN_HARD_CAP, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX } from '../../../domain/limits';
-import { errorResponses, externalId, pageQuery, securedByShopKey, shopParams } from '../../schemas';
+import { errorResponses, externalId, pageQuery, rowId, securedByShopKey, shopParams } from '../../schemas';
 import { distributionSettingsSchema } from '../../../contracts/shapes';
 
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -134,7 +134,7 @@ export const listDistributionRunsSchema = {
     type: 'object',
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: PAGE_SIZE_DEFAULT },
-      before: { type: 'integer', minimum: 1, description: 'Only runs with a smaller id (paging)' },
+      before: { ...rowId, description: 'Only runs with a smaller id (paging)' },
       outcome: { type: 'string', enum: ['succeeded', 'failed'] },
     },
   },
@@ -149,7 +149,7 @@ export const getDistributionRunSchema = {
   params: {
     type: 'object',
     required: ['shopId', 'runId'],
-    properties: { ...shopParams.properties, runId: { type: 'integer', minimum: 1 } },
+    properties: { ...shopParams.properties, runId: rowId },
   },
   response: {
     200: {
@@ -192,9 +192,7 @@ export const listAssignmentRecordsSchema = {
     properties: {
       limit: pageQuery.limit,
       before: {
-        type: 'integer',
-        minimum: 1,
-        maximum: Number.MAX_SAFE_INTEGER,
+        ...rowId,
         description: 'Records with a smaller id (the last id of the previous page)',
       },
       kind: { type: 'string', enum: ASSIGNMENT_RECORD_KINDS },

@@ -2,7 +2,7 @@
 import { EVENT_TYPES } from '../../../domain/events';
 import { PAGE_SIZE_MAX } from '../../../domain/limits';
 import { WEBHOOK_TEST_EVENT_TYPE, WEBHOOK_URL_MAX_LENGTH } from '../../../domain/webhooks';
-import { errorResponses, securedByShopKey, shopParams } from '../../schemas';
+import { errorResponses, rowId, securedByShopKey, shopParams } from '../../schemas';
 
 export const noNul = '^[^\\u0000]*$';
 
@@ -131,7 +131,7 @@ export const listWebhookAttemptsSchema = {
     additionalProperties: false,
     properties: {
       limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE_MAX, default: 50 },
-      before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      before: rowId,
     },
   },
   response: {
