@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# `npm test`: lint, format check, type-check, then every test (unit, workflow on the time-skipping server,
+# `npm test`: lint, format check and type-checks (side by side), then every test (unit, workflow on the time-skipping server,
 # integration on the dev server, the short drill on the real server; all against a real Postgres).
 # Every server is provisioned on first use (here or in the test setup) and cached. Ends with a plain "vitest: N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .data
 
-echo "[cs] lint and format" >&2
-npx eslint . || exit 1
-npx prettier --check . --log-level warn || { echo "[cs] run: npx prettier --write ." >&2; exit 1; }
-echo "[cs] type-check" >&2
-npx tsc --noEmit || exit 1
-npx tsc -p console --noEmit || exit 1
+echo "[cs] lint, format and type-checks (side by side)" >&2
+# Each check writes to its own file; a failure prints its file, so the output never interleaves.
+checks=$(mktemp -d)
+npx eslint . >"$checks/eslint" 2>&1 & p1=$!
+npx prettier --check . --log-level warn >"$checks/prettier" 2>&1 & p2=$!
+npx tsc --noEmit >"$checks/tsc" 2>&1 & p3=$!
+npx tsc -p console --noEmit >"$checks/tsc-console" 2>&1 & p4=$!
+failed=0
+for job in "eslint:$p1" "prettier:$p2" "tsc:$p3" "tsc-console:$p4"; do
+  name=${job%%:*}; pid=${job##*:}
+  if ! wait "$pid"; then
+    cat "$checks/$name" >&2
+    echo "[cs] $name failed$([ "$name" = prettier ] && echo ' (fix: npx prettier --write .)')" >&2
+    failed=1
+  fi
+done
+rm -rf "$checks"
+[ "$failed" = 0 ] || exit 1
 echo "[cs] typed client matches the served OpenAPI" >&2
 node --import tsx scripts/generate-client.ts --check || exit 1
 echo "[cs] console bundle and its browser" >&2
