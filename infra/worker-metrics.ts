@@ -45,6 +45,14 @@ export function workerMetrics(): Counters {
 
 let waits: Record<WaitMetric, MetricHistogram> | undefined;
 
+function waitHistograms(): Record<WaitMetric, MetricHistogram> {
+  const meter = Runtime.instance().metricMeter;
+  return {
+    first_response_seconds: meter.createHistogram('cs_first_response_seconds', 'float', 's', 'Agent first response after an assignment'),
+    queue_wait_seconds: meter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
+  };
+}
+
 /**
  * The runs' wait histograms (buckets: infra/worker-runtime.ts), labelled by task queue in snake_case.
  * Called from the sandbox through a sink, never during replay, so each observation counts once.
@@ -54,16 +62,7 @@ export function serviceMetricsSinks(): InjectedSinks<ServiceMetricsSinks> {
     serviceMetrics: {
       observe: {
         fn: (info, metric, seconds) => {
-          const meter = Runtime.instance().metricMeter;
-          waits ??= {
-            first_response_seconds: meter.createHistogram(
-              'cs_first_response_seconds',
-              'float',
-              's',
-              'Agent first response after an assignment',
-            ),
-            queue_wait_seconds: meter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
-          };
+          waits ??= waitHistograms();
           waits[metric].record(seconds, { task_queue: info.taskQueue });
         },
         callDuringReplay: false,

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { DistributionRun } from '../../contracts/shapes';
-import { OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR } from '../../domain/assignment';
+import { assignmentIdOf, OFFLINE_ASSIGNMENT_REASON, SYSTEM_OPERATOR, type AssignmentRecordKind } from '../../domain/assignment';
 import {
   candidatesByTopic,
   eligibleSince,
@@ -23,7 +23,6 @@ import { appendEvent, EVENTS_CHANNEL } from './events';
 import { OUTBOX_CHANNEL } from './outbox';
 import { lockShopRouting } from './routing';
 import { recordFactsCtes } from './service-facts';
-import { assignmentIdOf, type AssignmentRecordKind } from '../../domain/assignment';
 
 export type DistributionTrigger = 'scheduled' | 'manual' | 'agent_available';
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { aptAllowed, aptGet } from './apt';
 import { installOnce } from './cache-lock';
 import { step } from './progress';
 
@@ -32,9 +33,12 @@ export function ensurePromtool(cacheDir: string): string {
       try {
         // Package lists may be missing on a fresh machine: refresh them when allowed, then retry.
         if (!run('apt-get', ['download', '-q', 'prometheus'], work)) {
-          const asRoot = process.getuid?.() === 0;
-          if (asRoot) run('apt-get', ['update', '-q']);
-          else run('sudo', ['-n', 'apt-get', 'update', '-q']);
+          const how = aptAllowed();
+          try {
+            if (how) aptGet(['update', '-q'], how);
+          } catch {
+            // The download below says what is missing.
+          }
           if (!run('apt-get', ['download', '-q', 'prometheus'], work))
             throw new Error('apt-get download prometheus failed: install promtool and set PROMTOOL_PATH');
         }

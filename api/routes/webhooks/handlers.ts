@@ -55,10 +55,10 @@ export async function registerEndpoint(app: FastifyInstance, shopId: string, bod
 /** Delivers one body to the endpoint now, signed with its secret, and records the attempt. */
 export async function deliverNow(
   app: FastifyInstance,
+  webhooks: WebhookDeps,
   row: EndpointRow,
   message: { webhookId: string; body: string; eventSeq: number | null },
 ) {
-  const webhooks = requireWebhooks(app.deps.webhooks);
   const result = await sendWebhook({
     url: row.url,
     secret: webhooks.box.open(row.secret_ciphertext),

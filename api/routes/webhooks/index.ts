@@ -123,9 +123,9 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       schema: testWebhookSchema,
     },
     async (req) => {
-      requireWebhooks(app.deps.webhooks);
+      const webhooks = requireWebhooks(app.deps.webhooks);
       const row = await load(req);
-      return deliverNow(app, row, testMessage(row));
+      return deliverNow(app, webhooks, row, testMessage(row));
     },
   );
 
@@ -148,11 +148,11 @@ export default async function webhookRoutes(instance: FastifyInstance): Promise<
       schema: redeliverWebhookEventSchema,
     },
     async (req) => {
-      requireWebhooks(app.deps.webhooks);
+      const webhooks = requireWebhooks(app.deps.webhooks);
       const row = await load(req);
       const event = await getEventBySeq(app.deps.db, row.shop_id, req.body.seq);
       if (!event) throw notFound(`event ${req.body.seq}`);
-      return deliverNow(app, row, { webhookId: event.id, body: JSON.stringify(event), eventSeq: event.seq });
+      return deliverNow(app, webhooks, row, { webhookId: event.id, body: JSON.stringify(event), eventSeq: event.seq });
     },
   );
 
