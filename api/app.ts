@@ -11,6 +11,7 @@ import { ApiError, registerErrorHandling } from './errors';
 import { catalogueErrors } from './error-catalogue';
 import { registerStrictValidation } from './validation';
 import { registerComponents } from './components';
+import { cachedSerializerFactory } from './serializers';
 import { registerMetrics } from './metrics';
 import { describeIdempotencyHeader, registerIdempotency } from './idempotency';
 import adminRoutes from './routes/admin';
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: ['127.0.0.1', '::1'],
     // Long enough that an over-long id reaches schema validation (400) rather than the router (414).
     routerOptions: { maxParamLength: 1000 },
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     // The router's own refusals (undecodable URL, over-long parameter) in the documented shape.
     frameworkErrors: (err, _req, reply) => {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
