@@ -36,8 +36,15 @@ export default defineConfig({
     // Temporal's native worker and servers live best in their own processes; 2 cores → 2 files at a time.
     pool: 'forks',
     maxWorkers: 2,
+    // Files run one after another in the same two processes: the app, the SDK and the native runtime
+    // are loaded once per process instead of once per file (≈ 35 s of CPU over a run). Each file still
+    // starts its own servers and database and stops them in its afterAll; nothing is mocked.
+    isolate: false,
     sequence: { sequencer: HeaviestFirst },
     testTimeout: 120_000,
+    // expect.poll waits for a condition; its 1 s default is a wall-clock budget a busy machine misses
+    // (a page reloading after a workflow update). As long as the browser's own waits.
+    expect: { poll: { timeout: 20_000 } },
     hookTimeout: 300_000,
     // Every error answer must be in its operation's catalogue (api/error-catalogue.ts).
     env: { CS_STRICT_ERROR_CODES: '1' },
