@@ -2,11 +2,12 @@
  * The web console in a real headless Chromium (Debian's, driven by Playwright) against the real
  * stack: dev server, Postgres, worker, the API listening on loopback and serving /console/.
  * Each step is what a merchant or an agent does on the page; the outcome is checked both on the page
- * and through the API. Screenshots of every page go to .data/screenshots/ for review.
+ * and through the API. With CONSOLE_SCREENSHOTS=1, every page is captured into .data/screenshots/ for
+ * review (docs/console.md's pictures come from such a run); a failing test always leaves its pages there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureChromium } from '../../infra/provision/chromium';
 import { buildConsole } from '../../scripts/build-console';
@@ -16,6 +17,8 @@ import { until } from '../support/wait';
 const SHOP = 'console-a';
 const OTHER_SHOP = 'console-b';
 const SCREENSHOTS = path.resolve(__dirname, '..', '..', '.data', 'screenshots');
+// A full-page capture costs a second of CPU beside the rest of the suite: only when asked for.
+const TAKE_SHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
 
 let stack: Stack;
 let baseUrl: string;
@@ -25,11 +28,14 @@ let otherKey: string;
 let wang: { id: string; apiKey: string };
 let li: { id: string; apiKey: string };
 const contexts: BrowserContext[] = [];
+/** The pages the running test opened: captured if it fails. */
+let testPages: Page[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   contexts.push(context);
   const page = await context.newPage();
+  testPages.push(page);
   page.setDefaultTimeout(20_000);
   // A failing page says why in the test output.
   page.on('pageerror', (err) => process.stderr.write(`[browser] page error: ${err.message}\n`));
@@ -50,6 +56,7 @@ async function open(page: Page, path: string): Promise<void> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
+  if (!TAKE_SHOTS) return;
   await page.waitForTimeout(300); // let antd's transitions settle so the picture is what a user sees
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
@@ -134,6 +141,19 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
   });
 }, 300_000);
+
+beforeEach(() => {
+  testPages = [];
+});
+
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  const name = task.name.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60);
+  for (const [i, page] of testPages.entries()) {
+    const file = path.join(SCREENSHOTS, `failed-${name}-${i + 1}.png`);
+    if (await page.screenshot({ path: file, fullPage: true }).catch(() => null)) process.stderr.write(`[browser] captured ${file}\n`);
+  }
+});
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
@@ -312,12 +332,12 @@ describe('web console in Chromium', () => {
     const desk = await newPage();
     await signIn(desk, wang.apiKey);
     await desk.getByTestId('my-status').getByText('小休').click();
-    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('小休');
+    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent()).toBe('小休');
     await shot(merchant, 'agents');
 
     // 小王 back online, full at 2 seats (pool-1..3 hold 3): the next buyer queues, and the queue page follows.
     await desk.getByTestId('my-status').getByText('在线').click();
-    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent(), { timeout: 10_000 }).toBe('在线');
+    await expect.poll(() => merchant.getByTestId(`agent-status-${wang.id}`).textContent()).toBe('在线');
     await numberInput(desk, 'my-capacity').fill('2');
     await desk.getByTestId('save-capacity').click();
     await expect
