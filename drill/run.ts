@@ -426,7 +426,7 @@ async function inflict(
 }
 
 /** Probes per fault: with 8 history shards, enough that most shards see one. */
-const PROBES = 8;
+export const PROBES = 8;
 
 /** A session started, assigned, transferred and closed, waiting at each step until the system caught up. */
 async function probe(

@@ -23,7 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => tdb?.drop());
 
-describe('outages', () => {
+// Each test mostly waits out a deadline, and none changes what another reads: they wait side by side.
+describe.concurrent('outages', () => {
   it('Postgres unreachable: 503 database_unavailable with Retry-After, on every kind of route', async () => {
     const db = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`);
     const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 100 }).catch(() => null);
