@@ -2,7 +2,7 @@
  * The console shell: language, sign-in, the menu for the key's kind (merchant or agent) and hash
  * routes (#/pool, #/sessions, …) so that every page is served by the one index.html.
  */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { App as AntApp, Badge, Button, ConfigProvider, Layout, Menu, Space, Spin, Tag, Typography } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
@@ -18,7 +18,9 @@ import { DistributionSettingsPage } from './pages/DistributionSettings';
 import { SessionSettingsPage } from './pages/SessionSettings';
 import { AgentsPage } from './pages/Agents';
 import { AgentDeskPage } from './pages/AgentDesk';
-import { ServiceLevelsPage } from './pages/ServiceLevels';
+
+// The charts library is most of the bundle and only this page draws with it: loaded when it opens.
+const ServiceLevelsPage = lazy(() => import('./pages/ServiceLevels').then((m) => ({ default: m.ServiceLevelsPage })));
 
 const LANG_STORAGE = 'cs.console.lang';
 
@@ -103,7 +105,7 @@ function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => voi
           <Typography.Title level={3} data-testid="page-title">
             {t(page.label)}
           </Typography.Title>
-          {page.render()}
+          <Suspense fallback={<Spin />}>{page.render()}</Suspense>
         </Layout.Content>
       </Layout>
     </Layout>
