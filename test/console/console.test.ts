@@ -27,13 +27,18 @@ let shopKey: string;
 let otherKey: string;
 let wang: { id: string; apiKey: string };
 let li: { id: string; apiKey: string };
-const contexts: BrowserContext[] = [];
-/** The pages the running test opened: captured if it fails. */
+/** What the running test opened: captured if it fails, closed when it ends (an open page keeps rendering). */
+let testContexts: BrowserContext[] = [];
 let testPages: Page[] = [];
 
 async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  contexts.push(context);
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    reducedMotion: 'reduce',
+  });
+  testContexts.push(context);
   const page = await context.newPage();
   testPages.push(page);
   page.setDefaultTimeout(20_000);
@@ -143,20 +148,22 @@ beforeAll(async () => {
 }, 300_000);
 
 beforeEach(() => {
+  testContexts = [];
   testPages = [];
 });
 
 afterEach(async ({ task }) => {
-  if (task.result?.state !== 'fail') return;
-  const name = task.name.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60);
-  for (const [i, page] of testPages.entries()) {
-    const file = path.join(SCREENSHOTS, `failed-${name}-${i + 1}.png`);
-    if (await page.screenshot({ path: file, fullPage: true }).catch(() => null)) process.stderr.write(`[browser] captured ${file}\n`);
+  if (task.result?.state === 'fail') {
+    const name = task.name.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60);
+    for (const [i, page] of testPages.entries()) {
+      const file = path.join(SCREENSHOTS, `failed-${name}-${i + 1}.png`);
+      if (await page.screenshot({ path: file, fullPage: true }).catch(() => null)) process.stderr.write(`[browser] captured ${file}\n`);
+    }
   }
+  for (const c of testContexts) await c.close().catch(() => undefined);
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
   await browser?.close();
   await stack?.stop();
 });
