@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { CONDITION_TIMEOUT_MS } from './test/support/wait.js';
 
 /**
  * The files that take longest, longest first (measured: docs/testing.md "What runs where"): started
@@ -8,14 +9,14 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const HEAVIEST = [
   'test/console/console.test.ts',
   'test/cluster/short-drill.test.ts',
-  'test/integration/python-client.test.ts',
   'test/api/outages.test.ts',
-  'test/workflows/routing.test.ts',
-  'test/integration/routing-api.test.ts',
-  'test/integration/sessions-api.test.ts',
   'test/integration/observability.test.ts',
-  'test/integration/events-webhooks.test.ts',
-  'test/workflows/handoffs.test.ts',
+  'test/integration/python-client.test.ts',
+  'test/workflows/routing.test.ts',
+  'test/workflows/replay.test.ts',
+  'test/integration/sessions-api.test.ts',
+  'test/workflows/webhook.test.ts',
+  'test/workflows/conversation.test.ts',
 ];
 
 class HeaviestFirst extends BaseSequencer {
@@ -33,18 +34,19 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    // Temporal's native worker and servers live best in their own processes; 2 cores → 2 files at a time.
+    // Child processes rather than threads: Temporal's native worker is at home in a process of its own.
+    // 2 cores → 2 files at a time.
     pool: 'forks',
     maxWorkers: 2,
-    // Files run one after another in the same two processes: the app, the SDK and the native runtime
-    // are loaded once per process instead of once per file (≈ 35 s of CPU over a run). Each file still
+    // Files run one after another in the same two processes: the app's modules, the SDK and its native
+    // addon are loaded once per process instead of once per file (≈ 35 s of CPU over a run). Each file still
     // starts its own servers and database and stops them in its afterAll; nothing is mocked.
     isolate: false,
     sequence: { sequencer: HeaviestFirst },
     testTimeout: 120_000,
     // expect.poll waits for a condition; its 1 s default is a wall-clock budget a busy machine misses
-    // (a page reloading after a workflow update). As long as the browser's own waits.
-    expect: { poll: { timeout: 20_000 } },
+    // (a page reloading after a workflow update). As long as every other wait for a condition.
+    expect: { poll: { timeout: CONDITION_TIMEOUT_MS } },
     hookTimeout: 300_000,
     // Every error answer must be in its operation's catalogue (api/error-catalogue.ts).
     env: { CS_STRICT_ERROR_CODES: '1' },

@@ -8,13 +8,25 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { outboxStats } from '../db/repositories/outbox';
 
+/**
+ * The process's own figures (CPU, memory, event loop, GC), collected once per process however many
+ * apps it builds: each collector leaves a GC observer and an event-loop timer running for good.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    // prom-client also serves three gauges named `_total`, a suffix Prometheus reserves for counters
+    // (promtool flags them); the same figures stay under nodejs_active_handles / _requests / _resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      processRegistry.removeSingleMetric(name);
+  }
+  return processRegistry;
+}
+
 export function registerMetrics(app: FastifyInstance): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // prom-client also serves three gauges named `_total`, a suffix Prometheus reserves for counters
-  // (promtool flags them); the same figures stay under nodejs_active_handles / _requests / _resources.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
-    registry.removeSingleMetric(name);
   const requests = new Histogram({
     name: 'cs_http_request_duration_seconds',
     help: 'HTTP request latency by method, route and status code',
@@ -96,5 +108,5 @@ export function registerMetrics(app: FastifyInstance): Registry {
     requests.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (reply.statusCode === 429) limited.inc();
   });
-  return registry;
+  return Registry.merge([processMetrics(), registry]);
 }

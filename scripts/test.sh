@@ -9,26 +9,34 @@ cd "$(dirname "$0")/.."
 mkdir -p .data
 
 checks=$(mktemp -d)
-trap 'rm -rf "$checks"' EXIT
-# One check in the background: its output goes to its own file and is printed, whole, only when it fails.
+CHECKS=()
+PIDS=()
+# Interrupted: the checks stop with the run instead of printing over the prompt afterwards.
+trap 'for p in "${PIDS[@]}"; do pkill -P "$p"; kill "$p"; done 2>/dev/null; rm -rf "$checks"' EXIT
+trap 'exit 130' INT TERM
+# One check in the background: its output goes to its own file; a failure is announced when it ends
+# and its output printed whole after the tests, so it never lands inside vitest's output.
 check() {
   local name=$1 hint=$2
   shift 2
+  CHECKS+=("$name")
   (
     if nice -n 10 "$@" >"$checks/$name.out" 2>&1; then
       touch "$checks/$name.ok"
     else
-      { cat "$checks/$name.out"; echo "[cs] $name failed${hint:+ ($hint)}"; } >&2
+      printf %s "$hint" >"$checks/$name.hint"
+      echo "[cs] $name failed (its output follows the tests)" >&2
     fi
   ) &
+  PIDS+=($!)
 }
-echo "[cs] static checks started beside the tests: eslint, prettier, tsc, tsc-console, client-drift" >&2
-check eslint '' npx eslint .
-check prettier 'fix: npx prettier --write .' npx prettier --check . --log-level warn
-check tsc '' npx tsc --noEmit
-check tsc-console '' npx tsc -p console --noEmit
+bin=node_modules/.bin # not npx: one process per check, so an interrupted run can end it
+check eslint '' $bin/eslint .
+check prettier 'fix: npx prettier --write .' $bin/prettier --check . --log-level warn
+check tsc '' $bin/tsc --noEmit
+check tsc-console '' $bin/tsc -p console --noEmit
 check client-drift 'fix: npm run generate:client' node --import tsx scripts/generate-client.ts --check
-CHECKS=(eslint prettier tsc tsc-console client-drift)
+echo "[cs] static checks started beside the tests: ${CHECKS[*]}" >&2
 
 prepared=0
 echo "[cs] console bundle and its browser" >&2
@@ -55,11 +63,16 @@ if [ "$prepared" = 1 ]; then
   status=$?
 fi
 
-wait # the static checks
-passed=0
-for name in "${CHECKS[@]}"; do [ -f "$checks/$name.ok" ] && passed=$((passed + 1)); done
-echo "checks: $passed passed, $((${#CHECKS[@]} - passed)) failed (${CHECKS[*]})"
-[ "$passed" = "${#CHECKS[@]}" ] || status=1
+wait "${PIDS[@]}" # the static checks
+failed=()
+for name in "${CHECKS[@]}"; do
+  [ -f "$checks/$name.ok" ] && continue
+  failed+=("$name")
+  cat "$checks/$name.out" >&2
+  echo "[cs] $name failed$([ -s "$checks/$name.hint" ] && echo " ($(cat "$checks/$name.hint"))")" >&2
+done
+echo "checks: $((${#CHECKS[@]} - ${#failed[@]})) passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
+[ "${#failed[@]}" = 0 ] || status=1
 if [ -f "$results" ]; then
   node -e '
     const r = require(process.argv[1]);

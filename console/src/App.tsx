@@ -2,8 +2,8 @@
  * The console shell: language, sign-in, the menu for the key's kind (merchant or agent) and hash
  * routes (#/pool, #/sessions, …) so that every page is served by the one index.html.
  */
-import { lazy, Suspense, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { App as AntApp, Badge, Button, ConfigProvider, Layout, Menu, Space, Spin, Tag, Typography } from 'antd';
+import { Component, lazy, Suspense, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { App as AntApp, Badge, Button, ConfigProvider, Layout, Menu, Result, Space, Spin, Tag, Typography } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
 import { apiFor, forgetKey, ok, storedKey } from './api';
@@ -23,6 +23,35 @@ import { AgentDeskPage } from './pages/AgentDesk';
 const ServiceLevelsPage = lazy(() => import('./pages/ServiceLevels').then((m) => ({ default: m.ServiceLevelsPage })));
 
 const LANG_STORAGE = 'cs.console.lang';
+
+/**
+ * A page whose script cannot load — an open tab after a new console was deployed asks for a chunk
+ * that is gone — says so and offers a reload, instead of leaving the whole console blank.
+ */
+class PageLoadBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  state = { failed: false };
+  static getDerivedStateFromError() {
+    return { failed: true };
+  }
+  render() {
+    return this.state.failed ? <PageLoadFailed /> : this.props.children;
+  }
+}
+
+function PageLoadFailed() {
+  const { t } = useT();
+  return (
+    <Result
+      status="warning"
+      title={t('pageLoadFailed')}
+      extra={
+        <Button type="primary" onClick={() => window.location.reload()} data-testid="reload-page">
+          {t('reloadPage')}
+        </Button>
+      }
+    />
+  );
+}
 
 const MERCHANT_PAGES: { path: string; label: MessageKey; render: () => ReactNode }[] = [
   { path: 'sessions', label: 'navSessions', render: () => <SessionsPage /> },
@@ -105,7 +134,9 @@ function Shell({ session, onSignOut }: { session: SignedIn; onSignOut: () => voi
           <Typography.Title level={3} data-testid="page-title">
             {t(page.label)}
           </Typography.Title>
-          <Suspense fallback={<Spin />}>{page.render()}</Suspense>
+          <PageLoadBoundary key={page.path}>
+            <Suspense fallback={<Spin />}>{page.render()}</Suspense>
+          </PageLoadBoundary>
         </Layout.Content>
       </Layout>
     </Layout>

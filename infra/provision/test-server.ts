@@ -19,6 +19,13 @@ const LAUNCHER = [
   '',
 ].join('\n');
 
+/** Written beside and renamed into place: a run starting meanwhile never finds half a script. */
+function writeLauncher(launcher: string): void {
+  const tmp = `${launcher}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, LAUNCHER, { mode: 0o755 });
+  fs.renameSync(tmp, launcher);
+}
+
 /**
  * Finds or provisions the Java time-skipping test server: TEMPORAL_TEST_SERVER_PATH, else a launcher
  * in the project cache, else Maven resolves the jars into the cache and the launcher is written.
@@ -37,7 +44,7 @@ export function resolveTestServer(cacheDir: string): string {
   const launcher = path.join(home, 'temporal-test-server');
   const resolved = path.join(home, 'lib', '.resolved');
   if (fs.existsSync(resolved)) {
-    if (!fs.existsSync(launcher) || fs.readFileSync(launcher, 'utf8') !== LAUNCHER) fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
+    if (!fs.existsSync(launcher) || fs.readFileSync(launcher, 'utf8') !== LAUNCHER) writeLauncher(launcher);
     return launcher;
   }
 
@@ -54,7 +61,7 @@ export function resolveTestServer(cacheDir: string): string {
     throw new Error('Maven could not resolve io.temporal:temporal-test-server (is Java + Maven installed?)');
   }
   fs.writeFileSync(resolved, '');
-  fs.writeFileSync(launcher, LAUNCHER, { mode: 0o755 });
+  writeLauncher(launcher);
   step(`test server ready in ${Math.round((Date.now() - started) / 1000)} s: ${launcher}`);
   return launcher;
 }

@@ -16,14 +16,17 @@ import { connectClient } from '../../temporal/connection';
 
 let tdb: TestDatabase;
 let key: string;
+/** The third test's own shop: the tests run side by side, and each asserts what its shop holds. */
+let stoppedKey: string;
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
   key = (await createShop(tdb.db, { id: 'out', name: 'Out', timeZone: 'UTC' }))!.apiKey;
+  stoppedKey = (await createShop(tdb.db, { id: 'out-stopped', name: 'Out stopped', timeZone: 'UTC' }))!.apiKey;
 });
 afterAll(async () => tdb?.drop());
 
-// Each test mostly waits out a deadline, and none changes what another reads: they wait side by side.
+// Each test mostly waits out a deadline, on a shop of its own: they wait side by side.
 describe.concurrent('outages', () => {
   it('Postgres unreachable: 503 database_unavailable with Retry-After, on every kind of route', async () => {
     const db = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`);
@@ -64,6 +67,7 @@ describe.concurrent('outages', () => {
     } finally {
       await app.close();
       await db.destroy();
+      await connection?.close();
     }
   });
 
@@ -119,6 +123,7 @@ describe.concurrent('outages', () => {
       expect(await tdb.db('session_settings_versions').where({ shop_id: 'out' })).toEqual([]);
     } finally {
       await app.close();
+      await client.connection.close();
     }
   });
 
@@ -136,12 +141,12 @@ describe.concurrent('outages', () => {
       webhooks: TEST_WEBHOOKS,
     });
     try {
-      const headers = { authorization: `Bearer ${key}` };
+      const headers = { authorization: `Bearer ${stoppedKey}` };
       const routes: [string, string, object | undefined][] = [
-        ['PUT', '/v1/shops/out/settings/session', { buyerIdleMinutes: 30 }],
+        ['PUT', '/v1/shops/out-stopped/settings/session', { buyerIdleMinutes: 30 }],
         [
           'PUT',
-          '/v1/shops/out/settings/distribution',
+          '/v1/shops/out-stopped/settings/distribution',
           {
             settings: {
               enabled: true,
@@ -154,15 +159,15 @@ describe.concurrent('outages', () => {
             },
           },
         ],
-        ['PATCH', '/v1/shops/out', { timeZone: 'Asia/Tokyo' }],
-        ['POST', '/v1/shops/out/sessions', { sessionId: 's-t', buyerId: 'b', topic: 't' }],
-        ['POST', '/v1/shops/out/sessions/s-t/messages', { from: 'buyer' }],
-        ['POST', '/v1/shops/out/sessions/s-t/request-human', undefined],
-        ['POST', '/v1/shops/out/sessions/s-t/close', { by: 'agent' }],
-        ['POST', '/v1/shops/out/sessions/s-t/leave-queue', undefined],
-        ['POST', '/v1/shops/out/distribution/run-now', {}],
-        ['GET', '/v1/shops/out/distribution/schedule', undefined],
-        ['POST', '/v1/shops/out/webhooks', { url: 'http://127.0.0.1:9/hooks' }],
+        ['PATCH', '/v1/shops/out-stopped', { timeZone: 'Asia/Tokyo' }],
+        ['POST', '/v1/shops/out-stopped/sessions', { sessionId: 's-t', buyerId: 'b', topic: 't' }],
+        ['POST', '/v1/shops/out-stopped/sessions/s-t/messages', { from: 'buyer' }],
+        ['POST', '/v1/shops/out-stopped/sessions/s-t/request-human', undefined],
+        ['POST', '/v1/shops/out-stopped/sessions/s-t/close', { by: 'agent' }],
+        ['POST', '/v1/shops/out-stopped/sessions/s-t/leave-queue', undefined],
+        ['POST', '/v1/shops/out-stopped/distribution/run-now', {}],
+        ['GET', '/v1/shops/out-stopped/distribution/schedule', undefined],
+        ['POST', '/v1/shops/out-stopped/webhooks', { url: 'http://127.0.0.1:9/hooks' }],
       ];
       const answers = await Promise.all(
         routes.map(async ([method, url, body]) => {
@@ -182,13 +187,14 @@ describe.concurrent('outages', () => {
         expect(['temporal_unavailable', 'session_not_ready']).toContain(a.code);
       }
       process.stderr.write(
-        `[outages] Temporal unreachable: answers in ${answers.map((a) => `${a.url.replace('/v1/shops/out', '')} ${Math.round(a.ms)} ms`).join(', ')}\n`,
+        `[outages] Temporal unreachable: answers in ${answers.map((a) => `${a.url.replace('/v1/shops/out-stopped', '')} ${Math.round(a.ms)} ms`).join(', ')}\n`,
       );
       // The bounds docs/api.md states, measured with the server gone.
       for (const a of answers)
         expect(a.ms, a.url).toBeLessThan(a.url.endsWith('/sessions') ? SESSION_START_OUTAGE_ANSWER_MS : TEMPORAL_OUTAGE_ANSWER_MS);
     } finally {
       await app.close();
+      await client.connection.close();
     }
   });
 });

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ensureChromium } from '../../infra/provision/chromium';
 import { buildConsole } from '../../scripts/build-console';
 import { call, createAgentViaApi, createShopViaApi, startStack, type Stack } from '../support/stack';
-import { until } from '../support/wait';
+import { CONDITION_TIMEOUT_MS, until } from '../support/wait';
 
 const SHOP = 'console-a';
 const OTHER_SHOP = 'console-b';
@@ -41,7 +41,7 @@ async function newPage(): Promise<Page> {
   testContexts.push(context);
   const page = await context.newPage();
   testPages.push(page);
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(CONDITION_TIMEOUT_MS);
   // A failing page says why in the test output.
   page.on('pageerror', (err) => process.stderr.write(`[browser] page error: ${err.message}\n`));
   page.on('response', (r) => r.status() >= 500 && process.stderr.write(`[browser] ${r.status()} ${r.url()}\n`));
@@ -106,6 +106,8 @@ beforeAll(async () => {
   buildConsole();
   const executablePath = ensureChromium();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  // Pictures of an earlier run's failures would read as this run's.
+  for (const f of fs.readdirSync(SCREENSHOTS)) if (f.startsWith('failed-')) fs.rmSync(path.join(SCREENSHOTS, f));
   stack = await startStack();
   baseUrl = await stack.app.listen({ host: '127.0.0.1', port: 0 });
   shopKey = await createShopViaApi(stack.app, SHOP);
@@ -472,6 +474,17 @@ describe('web console in Chromium', () => {
     const desk = await newPage();
     await signIn(desk, key);
     expect(await desk.getByTestId('key-kind').textContent()).toContain('小张');
+  });
+
+  it('a page whose script is gone (a console deployed since the tab opened) says so and offers a reload', async () => {
+    const page = await newPage();
+    await page.route(/\/assets\/ServiceLevels-[^/]*\.js$/, (route) => route.abort());
+    await signIn(page, shopKey);
+    await page.getByTestId('nav-service').click();
+    await page.getByTestId('reload-page').waitFor();
+    // The rest of the console still works.
+    await open(page, 'sessions');
+    await page.getByTestId('page-title').getByText('全部会话').waitFor();
   });
 
   it("another shop's key sees nothing of this shop", async () => {

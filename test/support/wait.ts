@@ -1,5 +1,13 @@
+/** How long a test waits for a condition (`until`, `expect.poll`, a page's locators) before it fails. */
+export const CONDITION_TIMEOUT_MS = 20_000;
+
 /** Polls `probe` until `ok` holds (runs, visibility and outbox delivery are asynchronous); fails with the last value. */
-export async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, what = 'condition', timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what = 'condition',
+  timeoutMs = CONDITION_TIMEOUT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
