@@ -4,7 +4,7 @@
  * their number would grow without bound; logs carry those.
  */
 import { Runtime, type InjectedSinks } from '@temporalio/worker';
-import type { MetricCounter, MetricHistogram } from '@temporalio/common';
+import type { MetricCounter, MetricHistogram, MetricMeter } from '@temporalio/common';
 import type { ServiceMetricsSinks, WaitMetric } from '../contracts/conversation';
 
 interface Counters {
@@ -19,39 +19,44 @@ interface Counters {
   webhookDeliveries: MetricCounter;
 }
 
-let counters: Counters | undefined;
+/**
+ * Instruments made from the Temporal runtime's meter on first use, and made again when the runtime is a
+ * new one: the SDK shuts an idle runtime down and starts another, whose meter the old instruments
+ * no longer reach (a no-op meter where no exporter is set).
+ */
+function fromRuntimeMeter<T>(create: (meter: MetricMeter) => T): () => T {
+  let made: { meter: MetricMeter; instruments: T } | undefined;
+  return () => {
+    const meter = Runtime.instance().metricMeter;
+    if (made?.meter !== meter) made = { meter, instruments: create(meter) };
+    return made.instruments;
+  };
+}
 
-/** Created on first use from the process's Temporal runtime (a no-op meter where no exporter is set). */
+const counters = fromRuntimeMeter<Counters>((meter) => ({
+  sessionsOpened: meter.createCounter('cs_sessions_opened', '', 'Sessions recorded with their settings snapshot'),
+  sessionsClosed: meter.createCounter('cs_sessions_closed', '', 'Session closes, by reason'),
+  sessionsRouted: meter.createCounter(
+    'cs_sessions_routed',
+    '',
+    'Routing outcomes of sessions that want a human: assigned, queued, offline',
+  ),
+  distributionRuns: meter.createCounter('cs_distribution_runs', '', 'Distribution runs, by trigger and outcome'),
+  distributionAssigned: meter.createCounter('cs_distribution_assigned', '', 'Offline messages assigned by distribution runs'),
+  outboxDelivered: meter.createCounter('cs_outbox_delivered', '', 'Outbox rows delivered to Temporal'),
+  outboxRetried: meter.createCounter('cs_outbox_retried', '', 'Outbox deliveries that failed and will be retried'),
+  outboxDeadLettered: meter.createCounter('cs_outbox_dead_lettered', '', 'Outbox rows moved to the dead letter'),
+  webhookDeliveries: meter.createCounter('cs_webhook_deliveries', '', 'Webhook delivery attempts, by outcome (ok, failed)'),
+}));
+
 export function workerMetrics(): Counters {
-  if (counters) return counters;
-  const meter = Runtime.instance().metricMeter;
-  counters = {
-    sessionsOpened: meter.createCounter('cs_sessions_opened', '', 'Sessions recorded with their settings snapshot'),
-    sessionsClosed: meter.createCounter('cs_sessions_closed', '', 'Session closes, by reason'),
-    sessionsRouted: meter.createCounter(
-      'cs_sessions_routed',
-      '',
-      'Routing outcomes of sessions that want a human: assigned, queued, offline',
-    ),
-    distributionRuns: meter.createCounter('cs_distribution_runs', '', 'Distribution runs, by trigger and outcome'),
-    distributionAssigned: meter.createCounter('cs_distribution_assigned', '', 'Offline messages assigned by distribution runs'),
-    outboxDelivered: meter.createCounter('cs_outbox_delivered', '', 'Outbox rows delivered to Temporal'),
-    outboxRetried: meter.createCounter('cs_outbox_retried', '', 'Outbox deliveries that failed and will be retried'),
-    outboxDeadLettered: meter.createCounter('cs_outbox_dead_lettered', '', 'Outbox rows moved to the dead letter'),
-    webhookDeliveries: meter.createCounter('cs_webhook_deliveries', '', 'Webhook delivery attempts, by outcome (ok, failed)'),
-  };
-  return counters;
+  return counters();
 }
 
-let waits: Record<WaitMetric, MetricHistogram> | undefined;
-
-function waitHistograms(): Record<WaitMetric, MetricHistogram> {
-  const meter = Runtime.instance().metricMeter;
-  return {
-    first_response_seconds: meter.createHistogram('cs_first_response_seconds', 'float', 's', 'Agent first response after an assignment'),
-    queue_wait_seconds: meter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
-  };
-}
+const waits = fromRuntimeMeter<Record<WaitMetric, MetricHistogram>>((meter) => ({
+  first_response_seconds: meter.createHistogram('cs_first_response_seconds', 'float', 's', 'Agent first response after an assignment'),
+  queue_wait_seconds: meter.createHistogram('cs_queue_wait_seconds', 'float', 's', 'Queue wait before an agent took the session'),
+}));
 
 /**
  * The runs' wait histograms (buckets: infra/worker-runtime.ts), labelled by task queue in snake_case.
@@ -62,8 +67,7 @@ export function serviceMetricsSinks(): InjectedSinks<ServiceMetricsSinks> {
     serviceMetrics: {
       observe: {
         fn: (info, metric, seconds) => {
-          waits ??= waitHistograms();
-          waits[metric].record(seconds, { task_queue: info.taskQueue });
+          waits()[metric].record(seconds, { task_queue: info.taskQueue });
         },
         callDuringReplay: false,
       },
