@@ -27,9 +27,8 @@ let shopKey: string;
 let otherKey: string;
 let wang: { id: string; apiKey: string };
 let li: { id: string; apiKey: string };
-/** What the running test opened: captured if it fails, closed when it ends (an open page keeps rendering). */
+/** What the running test opened: its pages captured if it fails, closed when it ends (an open page keeps rendering). */
 let testContexts: BrowserContext[] = [];
-let testPages: Page[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({
@@ -40,7 +39,6 @@ async function newPage(): Promise<Page> {
   });
   testContexts.push(context);
   const page = await context.newPage();
-  testPages.push(page);
   page.setDefaultTimeout(CONDITION_TIMEOUT_MS);
   // A failing page says why in the test output.
   page.on('pageerror', (err) => process.stderr.write(`[browser] page error: ${err.message}\n`));
@@ -151,13 +149,12 @@ beforeAll(async () => {
 
 beforeEach(() => {
   testContexts = [];
-  testPages = [];
 });
 
 afterEach(async ({ task }) => {
   if (task.result?.state === 'fail') {
     const name = task.name.replace(/[^\p{L}\p{N}]+/gu, '-').slice(0, 60);
-    for (const [i, page] of testPages.entries()) {
+    for (const [i, page] of testContexts.flatMap((c) => c.pages()).entries()) {
       const file = path.join(SCREENSHOTS, `failed-${name}-${i + 1}.png`);
       if (await page.screenshot({ path: file, fullPage: true }).catch(() => null)) process.stderr.write(`[browser] captured ${file}\n`);
     }
