@@ -39,21 +39,8 @@ check client-drift 'fix: npm run generate:client' node --import tsx scripts/gene
 echo "[cs] static checks started beside the tests: ${CHECKS[*]}" >&2
 
 prepared=0
-echo "[cs] console bundle and its browser" >&2
-node --import tsx scripts/build-console.ts &&
-  node --import tsx -e 'require("./infra/provision/chromium").ensureChromium()' &&
-  echo "[cs] contract and metrics checkers: openapi-python-client (PyPI) and promtool (Debian), cached" >&2 &&
-  node --import tsx -e '
-    const { cacheDir } = require("./config").loadConfig();
-    require("./infra/provision/python-client-generator").ensurePythonClientGenerator(cacheDir);
-    require("./infra/provision/promtool").ensurePromtool(cacheDir);
-  ' &&
-  echo "[cs] the production shape's parts: the real Temporal server (built with Go once, cached) and HAProxy" >&2 &&
-  node --import tsx -e '
-    require("./infra/cluster/load-balancer").ensureHaproxy();
-    require("./infra/provision/temporal-server").resolveTemporalServer(require("./config").loadConfig().cacheDir)
-      .catch((e) => { console.error(e.message); process.exit(1); });
-  ' && prepared=1
+echo "[cs] provisioning (each part cached after its first time; scripts/provision.ts)" >&2
+node --import tsx scripts/provision.ts && prepared=1
 
 results=.data/test-results.json
 rm -f "$results"
