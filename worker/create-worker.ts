@@ -21,7 +21,11 @@ export interface WorkerOptions extends ActivityDeps {
   sinks?: WorkerCreateOptions['sinks'];
   /** Cache and concurrency; the SDK's defaults when absent. */
   tuning?: WorkerTuning;
+  /** The activities the worker runs, made from the real ones (a test holds some at a gate); the real ones when absent. */
+  activities?: (real: Activities) => Activities;
 }
+
+type Activities = ReturnType<typeof createActivities>;
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -32,6 +36,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ...(opts.workflowInterceptorModules ? { interceptors: { workflowModules: opts.workflowInterceptorModules } } : {}),
     sinks: { ...serviceMetricsSinks(), ...opts.sinks },
     ...(opts.tuning ?? {}),
-    activities: createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks }),
+    activities: (opts.activities ?? ((real) => real))(createActivities({ db: opts.db, listener: opts.listener, webhooks: opts.webhooks })),
   });
 }

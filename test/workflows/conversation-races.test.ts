@@ -7,8 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import type { Worker } from '@temporalio/worker';
 import { closeSessionUpdate, requestHumanUpdate, type ConversationView } from '../../contracts/conversation';
 import { createAgent } from '../../db/repositories/agents';
 import { assignManually, distributeOfflineMessages } from '../../db/repositories/distribution';
@@ -19,6 +18,7 @@ import { OFFLINE_ASSIGNMENT_REASON } from '../../domain/assignment';
 import type { StartSessionRequest } from '../../domain/session';
 import { conversationWorkflowId } from '../../domain/temporal-names';
 import { startConversation, queryConversation, reportMessage } from '../../temporal/session-gateway';
+import { createWorker } from '../../worker/create-worker';
 import { startDelivery, type Delivery } from '../../worker/delivery';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { seedShop } from '../support/seed';
@@ -39,13 +39,15 @@ let poolGate: { entered: () => void; open: Promise<void> } | null = null;
 
 beforeAll(async () => {
   [env, tdb] = await Promise.all([startTimeSkipping(), createTestDatabase()]);
-  const real = createActivities({ db: tdb.db, webhooks: TEST_WEBHOOKS });
-  worker = await Worker.create({
+  // The production worker, with two of its activities held at gates the tests open.
+  worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
+    db: tdb.db,
+    webhooks: TEST_WEBHOOKS,
     workflowBundle: workflowBundle(),
-    activities: {
+    activities: (real) => ({
       ...real,
       routeSession: async (req: Parameters<typeof real.routeSession>[0]) => {
         const held = gate;
@@ -64,7 +66,7 @@ beforeAll(async () => {
         }
         return released;
       },
-    },
+    }),
   });
   running = worker.run();
   delivery = await startDelivery({ db: tdb.db, client: env.client, taskQueue });
